@@ -1,0 +1,1 @@
+"""bench: DWF vs. sparsification baselines — library package."""

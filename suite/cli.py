@@ -1,0 +1,142 @@
+"""The `bench` command: thin typer commands over the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="DWF vs. sparsification baselines: run, sweep, report.")
+console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_RESULTS = "results"
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the registered models (with parameter counts), datasets and methods."""
+    from suite.data import DATASETS
+    from suite.methods import list_methods
+    from suite.models import MODELS, build_model
+
+    models = Table(title="models", show_lines=False)
+    for col in ("name", "parameters", "on", "description"):
+        models.add_column(col)
+    for name, spec in sorted(MODELS.items()):
+        shape, classes, on = spec.natural_input
+        params = sum(p.numel() for p in build_model(name, classes, shape).parameters())
+        models.add_row(name, f"{params:,}", on, spec.description)
+    console.print(models)
+    datasets = Table(title="datasets")
+    for col in ("name", "description"):
+        datasets.add_column(col)
+    for name, spec in sorted(DATASETS.items()):
+        datasets.add_row(name, spec.description)
+    console.print(datasets)
+    methods = Table(title="methods")
+    for col in ("name", "needs", "description"):
+        methods.add_column(col)
+    for method in list_methods():
+        needs = sorted(method.requires) + (["compression"] if method.compressions in ("one", "many") else [])
+        methods.add_row(method.name, ", ".join(needs), method.description)
+    console.print(methods)
+
+
+def _epoch_progress(total_epochs: int):
+    progress = Progress(
+        TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=err_console,
+    )
+    task = progress.add_task("train", total=total_epochs, stats="")
+
+    def update(epoch: int, epochs: int, record: dict) -> None:
+        stats = (f"loss {record['train_loss']:.4f}  test {100 * record['test_acc']:.2f}%  "
+                 f"CR {record['compression_ratio']:.1f}  lr {record['lr']:.4f}")
+        progress.update(task, completed=epoch, stats=stats)
+
+    return progress, update
+
+
+@app.command()
+def run(
+    model: str = typer.Option(..., help="Model name (see `bench list`)."),
+    dataset: str = typer.Option(..., help="Dataset name (see `bench list`)."),
+    method: str = typer.Option(..., help="Method name (see `bench list`)."),
+    depth: Optional[int] = typer.Option(None, help="DWF factorization depth D >= 2."),
+    lam: Optional[float] = typer.Option(None, help="Regularization strength (DWF/spred lambda, L1 lambda, PILoT alpha)."),
+    lr: float = typer.Option(0.15, help="Initial learning rate (cosine annealed)."),
+    epochs: int = typer.Option(75, help="Training epochs."),
+    batch_size: int = typer.Option(256, help="Mini-batch size."),
+    seed: int = typer.Option(0, help="Seed for initialization and data order."),
+    compression: list[float] = typer.Option([], help="Target compression ratio (repeatable; GMP evaluates each)."),
+    include_bias: bool = typer.Option(True, "--include-bias/--exclude-bias", help="Factorize/prune/count biases."),
+    omega_min: float = typer.Option(3e-3, help="DWF init: lower truncation bound on |factor|."),
+    base_init: str = typer.Option("lecun", help="DWF init: base variance, lecun (1/fan_in) or kaiming (2/fan_in)."),
+    pilot_schedule: str = typer.Option("budget", help="PILoT regularization schedule."),
+    finetune_epochs: int = typer.Option(0, help="GMP: fine-tuning epochs after pruning."),
+    sweep: str = typer.Option("adhoc", help="Sweep name the row is stored under."),
+    data: Optional[Path] = typer.Option(None, help="Data root (default: $BENCH_DATA or ~/.cache/bench/data)."),
+    results: Path = typer.Option(Path(DEFAULT_RESULTS), help="Results root."),
+    device: Optional[str] = typer.Option(None, help="cpu, cuda, cuda:1 ... (default: $BENCH_DEVICE, else CUDA if present)."),
+) -> None:
+    """Run one trial, print its result rows, and write them to the store."""
+    from suite.config import ConfigError, TrialConfig
+    from suite.data import DataError
+    from suite.store import write_trial
+    from suite.train import run_trial
+
+    try:
+        cfg = TrialConfig(model=model, dataset=dataset, method=method, depth=depth, lam=lam, lr=lr, epochs=epochs,
+                          batch_size=batch_size, seed=seed, compressions=tuple(compression), include_bias=include_bias,
+                          omega_min=omega_min, base_init=base_init, pilot_schedule=pilot_schedule,
+                          finetune_epochs=finetune_epochs, sweep=sweep)
+    except ConfigError as exc:
+        fail(str(exc))
+    progress, update = _epoch_progress(cfg.epochs)
+    try:
+        with progress:
+            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update)
+    except DataError as exc:
+        fail(str(exc))
+    path = write_trial(results, cfg.sweep, result)
+    _print_rows(result.rows)
+    console.print(f"wrote {len(result.rows)} row(s) to {path}")
+
+
+def _print_rows(rows: list[dict]) -> None:
+    table = Table(title="result")
+    columns = ["method", "depth", "lam", "point", "target_compression", "test_acc", "train_acc",
+               "nonzero_params", "total_params", "compression_ratio", "sparsity", "status"]
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        cells = []
+        for col in columns:
+            value = row.get(col)
+            if isinstance(value, float):
+                value = f"{100 * value:.2f}%" if col in ("test_acc", "train_acc", "sparsity") else f"{value:.4g}"
+            cells.append("" if value is None else str(value))
+        table.add_row(*cells)
+    console.print(table)
+
+
+# Commands defined in their own modules register on `app` when imported.
+from suite import cli_sweep  # noqa: E402,F401
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Counting and evaluation: what every method's result is measured with.
+
+The counted set is the set DWF factorizes: all weights (and, unless biases are
+excluded, all biases) of Linear/Conv layers. Every method is counted over the
+same set, so compression ratios are comparable across methods. A parameter is
+nonzero when its |value| >= the float32-epsilon threshold (App. G.2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from suite.config import FLOAT32_EPS
+from suite.dwf import layer_tensor, prunable_layers
+
+
+def counted_tensors(model: nn.Module, include_bias: bool = True) -> list[tuple[str, torch.Tensor]]:
+    """(name, tensor) of every counted weight/bias, collapsed if factorized."""
+    out = []
+    for name, module in prunable_layers(model):
+        out.append((f"{name}.weight", layer_tensor(module, "weight")))
+        bias = layer_tensor(module, "bias")
+        if include_bias and bias is not None:
+            out.append((f"{name}.bias", bias))
+    return out
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    layer: str
+    total: int
+    nonzero: int
+
+
+@dataclass(frozen=True)
+class SparsityStats:
+    layers: tuple[LayerCount, ...]
+    l2_norm: float
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.layers)
+
+    @property
+    def nonzero(self) -> int:
+        return sum(c.nonzero for c in self.layers)
+
+    @property
+    def compression_ratio(self) -> float:
+        return self.total / self.nonzero if self.nonzero else math.inf
+
+    @property
+    def sparsity(self) -> float:
+        return 1.0 - self.nonzero / self.total
+
+
+@torch.no_grad()
+def sparsity_stats(model: nn.Module, include_bias: bool = True, threshold: float = FLOAT32_EPS) -> SparsityStats:
+    """Per-layer totals and nonzeros (weight and bias of a layer counted together)
+    and the L2 norm of the counted (collapsed) parameters."""
+    per_layer: dict[str, list[int]] = {}
+    sq_norm = 0.0
+    for name, tensor in counted_tensors(model, include_bias):
+        layer = name.rsplit(".", 1)[0]
+        counts = per_layer.setdefault(layer, [0, 0])
+        counts[0] += tensor.numel()
+        # NaN compares False with <, so a diverged weight counts as nonzero.
+        counts[1] += int((~(tensor.abs() < threshold)).sum())
+        sq_norm += float(tensor.double().pow(2).sum())
+    layers = tuple(LayerCount(k, v[0], v[1]) for k, v in per_layer.items())
+    return SparsityStats(layers=layers, l2_norm=math.sqrt(sq_norm))
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, batches) -> tuple[float, float]:
+    """(mean cross-entropy loss, accuracy) of `model` over `batches`, in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct, count = 0.0, 0, 0
+    for x, y in batches:
+        logits = model(x)
+        loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
+        correct += int((logits.argmax(1) == y).sum())
+        count += y.numel()
+    model.train(was_training)
+    return loss_sum / count, correct / count

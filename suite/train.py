@@ -1,0 +1,188 @@
+"""run_trial(config) -> TrialResult: one training run under the paper's protocol.
+
+SGD with momentum, cosine annealing of the learning rate per epoch, the batch
+size and epochs of the config (Table 4). One seed fixes the initialization
+and the data order. Knows nothing of Ray: a test, the CLI or a Ray worker
+calls it the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from suite.config import TrialConfig
+from suite.data import DataBundle, load_dataset
+from suite.methods import EvalPoint, Prepared, get_method
+from suite.metrics import evaluate, sparsity_stats
+from suite.models import build_model
+from suite.store import TrialResult
+
+EVAL_BATCH = 2048
+
+
+def resolve_device(device: str | None = None) -> torch.device:
+    """The device asked for, else $BENCH_DEVICE, else CUDA when present, else CPU."""
+    name = device or os.environ.get("BENCH_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int
+    lr: float
+    train_loss: float
+    train_acc: float
+    diverged: bool
+    seconds: float
+
+
+ProgressFn = Callable[[int, int, dict], None]
+
+
+def _seeded_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
+    """Independent streams for initialization and data order, both from one seed."""
+    return torch.Generator().manual_seed(2 * seed), torch.Generator().manual_seed(2 * seed + 1)
+
+
+def _make_optimizer(cfg: TrialConfig, prepared: Prepared, steps: int):
+    optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum)
+    if cfg.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    else:
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+    return optimizer, scheduler
+
+
+def train_epoch(prepared: Prepared, optimizer, data: DataBundle, batch_size: int, generator: torch.Generator, epoch: int) -> EpochStats:
+    model = prepared.model
+    model.train()
+    start = time.perf_counter()
+    lr = optimizer.param_groups[0]["lr"]
+    loss_sum = torch.zeros((), device=data.train_x.device)
+    correct = torch.zeros((), device=data.train_x.device, dtype=torch.long)
+    count = 0
+    for x, y in data.train_batches(batch_size, generator):
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        total = loss + prepared.penalty() if prepared.penalty else loss
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        optimizer.step()
+        if prepared.after_step:
+            prepared.after_step()
+        # Accumulate on the device: a .item() per step would sync a GPU.
+        loss_sum += loss.detach() * y.numel()
+        correct += (logits.detach().argmax(1) == y).sum()
+        count += y.numel()
+    train_loss = float(loss_sum) / count
+    return EpochStats(epoch, lr, train_loss, int(correct) / count, not math.isfinite(train_loss),
+                      time.perf_counter() - start)
+
+
+def _history_record(cfg_hash: str, stats: EpochStats, prepared: Prepared, data: DataBundle, include_bias: bool) -> dict:
+    test_loss, test_acc = evaluate(prepared.model, data.eval_batches("test", EVAL_BATCH))
+    sp = sparsity_stats(prepared.model, include_bias)
+    return {
+        "config_hash": cfg_hash, "epoch": stats.epoch, "lr": stats.lr,
+        "train_loss": stats.train_loss, "train_acc": stats.train_acc,
+        "test_loss": test_loss, "test_acc": test_acc,
+        "compression_ratio": sp.compression_ratio, "l2_norm": sp.l2_norm,
+        "misalignment": prepared.misalignment() if prepared.misalignment else None,
+        "reg_strength": prepared.reg_strength() if prepared.reg_strength else None,
+        "epoch_time_s": stats.seconds,
+    }
+
+
+def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: torch.Generator,
+          progress: ProgressFn | None = None, epochs: int | None = None) -> tuple[list[dict], bool]:
+    """Train for the config's epochs; returns (history records, diverged)."""
+    epochs = cfg.epochs if epochs is None else epochs
+    optimizer, scheduler = _make_optimizer(cfg, prepared, epochs)
+    history = []
+    for epoch in range(1, epochs + 1):
+        stats = train_epoch(prepared, optimizer, data, cfg.batch_size, generator, epoch)
+        if stats.diverged:
+            return history, True
+        scheduler.step()
+        if prepared.on_epoch_end:
+            prepared.on_epoch_end(epoch)
+        record = _history_record(cfg.config_hash, stats, prepared, data, cfg.include_bias)
+        history.append(record)
+        if progress:
+            progress(epoch, epochs, record)
+    return history, False
+
+
+def _evaluate_point(cfg: TrialConfig, point: EvalPoint, point_id: int, data: DataBundle, diverged: bool) -> tuple[dict, list[dict]]:
+    sp = sparsity_stats(point.model, cfg.include_bias)
+    if diverged:
+        chance = 1.0 / data.num_classes
+        test_loss, test_acc, train_loss, train_acc = math.nan, chance, math.nan, chance
+    else:
+        test_loss, test_acc = evaluate(point.model, data.eval_batches("test", EVAL_BATCH))
+        train_loss, train_acc = evaluate(point.model, data.eval_batches("train", EVAL_BATCH))
+    row = {
+        "point": point.point, "point_id": point_id, "target_compression": point.target_compression,
+        "status": "diverged" if diverged else "ok",
+        "test_acc": test_acc, "train_acc": train_acc, "test_loss": test_loss, "train_loss": train_loss,
+        "total_params": sp.total, "nonzero_params": sp.nonzero,
+        "compression_ratio": sp.compression_ratio, "sparsity": sp.sparsity, "l2_norm": sp.l2_norm,
+    }
+    layers = [
+        {"config_hash": cfg.config_hash, "point_id": point_id, "layer": c.layer, "layer_index": i,
+         "total_params": c.total, "nonzero_params": c.nonzero}
+        for i, c in enumerate(sp.layers)
+    ]
+    return row, layers
+
+
+def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None = None,
+              progress: ProgressFn | None = None) -> TrialResult:
+    """Train one network with one method and evaluate its sparsity points."""
+    start = time.perf_counter()
+    device = resolve_device(device)
+    method = get_method(cfg.method)
+    init_gen, data_gen = _seeded_generators(cfg.seed)
+    torch.manual_seed(cfg.seed)  # anything drawing from the global RNG (e.g. dropout)
+    data = load_dataset(cfg.dataset, data_root).to(device)
+    model = build_model(cfg.model, data.num_classes, data.input_shape).to(device)
+    prepared = method.prepare(cfg, model, init_gen, data)
+    prepared.model.to(device)
+
+    history, diverged = train(cfg, prepared, data, data_gen, progress)
+    final = prepared.finalize() if prepared.finalize else prepared.model
+    final.eval()
+
+    def test_accuracy(net: nn.Module) -> float:
+        return evaluate(net, data.eval_batches("test", EVAL_BATCH))[1]
+
+    points = [EvalPoint("final", final, cfg.compressions[0] if cfg.compressions else None)] if diverged \
+        else method.evaluate_points(cfg, final, test_accuracy, data)
+    misalign = prepared.misalignment() if prepared.misalignment and not diverged else None
+    common = {
+        "sweep": cfg.sweep, "method": cfg.method, "model": cfg.model, "dataset": cfg.dataset,
+        "depth": cfg.depth if cfg.depth is not None else method.fixed_depth,
+        "lam": cfg.lam, "lr": cfg.lr, "seed": cfg.seed, "epochs": cfg.epochs,
+        "misalignment": misalign, "config_hash": cfg.config_hash,
+        "config_json": json.dumps(cfg.to_dict(), sort_keys=True, default=list), "device": str(device),
+    }
+    rows, layers = [], []
+    for point_id, point in enumerate(points):
+        row, point_layers = _evaluate_point(cfg, point, point_id, data, diverged)
+        rows.append({**common, **row})
+        layers.extend(point_layers)
+    finished = datetime.now(timezone.utc)
+    for row in rows:
+        row["wall_time_s"] = time.perf_counter() - start
+        row["created_at"] = finished
+    return TrialResult(rows=rows, layers=layers, history=history)
