@@ -1,0 +1,318 @@
+"""Tables, figures and write_report on a small hand-made sweep with known answers.
+
+Float boundaries: the ε boundary is tested with a configuration whose median is
+0.85 while the reference is 0.90, and 0.90 - 0.05 is not guaranteed to equal
+0.85 in binary; report.ACC_TOL (1e-9) makes the boundary inclusive, and a
+configuration 1e-4 below it (one test sample in 10k) must stay out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from suite import plots, report
+from suite.store import TrialResult, write_failure, write_trial
+
+TOTAL = 100_000
+LAYER_TOTALS = {"fc1": 80_000, "fc2": 19_000, "fc3": 1_000}
+
+
+def _row(method, seed, acc, nonzero, *, depth=None, lam=None, lr=0.1, target=None, point="final", point_id=0,
+         status="ok", model="lenet300", dataset="fmnist", trial=None):
+    trial = trial or f"{method}-{depth}-{lam}-{target}"
+    return {
+        "sweep": "t", "method": method, "model": model, "dataset": dataset, "depth": depth, "lam": lam, "lr": lr,
+        "target_compression": target, "seed": seed, "epochs": 5, "point": point, "point_id": point_id,
+        "status": status, "test_acc": acc, "train_acc": acc, "total_params": TOTAL, "nonzero_params": nonzero,
+        "compression_ratio": TOTAL / nonzero if nonzero else math.inf, "sparsity": 1 - nonzero / TOTAL,
+        "l2_norm": 1.0, "config_hash": f"{model}-{dataset}-{trial}-s{seed}",
+    }
+
+
+def _seeds(method, accs, nonzero, **kw):
+    return [_row(method, seed, acc, nonzero, **kw) for seed, acc in enumerate(accs)]
+
+
+DWF3 = {  # lam: (nonzero, accs over seeds 0..2)
+    1e-4: (2000, [0.88, 0.89, 0.90]),      # CR 50,   median .89
+    1e-3: (500, [0.84, 0.85, 0.86]),       # CR 200,  median .85 = exactly the ε=5 boundary
+    2e-3: (300, [0.8489, 0.8499, 0.8509]),  # CR 333,  1e-4 below the boundary
+    3e-3: (250, [0.839, 0.849, 0.859]),    # CR 400,  ties in CR with 5e-3, more accurate
+    5e-3: (250, [0.82, 0.83, 0.84]),       # CR 400
+    1e-2: (100, [0.69, 0.70, 0.71]),       # CR 1000, outside both ε
+}
+
+
+def section_a() -> list[dict]:
+    rows = _seeds("dense", [0.89, 0.90, 0.91], TOTAL)
+    for lam, (nonzero, accs) in DWF3.items():
+        rows += _seeds("dwf", accs, nonzero, depth=3, lam=lam, lr=0.15)
+    # Diverged: all weights zero, chance accuracy; kept as a real result.
+    rows += _seeds("dwf", [0.1, 0.1, 0.1], 0, depth=3, lam=1e-1, lr=0.15, status="diverged")
+    rows += _seeds("dwf", [0.78, 0.79, 0.80], 1000, depth=2, lam=1e-3, lr=0.15)
+    for seed in range(3):  # GMP: one dense training per seed, pruned at each target
+        for point_id, (target, nonzero, acc) in enumerate([(10, 10_000, 0.89), (100, 1000, 0.86), (1000, 100, 0.50)]):
+            rows.append(_row("gmp", seed, acc + 0.01 * (seed - 1), nonzero, target=target, point="posthoc",
+                             point_id=point_id, trial="gmp"))
+    # SynFlow at target 100 keeps one parameter too many: still counts as 99%.
+    rows += _seeds("synflow", [0.80, 0.81, 0.82], 1001, target=100)
+    for seed, acc in enumerate([0.87, 0.88, 0.89]):
+        rows.append(_row("l1", seed, acc, 5000, lam=1e-4, point="final", point_id=0, trial="l1"))
+        rows.append(_row("l1", seed, acc - 0.01, 2000, lam=1e-4, target=50, point="posthoc", point_id=1, trial="l1"))
+    return rows
+
+
+def section_b() -> list[dict]:
+    rows = _seeds("dense", [0.98, 0.99, 0.99], TOTAL, model="lenet5", dataset="mnist")
+    rows.append(_row("gmp", 0, 0.985, 10_000, target=10, point="posthoc", model="lenet5", dataset="mnist"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    return pd.DataFrame(section_a() + section_b())
+
+
+def _layers_for(row: dict) -> list[dict]:
+    nonzero = row["nonzero_params"]
+    if row["method"] == "gmp":  # GMP collapses the last layer
+        counts = {"fc1": int(nonzero * 0.7), "fc2": nonzero - int(nonzero * 0.7), "fc3": 0}
+    else:
+        counts = {"fc1": int(nonzero * 0.6), "fc2": int(nonzero * 0.3)}
+        counts["fc3"] = nonzero - counts["fc1"] - counts["fc2"]
+    return [{"config_hash": row["config_hash"], "point_id": row["point_id"], "layer": name, "layer_index": i,
+             "total_params": LAYER_TOTALS[name], "nonzero_params": counts[name]}
+            for i, name in enumerate(LAYER_TOTALS)]
+
+
+def _history_for(row: dict) -> list[dict]:
+    return [{"config_hash": row["config_hash"], "epoch": e, "lr": 0.1, "test_acc": row["test_acc"] * (e + 1) / 5,
+             "compression_ratio": 1 + (row["compression_ratio"] if math.isfinite(row["compression_ratio"]) else 1e4) * e / 4,
+             "l2_norm": 10.0 / (1 + e)} for e in range(5)]
+
+
+@pytest.fixture(scope="module")
+def layers(rows) -> pd.DataFrame:
+    return pd.DataFrame([lay for r in rows.to_dict("records") if r["model"] == "lenet300" for lay in _layers_for(r)])
+
+
+@pytest.fixture(scope="module")
+def history(rows) -> pd.DataFrame:
+    dwf = rows[rows["method"] == "dwf"].drop_duplicates("config_hash")
+    return pd.DataFrame([h for r in dwf.to_dict("records") for h in _history_for(r)])
+
+
+def _cells(table: pd.DataFrame, model: str, dataset: str) -> pd.DataFrame:
+    return table[(table["model"] == model) & (table["dataset"] == dataset)].set_index("label")
+
+
+# --------------------------------------------------------------------------- labels
+
+def test_method_labels_follow_the_paper():
+    assert report.method_label("dense") == "Dense"
+    assert report.method_label("dwf", 3.0, "final") == "DWF (D=3)"
+    assert report.method_label("spred", None) == "spred (D=2)"
+    assert report.method_label("pilot", None, "final") == "PILoT"
+    assert report.method_label("pilot", None, "posthoc") == "PILoT + GMP"
+    assert report.method_label("l1", None, "final") == "Vanilla L1"
+    assert report.method_label("l1", None, "posthoc") == "L1 + GMP"
+    assert report.method_label("gmp", None, "posthoc") == "GMP"
+    assert [report.method_label(m) for m in ("snip", "synflow", "random")] == ["SNIP", "SynFlow", "Random"]
+    shuffled = ["Random", "GMP", "DWF (D=4)", "Dense", "L1 + GMP", "DWF (D=2)", "SynFlow", "Vanilla L1"]
+    assert report.sort_labels(shuffled) == ["Dense", "DWF (D=2)", "DWF (D=4)", "Vanilla L1", "L1 + GMP", "GMP",
+                                            "SynFlow", "Random"]
+
+
+def test_configurations_aggregate_over_seeds_and_keep_diverged(rows):
+    configs = report.aggregate_configs(rows)
+    gmp = configs[configs["label"] == "GMP"]
+    assert len(gmp[gmp["model"] == "lenet300"]) == 3  # one per target, seeds merged
+    assert set(gmp[gmp["model"] == "lenet300"]["n_seeds"]) == {3}
+    diverged = configs[(configs["label"] == "DWF (D=3)") & (configs["lam"] == 1e-1)].iloc[0]
+    assert diverged["n_not_ok"] == 3 and diverged["test_acc_median"] == pytest.approx(0.1)
+    l1 = configs[configs["method"] == "l1"]
+    assert sorted(l1["label"]) == ["L1 + GMP", "Vanilla L1"]
+
+
+# --------------------------------------------------------------------------- Table 1
+
+def test_compression_table_picks_expected_cells(rows):
+    table = report.compression_table(rows, eps=(5, 10))
+    a = _cells(table, "lenet300", "fmnist")
+    assert list(a.index) == ["Dense", "DWF (D=2)", "DWF (D=3)", "Vanilla L1", "L1 + GMP", "GMP", "SynFlow"]
+    assert a.loc["Dense", "dense_acc"] == pytest.approx(0.90)
+    assert a.loc["Dense", "cr@5"] == pytest.approx(1.0)
+    # The config exactly at the boundary (median .85) qualifies; the sparser one
+    # 1e-4 below it (CR 333) does not.
+    assert a.loc["DWF (D=3)", "cr@5"] == pytest.approx(200)
+    assert a.loc["DWF (D=3)", "sparsity@5"] == pytest.approx(0.995)
+    assert a.loc["DWF (D=3)", "lam@5"] == pytest.approx(1e-3)
+    assert a.loc["DWF (D=3)", "n_seeds@5"] == 3
+    # Tie at CR 400 goes to the more accurate configuration.
+    assert a.loc["DWF (D=3)", "cr@10"] == pytest.approx(400)
+    assert a.loc["DWF (D=3)", "acc@10"] == pytest.approx(0.849)
+    assert a.loc["DWF (D=3)", "lam@10"] == pytest.approx(3e-3)
+    assert a.loc["GMP", "cr@5"] == pytest.approx(100) and a.loc["GMP", "cr@10"] == pytest.approx(100)
+    assert a.loc["Vanilla L1", "cr@5"] == pytest.approx(20)
+    assert a.loc["L1 + GMP", "cr@10"] == pytest.approx(50)
+    assert a.loc["SynFlow", "cr@10"] == pytest.approx(TOTAL / 1001)
+    # Empty stays empty (NaN / NA), never 0.
+    assert pd.isna(a.loc["SynFlow", "cr@5"]) and pd.isna(a.loc["SynFlow", "n_seeds@5"])
+    assert a.loc[["DWF (D=2)"], ["cr@5", "cr@10", "sparsity@5", "acc@10"]].isna().all().all()
+    assert "SNIP" not in a.index and "Random" not in a.index
+
+
+def test_compression_table_sections_and_absent_methods(rows):
+    b = _cells(report.compression_table(rows), "lenet5", "mnist")
+    assert b.loc["Dense", "dense_acc"] == pytest.approx(0.99)
+    assert b.loc["GMP", "cr@5"] == pytest.approx(10) and b.loc["GMP", "n_seeds@5"] == 1
+    assert b.loc["DWF (D=3)", ["cr@5", "cr@10"]].isna().all()  # run in the sweep, not in this section
+
+
+def test_compression_table_without_dense(rows):
+    orphan = pd.DataFrame([_row("gmp", 0, 0.9, 1000, target=100, point="posthoc", model="lenet5", dataset="kmnist")])
+    mixed = pd.concat([rows, orphan], ignore_index=True)
+    assert report.sections_without_dense(mixed) == [("lenet5", "kmnist")]
+    with pytest.raises(report.MissingDenseError, match="lenet5/kmnist"):
+        report.compression_table(mixed)
+    skipped = report.compression_table(mixed, missing_dense="skip")
+    assert "kmnist" not in set(skipped["dataset"]) and len(skipped) == len(report.compression_table(rows))
+
+
+def test_empty_input_gives_empty_frames():
+    empty = pd.DataFrame(columns=["method", "model", "dataset"])
+    table = report.compression_table(empty, eps=(5,))
+    assert table.empty and list(table.columns) == report.compression_columns((5,))
+    acc = report.accuracy_table(empty)
+    assert acc.empty and list(acc.columns) == report.accuracy_columns()
+    assert "No results" in report.to_markdown(report.format_compression_table(table))
+
+
+# --------------------------------------------------------------------------- Table 2
+
+def test_accuracy_table_follows_its_rule(rows):
+    a = _cells(report.accuracy_table(rows), "lenet300", "fmnist")
+    levels = ["0.9", "0.95", "0.98", "0.99", "0.995", "0.9975", "0.99875", "0.999"]
+
+    def means(label):
+        return [a.loc[label, f"mean@{s}"] for s in levels]
+
+    nan = np.nan
+    np.testing.assert_allclose(means("DWF (D=3)"), [0.89, 0.89, 0.89, 0.85, 0.85, 0.849, 0.70, 0.70])
+    np.testing.assert_allclose(means("DWF (D=2)"), [0.79] * 4 + [nan] * 4)
+    np.testing.assert_allclose(means("GMP"), [0.89, 0.86, 0.86, 0.86, 0.50, 0.50, 0.50, 0.50])
+    np.testing.assert_allclose(means("SynFlow"), [0.81] * 4 + [nan] * 4)  # one parameter short of 99% counts
+    np.testing.assert_allclose(means("Vanilla L1"), [0.88, 0.88] + [nan] * 6)
+    np.testing.assert_allclose(means("L1 + GMP"), [0.87] * 3 + [nan] * 5)
+    np.testing.assert_allclose(means("Dense"), [0.90] * 8)
+    assert a.loc["DWF (D=3)", "std@0.99"] == pytest.approx(0.01)
+    assert a.loc["DWF (D=3)", "lam@0.9975"] == pytest.approx(3e-3)
+    assert a.loc["GMP", "target@0.95"] == pytest.approx(100)
+    assert pd.isna(a.loc["DWF (D=2)", "n_seeds@0.995"])
+    assert "best mean test accuracy" in report.ACCURACY_RULE
+
+
+def test_formatters(rows):
+    display = report.format_compression_table(report.compression_table(rows))
+    md = report.to_markdown(display, report.COMPRESSION_CAPTION)
+    assert "**LeNet-300-100 on F-MNIST**" in md and "| DWF (D=3) | 200 (99.50%) | 400 (99.75%) |" in md
+    assert "| DWF (D=2) | – | – |" in md and "90.00% acc. (reference)" in md
+    tex = report.to_latex(display, "ε = 5 pp", label="tab:c")
+    assert r"\toprule" in tex and r"99.50\%" in tex and r"$\varepsilon$" in tex and r"\multicolumn{3}" in tex
+    acc_display = report.format_accuracy_table(report.accuracy_table(rows))
+    assert acc_display.columns[3:].tolist() == ["90%", "95%", "98%", "99%", "99.5%", "99.75%", "99.875%", "99.9%"]
+    dwf3 = acc_display[(acc_display["Method"] == "DWF (D=3)") & (acc_display["Model"] == "LeNet-300-100")].iloc[0]
+    assert dwf3["99%"] == "85.00 ± 1.00"
+    csv = report.to_csv(report.compression_table(rows))
+    assert csv.splitlines()[0].startswith("model,dataset,label,dense_acc,cr@5")
+    rich_table = report.render_table_rich(display, "t")
+    assert rich_table.row_count == len(display) and len(rich_table.columns) == len(display.columns)
+
+
+# --------------------------------------------------------------------------- figures
+
+def _line_labels(ax) -> list[str]:
+    return [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def test_pareto_figure_lines(rows):
+    fig = plots.pareto_figure(rows)
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert len(axes) == 2
+    a = next(ax for ax in axes if "F-MNIST" in ax.get_title())
+    assert set(_line_labels(a)) == {"Dense", "DWF (D=2)", "DWF (D=3)", "Vanilla L1", "L1 + GMP", "GMP", "SynFlow"}
+    assert a.get_xscale() == "log" and "Test accuracy (%)" in a.get_ylabel()
+    dwf3 = next(line for line in a.get_lines() if line.get_label() == "DWF (D=3)")
+    # Frontier: CR 50 (.89), 200 (.85), 333 (.8499), 400 (.849), 1000 (.70); 400 @ .83 is
+    # dominated and the diverged (infinite CR) configuration cannot be drawn.
+    np.testing.assert_allclose(dwf3.get_xdata(), [50, 200, TOTAL / 300, 400, 1000])
+    np.testing.assert_allclose(dwf3.get_ydata(), [89, 85, 84.99, 84.9, 70])
+
+
+def test_layers_figure_lines(rows, layers):
+    fig = plots.layers_figure(rows, layers, compressions=(200, 1000), model="lenet300", dataset="fmnist")
+    assert [ax.get_title() for ax in fig.axes] == ["Compression ≈ 200×", "Compression ≈ 1000×"]
+    at200, at1000 = (_line_labels(ax) for ax in fig.axes)
+    # Within a factor 2 of 200: DWF D=3 at 200, DWF D=2 and GMP at 100; SynFlow
+    # (99.9) and the L1 variants are too far away.
+    assert at200 == ["DWF (D=2) (CR 100)", "DWF (D=3) (CR 200)", "GMP (CR 100)"]
+    assert at1000 == ["DWF (D=3) (CR 1000)", "GMP (CR 1000)"]
+    gmp = next(line for line in fig.axes[1].get_lines() if line.get_label() == "GMP (CR 1000)")
+    assert gmp.get_ydata()[0] == pytest.approx(70 / 80_000)
+    pruned = [line for line in fig.axes[1].get_lines() if line.get_label() == "_GMP pruned layers"]
+    assert len(pruned) == 1 and list(pruned[0].get_xdata()) == [2]  # fc3 fully pruned
+    assert fig.axes[0].get_yscale() == "log"
+
+
+def test_dynamics_figure_lines(rows, history):
+    fig = plots.dynamics_figure(history, rows)
+    assert len(fig.axes) == 3
+    expected = [f"λ = {lam:.1e}" for lam in sorted(list(DWF3) + [1e-1])]
+    for ax in fig.axes:
+        assert _line_labels(ax) == expected  # DWF D=3 only: the largest depth present
+    assert fig.axes[1].get_yscale() == "log" and "Compression" in fig.axes[1].get_ylabel()
+    assert "DWF (D=3)" in fig._suptitle.get_text()
+    assert len(fig.legends) == 1
+
+
+# --------------------------------------------------------------------------- write_report
+
+def test_write_report_writes_everything(tmp_path, rows, layers, history):
+    by_trial: dict[str, TrialResult] = defaultdict(lambda: TrialResult(rows=[]))
+    for record in rows.to_dict("records"):
+        record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        by_trial[record["config_hash"]].rows.append(record)
+    for record in layers.to_dict("records"):
+        by_trial[record["config_hash"]].layers.append(record)
+    for record in history.to_dict("records"):
+        by_trial[record["config_hash"]].history.append(record)
+    root = tmp_path / "results"
+    for result in by_trial.values():
+        write_trial(root, "t", result)
+    write_failure(root, "t", "deadbeef", {"method": "snip", "model": "lenet300", "seed": 0}, "Traceback\nRuntimeError: boom")
+
+    out = tmp_path / "report"
+    written = report.write_report(root, "t", out, eps=(5, 10))
+    names = {p.name for p in written}
+    expected = {f"{t}.{ext}" for t in ("compression", "accuracy") for ext in ("md", "csv", "tex")}
+    expected |= {f"{f}.{ext}" for f in ("pareto", "layers_lenet300_fmnist", "dynamics_lenet300_fmnist")
+                 for ext in ("png", "pdf")}
+    assert expected | {"index.md"} == names
+    assert all(p.exists() and p.stat().st_size > 0 for p in written)
+    index = (out / "index.md").read_text()
+    assert "deadbeef" in index and "RuntimeError: boom" in index
+    assert "snip" in index.split("## Missing methods")[1]
+    assert "(pareto.png)" in index and "[csv](compression.csv)" in index
+    assert "lenet5/mnist" in index  # no layers/history there: said so, not drawn
+    csv = pd.read_csv(out / "compression.csv")
+    assert csv.set_index(["model", "label"]).loc[("lenet300", "DWF (D=3)"), "cr@5"] == pytest.approx(200)
+
+
+def test_write_report_rejects_unknown_names(tmp_path):
+    with pytest.raises(ValueError, match="allowed"):
+        report.write_report(tmp_path, "t", tmp_path / "o", tables=("nope",))
