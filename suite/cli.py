@@ -32,10 +32,11 @@ def list_command() -> None:
     models = Table(title="models", show_lines=False)
     for col in ("name", "parameters", "on", "description"):
         models.add_column(col)
+    natural = {"mnist": ((1, 28, 28), 10), "cifar10": ((3, 32, 32), 10), "cifar100": ((3, 32, 32), 100)}
     for name, spec in sorted(MODELS.items()):
-        shape, classes, on = spec.natural_input
+        shape, classes = natural[spec.natural_dataset]
         params = sum(p.numel() for p in build_model(name, classes, shape).parameters())
-        models.add_row(name, f"{params:,}", on, spec.description)
+        models.add_row(name, f"{params:,}", spec.natural_dataset, spec.description)
     console.print(models)
     datasets = Table(title="datasets")
     for col in ("name", "description"):
@@ -86,6 +87,7 @@ def run(
     finetune_epochs: int = typer.Option(0, help="GMP: fine-tuning epochs after pruning."),
     sweep: str = typer.Option("adhoc", help="Sweep name the row is stored under."),
     data: Optional[Path] = typer.Option(None, help="Data root (default: $BENCH_DATA or ~/.cache/bench/data)."),
+    download: bool = typer.Option(True, "--download/--no-download", help="Download a missing dataset (torchvision)."),
     results: Path = typer.Option(Path(DEFAULT_RESULTS), help="Results root."),
     device: Optional[str] = typer.Option(None, help="cpu, cuda, cuda:1 ... (default: $BENCH_DEVICE, else CUDA if present)."),
 ) -> None:
@@ -105,7 +107,7 @@ def run(
     progress, update = _epoch_progress(cfg.epochs)
     try:
         with progress:
-            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update)
+            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update, download=download)
     except DataError as exc:
         fail(str(exc))
     path = write_trial(results, cfg.sweep, result)
@@ -114,20 +116,51 @@ def run(
 
 
 def _print_rows(rows: list[dict]) -> None:
-    table = Table(title="result")
-    columns = ["method", "depth", "lam", "point", "target_compression", "test_acc", "train_acc",
-               "nonzero_params", "total_params", "compression_ratio", "sparsity", "status"]
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        cells = []
-        for col in columns:
-            value = row.get(col)
-            if isinstance(value, float):
-                value = f"{100 * value:.2f}%" if col in ("test_acc", "train_acc", "sparsity") else f"{value:.4g}"
-            cells.append("" if value is None else str(value))
-        table.add_row(*cells)
+    """One column per row (a trial has few rows, a row many fields)."""
+    fields = ["method", "model", "dataset", "depth", "lam", "lr", "seed", "epochs", "point", "target_compression",
+              "status", "test_acc", "train_acc", "test_loss", "total_params", "nonzero_params", "compression_ratio",
+              "sparsity", "l2_norm", "misalignment", "config_hash", "wall_time_s"]
+    table = Table(title="result", show_header=len(rows) > 1)
+    table.add_column("field", style="bold")
+    for i in range(len(rows)):
+        table.add_column(f"row {i}")
+    for name in fields:
+        table.add_row(name, *(_format_cell(name, row.get(name)) for row in rows))
     console.print(table)
+
+
+def _format_cell(name: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{100 * value:.2f}%" if name in ("test_acc", "train_acc", "sparsity") else f"{value:.6g}"
+    return str(value)
+
+
+@app.command()
+def report(
+    name: str = typer.Argument(..., help="Sweep name (a folder under the results root)."),
+    table: list[str] = typer.Option([], help="Table: compression (paper Table 1) or accuracy (Table 2). Repeatable."),
+    plot: list[str] = typer.Option([], help="Figure: pareto, layers or dynamics. Repeatable."),
+    eps: list[float] = typer.Option([5.0, 10.0], help="Accuracy tolerance in percentage points (repeatable)."),
+    results: Path = typer.Option(Path(DEFAULT_RESULTS), help="Results root holding NAME/."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/NAME)."),
+) -> None:
+    """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
+    from suite.report import PLOT_NAMES, TABLE_NAMES, write_report
+    from suite.store import done_hashes, load_failures
+
+    for value, allowed, what in ((table, TABLE_NAMES, "--table"), (plot, PLOT_NAMES, "--plot")):
+        bad = sorted(set(value) - set(allowed))
+        if bad:
+            fail(f"{what} {', '.join(bad)} not known; allowed: {', '.join(allowed)}")
+    if not done_hashes(results, name) and not load_failures(results, name):
+        found = sorted(p.name for p in results.iterdir() if (p / "rows").is_dir()) if results.is_dir() else []
+        fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
+    everything = not table and not plot
+    write_report(results, name, out or Path("reports") / name,
+                 tables=TABLE_NAMES if everything else table, plots=PLOT_NAMES if everything else plot,
+                 eps=tuple(eps), console=console)
 
 
 # Commands defined in their own modules register on `app` when imported.

@@ -50,18 +50,20 @@ class ModelSpec:
     name: str
     builder: Builder
     description: str
+    # The dataset the paper trains it on (Table 4), for `bench list` counts.
+    natural_dataset: str = "mnist"
 
 
 MODELS: dict[str, ModelSpec] = {}
 
 
-def register_model(name: str, description: str = "") -> Callable[[Builder], Builder]:
+def register_model(name: str, description: str = "", natural_dataset: str = "mnist") -> Callable[[Builder], Builder]:
     """Decorator adding `builder(num_classes, input_shape) -> nn.Module` to MODELS."""
 
     def decorate(builder: Builder) -> Builder:
         if name in MODELS:
             raise ValueError(f"model {name!r} is already registered")
-        MODELS[name] = ModelSpec(name, builder, description or (builder.__doc__ or "").strip())
+        MODELS[name] = ModelSpec(name, builder, description or (builder.__doc__ or "").strip(), natural_dataset)
         return builder
 
     return decorate
@@ -206,7 +208,7 @@ def _vgg(
     return nn.Sequential(*_vgg_features(channels, groups), *classifier)
 
 
-@register_model("vgg16", description="VGG-16 (CIFAR): 13 conv3x3 with BN + FC 512-512-classes")
+@register_model("vgg16", natural_dataset="cifar10", description="VGG-16 (CIFAR): 13 conv3x3 with BN + FC 512-512-classes")
 def vgg16(num_classes: int, input_shape: InputShape) -> nn.Module:
     """VGG-16 for CIFAR as in Lee et al. (2019, SNIP), with BatchNorm.
 
@@ -224,7 +226,7 @@ def vgg16(num_classes: int, input_shape: InputShape) -> nn.Module:
     return _vgg("vgg16", VGG16_GROUPS, (512, 512), num_classes, input_shape)
 
 
-@register_model("vgg19", description="VGG-19 (CIFAR): 16 conv3x3 with BN + FC 512-classes")
+@register_model("vgg19", natural_dataset="cifar100", description="VGG-19 (CIFAR): 16 conv3x3 with BN + FC 512-classes")
 def vgg19(num_classes: int, input_shape: InputShape) -> nn.Module:
     """VGG-19 for CIFAR following Zagoruyko (2015), with BatchNorm.
 
@@ -306,7 +308,7 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(out, 1))
 
 
-@register_model("resnet18", description="ResNet-18 (CIFAR variant): 3x3 stem, no max pool, 4x2 basic blocks")
+@register_model("resnet18", natural_dataset="cifar10", description="ResNet-18 (CIFAR variant): 3x3 stem, no max pool, 4x2 basic blocks")
 def resnet18(num_classes: int, input_shape: InputShape) -> nn.Module:
     """ResNet-18 adapted to small images as in Tanaka et al. (2020, SynFlow).
 
@@ -379,7 +381,7 @@ class WideResNet(nn.Module):
         return self.fc(torch.flatten(self.pool(out), 1))
 
 
-@register_model("wrn16_8", description="WideResNet-16-8: pre-activation, widths 16-128-256-512, no dropout")
+@register_model("wrn16_8", natural_dataset="cifar10", description="WideResNet-16-8: pre-activation, widths 16-128-256-512, no dropout")
 def wrn16_8(num_classes: int, input_shape: InputShape) -> nn.Module:
     """WideResNet-16-8 (Zagoruyko & Komodakis, 2016).
 

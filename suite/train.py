@@ -147,14 +147,16 @@ def _evaluate_point(cfg: TrialConfig, point: EvalPoint, point_id: int, data: Dat
 
 
 def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None = None,
-              progress: ProgressFn | None = None) -> TrialResult:
-    """Train one network with one method and evaluate its sparsity points."""
+              progress: ProgressFn | None = None, download: bool = True) -> TrialResult:
+    """Train one network with one method and evaluate its sparsity points.
+
+    data_root and device do not change the result, so they are not in cfg."""
     start = time.perf_counter()
     device = resolve_device(device)
     method = get_method(cfg.method)
     init_gen, data_gen = _seeded_generators(cfg.seed)
     torch.manual_seed(cfg.seed)  # anything drawing from the global RNG (e.g. dropout)
-    data = load_dataset(cfg.dataset, data_root).to(device)
+    data = load_dataset(cfg.dataset, data_root, download=download).to(device)
     model = build_model(cfg.model, data.num_classes, data.input_shape).to(device)
     prepared = method.prepare(cfg, model, init_gen, data)
     prepared.model.to(device)

@@ -1,0 +1,147 @@
+"""run_trial, the config contract, the store and the `bench run` command."""
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from suite.config import ConfigError, TrialConfig
+from suite.store import ROW_SCHEMA, done_hashes, load_table, write_trial
+from suite.train import run_trial
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _cfg(**overrides) -> TrialConfig:
+    values = dict(model="lenet300", dataset="synthetic", method="dwf", depth=3, lam=1e-3, lr=0.3, epochs=2, seed=0)
+    values.update(overrides)
+    return TrialConfig(**values)
+
+
+def test_same_seed_same_result_different_seed_different_result():
+    a, b = run_trial(_cfg()), run_trial(_cfg())
+    c = run_trial(_cfg(seed=1))
+    keys = ["test_acc", "train_acc", "test_loss", "nonzero_params", "l2_norm", "misalignment"]
+    assert [a.rows[0][k] for k in keys] == [b.rows[0][k] for k in keys]
+    assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+    assert a.rows[0]["l2_norm"] != c.rows[0]["l2_norm"]
+
+
+def test_trial_rows_history_and_layers_are_consistent():
+    result = run_trial(_cfg(epochs=2))
+    (row,) = result.rows
+    assert row["point"] == "final" and row["status"] == "ok" and row["depth"] == 3
+    assert row["total_params"] == 266_610
+    assert row["compression_ratio"] == pytest.approx(row["total_params"] / row["nonzero_params"])
+    assert row["sparsity"] == pytest.approx(1 - row["nonzero_params"] / row["total_params"])
+    assert 0 <= row["test_acc"] <= 1 and 0 <= row["train_acc"] <= 1
+    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert result.history[0]["lr"] == pytest.approx(0.3)  # cosine starts at the initial lr
+    assert result.history[1]["lr"] == pytest.approx(0.3 * (1 + math.cos(math.pi / 2)) / 2)
+    assert sum(l["total_params"] for l in result.layers) == row["total_params"]
+    assert sum(l["nonzero_params"] for l in result.layers) == row["nonzero_params"]
+    assert [l["layer"] for l in result.layers] == ["1", "3", "5"]  # the three Linear layers of lenet300
+
+
+def test_spred_rows_record_depth_two():
+    (row,) = run_trial(_cfg(method="spred", depth=None, epochs=1)).rows
+    assert row["depth"] == 2 and row["method"] == "spred"
+
+
+def test_diverged_run_is_a_recorded_result_at_chance():
+    (row,) = run_trial(_cfg(method="dense", depth=None, lam=None, lr=1e6, epochs=2)).rows
+    assert row["status"] == "diverged"
+    assert row["test_acc"] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"model": "lenet301"}, "model"),
+        ({"method": "magic"}, "method"),
+        ({"dataset": "imagenet22k"}, "dataset"),
+        ({"lr": -1.0}, "lr"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": True}, "epochs"),
+        ({"depth": 1}, "depth"),
+        ({"depth": None}, "depth"),
+        ({"lam": None}, "lam"),
+        ({"method": "dense", "depth": 3, "lam": None}, "depth"),
+        ({"method": "dense", "depth": None, "lam": None, "compressions": (10.0,)}, "compressions"),
+        ({"include_bias": "False"}, "include_bias"),
+    ],
+)
+def test_malformed_config_is_rejected_naming_the_field(overrides, field):
+    with pytest.raises(ConfigError, match=f"'{field}'"):
+        _cfg(**overrides)
+
+
+def test_from_dict_rejects_unknown_fields():
+    with pytest.raises(ConfigError, match="lambda"):
+        TrialConfig.from_dict({**_cfg().to_dict(), "lambda": 1.0})
+
+
+def test_config_hash_is_stable_and_ignores_key_order_and_sweep():
+    cfg = _cfg()
+    values = cfg.to_dict()
+    reordered = TrialConfig.from_dict(dict(reversed(list(values.items()))))
+    assert reordered.config_hash == cfg.config_hash
+    assert _cfg(sweep="other").config_hash == cfg.config_hash
+    assert _cfg(lam=2e-3).config_hash != cfg.config_hash
+    code = "from suite.config import TrialConfig as T; print(T(model='lenet300', dataset='synthetic', method='dwf', depth=3, lam=1e-3, lr=0.3, epochs=2).config_hash)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == cfg.config_hash
+
+
+def test_store_writes_atomically_and_ignores_partial_files(tmp_path):
+    result = run_trial(_cfg(epochs=1))
+    path = write_trial(tmp_path, "s", result)
+    # A crash mid-write leaves only a hidden temp file, which is never read as a result.
+    (path.parent / f".{path.name}.abc.tmp").write_bytes(b"PAR1 half a file")
+    assert done_hashes(tmp_path, "s") == {result.config_hash}
+    rows = load_table(tmp_path, "s")
+    assert len(rows) == 1 and set(ROW_SCHEMA.names) <= set(rows.columns)
+    assert len(load_table(tmp_path, "s", "history")) == 1
+    assert len(load_table(tmp_path, "s", "layers")) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_DATA / "FashionMNIST").is_dir(), reason="shared Fashion-MNIST not beside the repo")
+def test_bench_run_on_real_fashion_mnist(tmp_path):
+    """One short DWF trial on the shared Fashion-MNIST through the CLI, end to end."""
+    cmd = [sys.executable, "-m", "suite.cli", "run", "--model", "lenet300", "--dataset", "fmnist", "--method", "dwf",
+           "--depth", "2", "--lam", "1e-4", "--lr", "0.15", "--epochs", "1", "--data", str(SHARED_DATA),
+           "--results", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    files = list((tmp_path / "adhoc" / "rows").glob("*.parquet"))
+    assert len(files) == 1
+    row = pq.read_table(files[0]).to_pandas().iloc[0]
+    assert row["dataset"] == "fmnist" and row["method"] == "dwf" and row["depth"] == 2
+    assert row["test_acc"] > 0.75  # one epoch of LeNet-300-100 on F-MNIST learns well past chance
+    assert row["total_params"] == 266_610
+    assert "test_acc" in proc.stdout
+
+
+def test_bench_run_missing_data_is_a_clear_error(tmp_path):
+    cmd = [sys.executable, "-m", "suite.cli", "run", "--model", "lenet300", "--dataset", "kmnist", "--method", "dense",
+           "--epochs", "1", "--no-download", "--data", str(tmp_path / "nowhere"), "--results", str(tmp_path / "r")]
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "nowhere" in proc.stderr and "BENCH_DATA" in proc.stderr
+
+
+def test_bench_run_bad_method_lists_allowed(tmp_path):
+    cmd = [sys.executable, "-m", "suite.cli", "run", "--model", "lenet300", "--dataset", "synthetic",
+           "--method", "magic", "--results", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    assert proc.returncode == 2
+    assert "magic" in proc.stderr and "dwf" in proc.stderr
