@@ -124,6 +124,7 @@ def validate_config(cfg: TrialConfig) -> None:
     check(cfg.base_init in ("lecun", "kaiming"), "base_init", "['lecun', 'kaiming']")
     check(0 <= cfg.omega_min < 1, "omega_min", "a number in [0, 1)")
     check(cfg.pilot_schedule in baselines.pilot.SCHEDULES, "pilot_schedule", str(list(baselines.pilot.SCHEDULES)))
+    check(isinstance(cfg.pilot_budget, (int, float)) and cfg.pilot_budget > 0, "pilot_budget", "a number > 0")
     check(all(c > 1 for c in cfg.compressions), "compressions", "ratios total/nonzero > 1")
     method = METHODS[cfg.method]
     for name in sorted(method.requires):
