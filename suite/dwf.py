@@ -83,15 +83,12 @@ def dwf_init_factors(shape, sigma_w: float, depth: int, omega_min: float, genera
     return [sample_truncated_factor(shape, std, lo, hi, generator) for _ in range(depth)]
 
 
-def standard_init_factors(shape, layer_fan_in: int, depth: int, generator: torch.Generator) -> list[torch.Tensor]:
-    """spred: each factor drawn from the layer's standard (PyTorch default) init.
-
-    PyTorch initializes Linear/Conv weights and biases as U(-b, b) with
-    b = 1/sqrt(fan_in) (kaiming_uniform with a=sqrt(5) gives the same bound).
-    No variance matching, no truncation (Ziyin & Wang, 2023).
-    """
-    bound = 1.0 / math.sqrt(layer_fan_in)
-    return [(torch.rand(shape, generator=generator) * 2 - 1) * bound for _ in range(depth)]
+def standard_init_factors(shape, sigma_w: float, depth: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """spred / "standard initialization" of a factorized layer: every factor drawn
+    from the layer's standard init N(0, sigma_w^2) itself, with no variance
+    matching and no truncation (Ziyin & Wang, 2023; the DWF paper's Lemma 2 and
+    Fig. 12b analyse exactly this case with LeCun sigma_w^2 = 1/fan_in)."""
+    return [torch.randn(shape, generator=generator) * sigma_w for _ in range(depth)]
 
 
 def layer_tensor(module: nn.Module, name: str) -> torch.Tensor | None:
@@ -135,14 +132,14 @@ def factorize(
     generator = generator or torch.Generator().manual_seed(0)
     for _, module in prunable_layers(model):
         names = ["weight"] + (["bias"] if include_bias and module.bias is not None else [])
-        sigma_w, layer_fan_in = base_std(module, base_init), fan_in(module)
+        sigma_w = base_std(module, base_init)
         factors = {}
         for name in names:
             param = module._parameters.pop(name)
             if init == "dwf":
                 values = dwf_init_factors(param.shape, sigma_w, depth, omega_min, generator)
             elif init == "standard":
-                values = standard_init_factors(param.shape, layer_fan_in, depth, generator)
+                values = standard_init_factors(param.shape, sigma_w, depth, generator)
             else:
                 raise ValueError(f"init {init!r} not allowed; allowed: ['dwf', 'standard']")
             factors[name] = nn.ParameterList([nn.Parameter(v.to(param.device)) for v in values])
