@@ -55,7 +55,12 @@ def _seeded_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
 
 
 def _make_optimizer(cfg: TrialConfig, prepared: Prepared, steps: int):
-    optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum)
+    device = next(prepared.model.parameters()).device
+    # The fused kernel does weight decay, momentum and the update in one pass
+    # over memory; DWF has D times the parameters, so this is most of its
+    # optimizer cost (about half of the unfused time on CPU).
+    fused = device.type in ("cpu", "cuda")
+    optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum, fused=fused)
     if cfg.schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     else:
