@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Numerical zero for collapsed weights: float32 machine epsilon (App. G.2).
 FLOAT32_EPS = 1.19e-7
@@ -50,7 +50,6 @@ class TrialConfig:
     # PILoT's L1 budget for ||m * w||_1 as a fraction of its value at init.
     pilot_budget: float = 0.1
     sweep: str = "adhoc"
-    extra: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
         # Imported here: the registries import this module.
@@ -71,8 +70,6 @@ class TrialConfig:
         values = dict(values)
         if "compressions" in values and values["compressions"] is not None:
             values["compressions"] = tuple(values["compressions"])
-        if "extra" in values:
-            values["extra"] = tuple(tuple(kv) for kv in values["extra"])
         return cls(**values)
 
     @property
