@@ -64,6 +64,10 @@ def _epoch_progress(total_epochs: int):
         stats = (f"loss {record['train_loss']:.4f}  test {100 * record['test_acc']:.2f}%  "
                  f"CR {record['compression_ratio']:.1f}  lr {record['lr']:.4f}")
         progress.update(task, completed=epoch, stats=stats)
+        if not err_console.is_terminal:
+            # No live bar in a log file (Slurm, CI): one line per epoch instead.
+            left = progress.tasks[0].time_remaining
+            err_console.print(f"epoch {epoch}/{epochs}  {stats}  left {left or 0:.0f}s", soft_wrap=True)
 
     return progress, update
 
