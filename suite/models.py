@@ -24,6 +24,7 @@ Conventions shared by all models (choices where the paper is silent):
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
@@ -119,14 +120,15 @@ def lenet300(num_classes: int, input_shape: InputShape) -> nn.Module:
     On 1x28x28 / 10 classes: 266,610 parameters. Fully specified by the paper.
     """
     in_features = input_shape[0] * input_shape[1] * input_shape[2]
-    return nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(in_features, 300),
-        nn.ReLU(),
-        nn.Linear(300, 100),
-        nn.ReLU(),
-        nn.Linear(100, num_classes),
-    )
+    # Named layers: the names label per-layer counts and the Fig. 10 plot.
+    return nn.Sequential(OrderedDict([
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(in_features, 300)),
+        ("relu1", nn.ReLU()),
+        ("fc2", nn.Linear(300, 100)),
+        ("relu2", nn.ReLU()),
+        ("fc3", nn.Linear(100, num_classes)),
+    ]))
 
 
 @register_model("lenet5", description="LeNet-5: conv6-conv16 (5x5, BN, ReLU, avgpool) + FC 120-84-classes")
@@ -149,22 +151,22 @@ def lenet5(num_classes: int, input_shape: InputShape) -> nn.Module:
     _require_min_size("lenet5", input_shape, 12)
     feat_h = _conv_out(_conv_out(height, 5, padding=2) // 2, 5) // 2
     feat_w = _conv_out(_conv_out(width, 5, padding=2) // 2, 5) // 2
-    return nn.Sequential(
-        nn.Conv2d(channels, 6, kernel_size=5, padding=2, bias=False),
-        nn.BatchNorm2d(6),
-        nn.ReLU(),
-        nn.AvgPool2d(2),
-        nn.Conv2d(6, 16, kernel_size=5, bias=False),
-        nn.BatchNorm2d(16),
-        nn.ReLU(),
-        nn.AvgPool2d(2),
-        nn.Flatten(),
-        nn.Linear(16 * feat_h * feat_w, 120),
-        nn.ReLU(),
-        nn.Linear(120, 84),
-        nn.ReLU(),
-        nn.Linear(84, num_classes),
-    )
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(channels, 6, kernel_size=5, padding=2, bias=False)),
+        ("bn1", nn.BatchNorm2d(6)),
+        ("relu1", nn.ReLU()),
+        ("pool1", nn.AvgPool2d(2)),
+        ("conv2", nn.Conv2d(6, 16, kernel_size=5, bias=False)),
+        ("bn2", nn.BatchNorm2d(16)),
+        ("relu2", nn.ReLU()),
+        ("pool2", nn.AvgPool2d(2)),
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(16 * feat_h * feat_w, 120)),
+        ("relu3", nn.ReLU()),
+        ("fc2", nn.Linear(120, 84)),
+        ("relu4", nn.ReLU()),
+        ("fc3", nn.Linear(84, num_classes)),
+    ]))
 
 
 # --------------------------------------------------------------------------- VGG

@@ -47,7 +47,7 @@ def test_trial_rows_history_and_layers_are_consistent():
     assert result.history[1]["lr"] == pytest.approx(0.3 * (1 + math.cos(math.pi / 2)) / 2)
     assert sum(l["total_params"] for l in result.layers) == row["total_params"]
     assert sum(l["nonzero_params"] for l in result.layers) == row["nonzero_params"]
-    assert [l["layer"] for l in result.layers] == ["1", "3", "5"]  # the three Linear layers of lenet300
+    assert [l["layer"] for l in result.layers] == ["fc1", "fc2", "fc3"]  # the three Linear layers of lenet300
 
 
 def test_spred_rows_record_depth_two():
