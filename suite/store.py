@@ -11,6 +11,12 @@ A trial counts as done once its `rows` file exists. Each file is written to a
 temporary name in the same directory and renamed into place (atomic on POSIX),
 and the rows file is renamed last, so a crash never leaves a partial file that
 a later read takes for a result, and never a rows file without its side tables.
+
+The root may also be a URI with a scheme (s3://bucket/results, gs://...,
+file:///shared/results) that every node of a cluster reaches: then the same
+layout is written through pyarrow filesystems (`_uri_fs`); object stores
+publish an object only once its upload completes, other filesystems get the
+same temporary-name-and-rename treatment.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 # The result-row contract (DESIGN.md). Accuracies are fractions in [0, 1];
@@ -124,12 +132,100 @@ def _atomic_write_bytes(path: Path, write) -> None:
         raise
 
 
+# --------------------------------------------------------------------------- URI roots
+
+# Filesystems whose writes publish a whole object at once (no rename needed).
+_OBJECT_STORES = ("s3", "gcs", "abfs")
+
+
+def _uri_fs(root: str | Path) -> tuple[pafs.FileSystem, str] | None:
+    """(filesystem, base path) when `root` is a URI with a scheme, else None (a local path)."""
+    text = str(root)
+    if "://" not in text:
+        return None
+    fs, path = pafs.FileSystem.from_uri(text)
+    return fs, path.rstrip("/")
+
+
+def _uri_write(fs: pafs.FileSystem, path: str, data: bytes) -> None:
+    parent, name = path.rsplit("/", 1)
+    fs.create_dir(parent, recursive=True)
+    if fs.type_name in _OBJECT_STORES:
+        with fs.open_output_stream(path) as out:
+            out.write(data)
+        return
+    tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with fs.open_output_stream(tmp) as out:
+            out.write(data)
+        fs.move(tmp, path)
+    except BaseException:
+        if fs.get_file_info(tmp).type != pafs.FileType.NotFound:
+            fs.delete_file(tmp)
+        raise
+
+
+def _uri_list(fs: pafs.FileSystem, folder: str, suffix: str) -> list[str]:
+    """Paths of the finished files in `folder` (temporary '.name...tmp' files never match)."""
+    infos = fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+    return sorted(i.path for i in infos if i.type == pafs.FileType.File
+                  and i.base_name.endswith(suffix) and not i.base_name.startswith("."))
+
+
+def _uri_delete(fs: pafs.FileSystem, path: str) -> None:
+    if fs.get_file_info(path).type != pafs.FileType.NotFound:
+        fs.delete_file(path)
+
+
+def _parquet_bytes(records: list[dict], schema: pa.Schema) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(_table(records, schema), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def write_bytes(root: str | Path, relpath: str, data: bytes) -> str:
+    """Write `data` atomically to `root/relpath` (a local root or a URI); returns where."""
+    remote = _uri_fs(root)
+    if remote is not None:
+        fs, base = remote
+        _uri_write(fs, f"{base}/{relpath}", data)
+        return f"{str(root).rstrip('/')}/{relpath}"
+    target = Path(root) / relpath
+    _atomic_write_bytes(target, lambda tmp: Path(tmp).write_bytes(data))
+    return str(target)
+
+
+def read_bytes(root: str | Path, relpath: str) -> bytes | None:
+    """The bytes at `root/relpath` (a local root or a URI), or None if there is no such file."""
+    remote = _uri_fs(root)
+    if remote is not None:
+        fs, base = remote
+        path = f"{base}/{relpath}"
+        if fs.get_file_info(path).type != pafs.FileType.File:
+            return None
+        with fs.open_input_stream(path) as f:
+            return f.read()
+    path = Path(root) / relpath
+    return path.read_bytes() if path.is_file() else None
+
+
+# --------------------------------------------------------------------------- trials
+
+
 def sweep_dir(root: str | Path, sweep: str) -> Path:
     return Path(root) / sweep
 
 
 def write_trial(root: str | Path, sweep: str, result: TrialResult) -> Path:
     """Write a trial's tables; the rows file last so it marks completion."""
+    remote = _uri_fs(root)
+    if remote is not None:
+        fs, base = remote
+        name = f"{result.config_hash}.parquet"
+        for table in ("layers", "history", "rows"):
+            _uri_write(fs, f"{base}/{sweep}/{table}/{name}", _parquet_bytes(getattr(result, table), TABLES[table]))
+        _uri_delete(fs, f"{base}/{sweep}/failed/{result.config_hash}.json")
+        return f"{str(root).rstrip('/')}/{sweep}/rows/{name}"  # type: ignore[return-value]
     base = sweep_dir(root, sweep)
     name = f"{result.config_hash}.parquet"
     for table in ("layers", "history", "rows"):
@@ -142,19 +238,33 @@ def write_trial(root: str | Path, sweep: str, result: TrialResult) -> Path:
 
 def write_failure(root: str | Path, sweep: str, config_hash: str, config: dict, error: str) -> Path:
     """Record a trial that raised. It is retried by the next run of the sweep."""
-    target = sweep_dir(root, sweep) / "failed" / f"{config_hash}.json"
     text = json.dumps({"config_hash": config_hash, "config": config, "error": error}, indent=1, default=list)
+    if _uri_fs(root) is not None:
+        return write_bytes(root, f"{sweep}/failed/{config_hash}.json", text.encode())  # type: ignore[return-value]
+    target = sweep_dir(root, sweep) / "failed" / f"{config_hash}.json"
     _atomic_write_bytes(target, lambda tmp: Path(tmp).write_text(text))
     return target
 
 
 def done_hashes(root: str | Path, sweep: str) -> set[str]:
     """Config hashes of the trials whose results are on disk."""
+    remote = _uri_fs(root)
+    if remote is not None:
+        fs, base = remote
+        return {Path(p).stem for p in _uri_list(fs, f"{base}/{sweep}/rows", ".parquet")}
     rows = sweep_dir(root, sweep) / "rows"
     return {p.stem for p in rows.glob("*.parquet")} if rows.is_dir() else set()
 
 
 def load_failures(root: str | Path, sweep: str) -> list[dict]:
+    remote = _uri_fs(root)
+    if remote is not None:
+        fs, base = remote
+        out = []
+        for path in _uri_list(fs, f"{base}/{sweep}/failed", ".json"):
+            with fs.open_input_stream(path) as f:
+                out.append(json.loads(f.read()))
+        return out
     failed = sweep_dir(root, sweep) / "failed"
     return [json.loads(p.read_text()) for p in sorted(failed.glob("*.json"))] if failed.is_dir() else []
 
@@ -163,6 +273,13 @@ def load_table(root: str | Path, sweep: str, table: str = "rows") -> pd.DataFram
     """All files of one table of a sweep as one DataFrame (empty if none)."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; allowed: {sorted(TABLES)}")
+    remote = _uri_fs(root)
+    if remote is not None:
+        fs, base = remote
+        paths = _uri_list(fs, f"{base}/{sweep}/{table}", ".parquet")
+        if not paths:
+            return TABLES[table].empty_table().to_pandas()
+        return pd.concat([pq.read_table(p, filesystem=fs).to_pandas() for p in paths], ignore_index=True)
     files = sorted((sweep_dir(root, sweep) / table).glob("*.parquet"))
     if not files:
         return TABLES[table].empty_table().to_pandas()

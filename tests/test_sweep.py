@@ -1,0 +1,292 @@
+"""Sweep specs: loading, validation errors, expansion, overrides, stable hashes (no Ray)."""
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from suite.sweep import (
+    SpecError, apply_overrides, available_sweeps, cap_grid, expand, load_spec, logspace, lr_searches,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = [sys.executable, "-c", "from suite.cli import main; main()"]
+PAPER_LAM = logspace(1e-6, 1e-1, 20)
+PAPER_CR = logspace(10, 1e5, 15)
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+TINY = """\
+name: tiny
+model: lenet300
+dataset: synthetic
+train: {epochs: 1, batch_size: 256, optimizer: sgd, momentum: 0.9, lr: 0.15, schedule: cosine}
+seeds: [0, 1]
+methods:
+  dense: {}
+  dwf:
+    depth: [2, 3]
+    lam: {logspace: [1.0e-6, 1.0e-1, 6]}
+    lr: {2: 0.5, 3: auto}
+  pilot: {lam: [1.0e-4, 3.0e-4], lr: 0.2}
+  gmp: {compression: {logspace: [10, 1.0e5, 5]}}
+  snip: {compression: [10, 100, 1000]}
+"""
+
+
+# --------------------------------------------------------------------------- the shipped specs
+
+
+def test_every_shipped_spec_loads_and_opens_with_its_command():
+    names = available_sweeps()
+    expected = {"lenet300_fmnist", "lenet300_mnist", "lenet300_kmnist", "lenet5_mnist", "lenet5_fmnist",
+                "lenet5_kmnist", "vgg16_cifar10", "vgg19_cifar100", "resnet18_cifar10", "resnet18_tinyimagenet",
+                "smoke"}
+    assert expected <= set(names)
+    for name in names:
+        first = (REPO / "sweeps" / f"{name}.yaml").read_text().splitlines()[0]
+        assert first.startswith(f"# bench sweep {name}"), (name, first)
+        spec = load_spec(name)
+        assert spec.name == name
+        assert expand(spec, placeholder_lr=True)
+
+
+def test_lenet300_fmnist_follows_the_paper_protocol():
+    spec = load_spec("lenet300_fmnist")
+    train = dict(spec.train)
+    assert (train["epochs"], train["batch_size"], train["momentum"], train["lr"], train["schedule"]) == \
+        (75, 256, 0.9, 0.15, "cosine")
+    assert spec.seeds == (0, 1, 2)
+    trials = expand(spec, placeholder_lr=True)
+    by = lambda m: [c for c in trials if c.method == m]  # noqa: E731
+    assert len(by("dense")) == 3
+    dwf = by("dwf")
+    assert len(dwf) == 3 * 20 * 3
+    assert sorted({c.lam for c in dwf}) == PAPER_LAM
+    assert {c.depth for c in dwf} == {2, 3, 4}
+    assert len(by("spred")) == 20 * 3 and sorted({c.lam for c in by("spred")}) == PAPER_LAM
+    pilot = by("pilot")
+    assert len(pilot) == 9 and {c.lr for c in pilot} == {0.2} and sorted({c.lam for c in pilot}) == [1e-4, 3e-4, 1e-3]
+    # GMP: every target in one trial per seed; the prune-at-init methods: one trial per target.
+    assert len(by("gmp")) == 3 and all(list(c.compressions) == PAPER_CR for c in by("gmp"))
+    for method in ("snip", "synflow", "random"):
+        assert len(by(method)) == 15 * 3
+        assert sorted({c.compressions[0] for c in by(method)}) == PAPER_CR
+    # Every depth's lr is searched (`auto`) at λ = 1e-6.
+    searches = lr_searches(spec)
+    assert sorted(s.depth for s in searches) == [2, 3, 4]
+    assert all(dict(s.base)["lam"] == 1e-6 for s in searches)
+
+
+def test_table4_learning_rates():
+    assert dict(load_spec("lenet300_kmnist").train)["lr"] == 0.4
+    for name, lrs in {"vgg16_cifar10": (0.5, 0.6, 0.6), "vgg19_cifar100": (0.3, 0.6, 0.6),
+                      "resnet18_cifar10": (0.2, 0.5, 0.7), "resnet18_tinyimagenet": (0.5, 0.8, 1.1)}.items():
+        spec = load_spec(name)
+        assert dict(spec.train)["epochs"] == 250 and dict(spec.train)["batch_size"] == 128
+        dwf = [c for c in expand(spec) if c.method == "dwf"]
+        assert {c.depth: c.lr for c in dwf} == dict(zip((2, 3, 4), lrs)), name
+
+
+def test_smoke_is_tiny():
+    trials = expand(load_spec("smoke"))
+    assert sorted(c.method for c in trials) == ["dense", "dwf", "gmp", "snip"]
+    assert all(c.epochs == 1 and c.seed == 0 and c.dataset == "fmnist" for c in trials)
+    assert [len(c.compressions) for c in trials if c.method == "gmp"] == [2]
+
+
+# --------------------------------------------------------------------------- expansion
+
+
+def test_expansion_grid_sizes_logspace_and_per_depth_lr(tmp_path):
+    spec = load_spec(write(tmp_path, TINY))
+    searches = lr_searches(spec)
+    assert [s.depth for s in searches] == [3]
+    with pytest.raises(SpecError, match="auto"):
+        expand(spec)  # D=3's lr is not searched yet
+    trials = expand(spec, {searches[0].key: 0.7})
+    counts = {m: sum(c.method == m for c in trials) for m in ("dense", "dwf", "pilot", "gmp", "snip")}
+    assert counts == {"dense": 2, "dwf": 2 * 6 * 2, "pilot": 2 * 2, "gmp": 2, "snip": 3 * 2}
+    assert sorted({c.lam for c in trials if c.method == "dwf"}) == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+    assert {(c.depth, c.lr) for c in trials if c.method == "dwf"} == {(2, 0.5), (3, 0.7)}
+    assert {c.lr for c in trials if c.method == "dense"} == {0.15}
+    assert [c.compressions for c in trials if c.method == "gmp"][0] == (10.0, 100.0, 1000.0, 10000.0, 100000.0)
+    assert len({c.config_hash for c in trials}) == len(trials)
+    assert all(c.sweep == "tiny" for c in trials)
+
+
+def test_logspace_values_are_rounded_for_stable_hashes():
+    values = logspace(1e-6, 1e-1, 20)
+    assert values[0] == 1e-6 and values[-1] == 0.1
+    assert all(v == float(f"{v:.6g}") for v in values)
+    assert values[1] == 1.83298e-06
+    assert all(math.isclose(b / a, 10 ** (5 / 19), rel_tol=1e-5) for a, b in zip(values, values[1:]))
+
+
+def test_cap_grid_keeps_endpoints_and_spreads_evenly():
+    grid = list(range(1, 21))
+    assert cap_grid(grid, 3) == [1, 10, 20] or cap_grid(grid, 3) == [1, 11, 20]
+    assert cap_grid(grid, 2) == [1, 20]
+    assert cap_grid(grid, 50) == grid
+    assert cap_grid(grid, 1) == [10]
+
+
+def test_overrides_epochs_seeds_methods_max_grid(tmp_path):
+    spec = load_spec("lenet300_fmnist")
+    small = apply_overrides(spec, epochs=2, seeds=[0, 1], methods=["dwf", "gmp", "snip"], max_grid=3)
+    trials = expand(small, placeholder_lr=True)
+    assert {c.method for c in trials} == {"dwf", "gmp", "snip"}
+    assert {c.epochs for c in trials} == {2} and {c.seed for c in trials} == {0, 1}
+    dwf = [c for c in trials if c.method == "dwf"]
+    assert sorted({c.lam for c in dwf}) == [1e-6, PAPER_LAM[10], 0.1] or sorted({c.lam for c in dwf}) == \
+        [1e-6, PAPER_LAM[9], 0.1]
+    assert len(dwf) == 3 * 3 * 2
+    gmp = [c for c in trials if c.method == "gmp"]
+    assert len(gmp) == 2 and gmp[0].compressions == (10.0, 1000.0, 100000.0)
+    assert sorted({c.compressions[0] for c in trials if c.method == "snip"}) == [10.0, 1000.0, 100000.0]
+    with pytest.raises(SpecError, match="--methods.*allowed: dense, dwf"):
+        apply_overrides(spec, methods=["dwf", "nope"])
+    with pytest.raises(SpecError, match="--epochs"):
+        apply_overrides(spec, epochs=0)
+    with pytest.raises(SpecError, match="--seeds"):
+        apply_overrides(spec, seeds=[0, 0])
+
+
+def test_method_keys_override_train_keys(tmp_path):
+    spec = load_spec(write(tmp_path, """\
+        model: lenet300
+        dataset: synthetic
+        train: {epochs: 3, lr: 0.15, batch_size: 128}
+        methods:
+          dense: {epochs: 5, batch_size: [64, 128]}
+          pilot: {lam: 1.0e-4, lr: 0.2}
+        """))
+    trials = expand(spec)
+    assert {(c.method, c.epochs, c.batch_size, c.lr) for c in trials} == {
+        ("dense", 5, 64, 0.15), ("dense", 5, 128, 0.15), ("pilot", 3, 128, 0.2)}
+    assert spec.name == "spec"  # default: the file's stem
+
+
+# --------------------------------------------------------------------------- hashes
+
+
+def test_config_hashes_are_insensitive_to_key_order(tmp_path):
+    reordered = """\
+        seeds: [0, 1]
+        methods:
+          snip: {compression: [10, 100, 1000]}
+          gmp: {compression: {logspace: [10, 1.0e5, 5]}}
+          pilot: {lr: 0.2, lam: [1.0e-4, 3.0e-4]}
+          dwf:
+            lr: {3: auto, 2: 0.5}
+            lam: {logspace: [1.0e-6, 1.0e-1, 6]}
+            depth: [2, 3]
+          dense: {}
+        train: {schedule: cosine, lr: 0.15, momentum: 0.9, optimizer: sgd, batch_size: 256, epochs: 1}
+        dataset: synthetic
+        model: lenet300
+        name: tiny
+        """
+    a = load_spec(write(tmp_path, TINY, "a.yaml"))
+    b = load_spec(write(tmp_path, reordered, "b.yaml"))
+    assert [s.key for s in lr_searches(a)] == [s.key for s in lr_searches(b)]
+    lrs = {lr_searches(a)[0].key: 0.7}
+    assert {c.config_hash for c in expand(a, lrs)} == {c.config_hash for c in expand(b, lrs)}
+
+
+def test_config_hashes_are_stable_across_processes(tmp_path):
+    path = write(tmp_path, TINY)
+    code = ("import json,sys; from suite.sweep import load_spec, expand; "
+            f"print(json.dumps([c.config_hash for c in expand(load_spec({str(path)!r}), placeholder_lr=True)]))")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}) for seed in ("1", "2")]
+    first, second = (json.loads(r.stdout) for r in runs)
+    assert first == second == [c.config_hash for c in expand(load_spec(path), placeholder_lr=True)]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("text, key, allowed", [
+    ("model: lenet300\ndataset: synthetic\nmethods: {dense: {}}\nepochz: 3\n", "epochz", "dataset, description"),
+    ("model: lenet300\ndataset: synthetic\ntrain: {epoch: 3}\nmethods: {dense: {}}\n", "train.epoch", "batch_size"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dwf: {depth: [2], lam: 1.0e-3, lamda: 1}}\n",
+     "methods.dwf.lamda", "compression, depth"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dwff: {}}\n", "methods.dwff", "dense, dwf"),
+    ("model: lenet301\ndataset: synthetic\nmethods: {dense: {}}\n", "model", "lenet300"),
+    ("model: lenet300\ndataset: mnistt\nmethods: {dense: {}}\n", "dataset", "fmnist"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dwf: {depth: [2]}}\n", "methods.dwf.lam", "requires"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {gmp: {}}\n", "methods.gmp.compression", "requires"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dwf: {depth: [1], lam: 0.1}}\n", "methods.dwf.depth[0]",
+     "an integer >= 2"),
+    ("model: lenet300\ndataset: synthetic\ntrain: {epochs: 0}\nmethods: {dense: {}}\n", "train.epochs", ">= 1"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {snip: {compression: [0.5]}}\n", "methods.snip.compression[0]",
+     "> 1"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {spred: {lam: 0.1, depth: [2]}}\n", "methods.spred.depth",
+     "depth only for dwf"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dwf: {depth: [2, 3], lam: 0.1, lr: {2: 0.5}}}\n",
+     "methods.dwf.lr", "one entry per depth"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dwf: {depth: [2], lam: {logspace: [0, 1, 3]}}}\n",
+     "methods.dwf.lam.logspace", ""),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dense: {}}\nlr_search: {budget: 0}\n", "lr_search.budget",
+     ">= 1"),
+    ("model: lenet300\ndataset: synthetic\nmethods: {dense: {}}\nresources: {gpus: 1}\n", "resources.gpus",
+     "cpus_per_trial, gpus_per_trial"),
+])
+def test_bad_specs_name_file_key_and_what_is_allowed(tmp_path, text, key, allowed):
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    message = str(info.value)
+    assert str(path) in message and f"'{key}'" in message and allowed in message, message
+
+
+def test_malformed_yaml_and_duplicate_keys(tmp_path):
+    path = write(tmp_path, "model: lenet300\nmethods: {dense: {}\n")
+    with pytest.raises(SpecError, match=rf"{path}: malformed YAML"):
+        load_spec(path)
+    path = write(tmp_path, "model: lenet300\nmodel: lenet5\ndataset: synthetic\nmethods: {dense: {}}\n")
+    with pytest.raises(SpecError, match="duplicate key 'model'"):
+        load_spec(path)
+
+
+def test_missing_file_and_unknown_sweep_name(tmp_path):
+    with pytest.raises(SpecError, match="no such spec file"):
+        load_spec(tmp_path / "nope.yaml")
+    with pytest.raises(SpecError, match="unknown sweep 'lenet300_fmnits'; available: .*lenet300_fmnist"):
+        load_spec("lenet300_fmnits")
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from suite.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_reports_bad_specs_with_exit_code_2(tmp_path):
+    path = write(tmp_path, "model: lenet300\ndataset: synthetic\nmethods: {dwff: {}}\n")
+    done = _cli("sweep", str(path), "--dry-run")
+    assert done.exit_code == 2, done.output
+    assert "methods.dwff" in done.output and "allowed" in done.output
+    done = _cli("sweep", "nonexistent_sweep")
+    assert done.exit_code == 2 and "available:" in done.output and "smoke" in done.output
+    done = _cli("sweep", "smoke", "--seeds", "0,x")
+    assert done.exit_code == 2 and "--seeds" in done.output
+
+
+def test_cli_dry_run_prints_the_plan(tmp_path):
+    done = _cli("sweep", "lenet300_fmnist", "--dry-run", "--results", str(tmp_path / "res"), "--max-grid", "2",
+                "--seeds", "0")
+    assert done.exit_code == 0, done.output
+    assert "total" in done.output and "auto -> Optuna search first" in done.output
