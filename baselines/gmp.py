@@ -28,12 +28,7 @@ from torch import nn
 
 from baselines.masks import magnitude_pruned, masked_prepared
 from suite.config import TrialConfig
-from suite.methods import EvalPoint, Method, Prepared, kaiming_init, register_method
-
-
-def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data=None) -> Prepared:
-    kaiming_init(model, generator)
-    return Prepared(model=model, param_groups=[{"params": list(model.parameters()), "weight_decay": 0.0}])
+from suite.methods import EvalPoint, Method, prepare_dense, register_method
 
 
 def finetune(cfg: TrialConfig, pruned: nn.Module, masks, data, seed: int) -> nn.Module:
@@ -64,7 +59,7 @@ def evaluate_points(cfg: TrialConfig, final: nn.Module, test_accuracy, data) -> 
 register_method(Method(
     name="gmp",
     description="Global magnitude pruning after dense training (Kaiming init), every target from one run, no fine-tuning.",
-    prepare=prepare,
+    prepare=prepare_dense,
     compressions="many",
     evaluate_points=evaluate_points,
 ))

@@ -156,7 +156,8 @@ def split_params(model: nn.Module, chosen: list[nn.Parameter]) -> tuple[list[nn.
     return chosen, [p for p in model.parameters() if id(p) not in ids]
 
 
-def _prepare_dense(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data=None) -> Prepared:
+def prepare_dense(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data=None) -> Prepared:
+    """Kaiming init and plain SGD on every parameter: dense, and GMP's training run."""
     kaiming_init(model, generator)
     return Prepared(model=model, param_groups=[{"params": list(model.parameters()), "weight_decay": 0.0}])
 
@@ -179,7 +180,7 @@ def _prepare_factorized(cfg: TrialConfig, model: nn.Module, generator: torch.Gen
 register_method(Method(
     name="dense",
     description="No sparsification: the dense reference (Kaiming init, plain SGD).",
-    prepare=_prepare_dense,
+    prepare=prepare_dense,
 ))
 register_method(Method(
     name="dwf",

@@ -6,10 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import torch
 
 from suite.config import ConfigError, TrialConfig
 from suite.store import ROW_SCHEMA, done_hashes, load_table, write_trial
