@@ -86,7 +86,7 @@ def run(
     compression: list[float] = typer.Option([], help="Target compression ratio (repeatable; GMP evaluates each)."),
     include_bias: bool = typer.Option(True, "--include-bias/--exclude-bias", help="Factorize/prune/count biases."),
     omega_min: float = typer.Option(3e-3, help="DWF init: lower truncation bound on |factor|."),
-    base_init: str = typer.Option("lecun", help="DWF init: base variance, lecun (1/fan_in) or kaiming (2/fan_in)."),
+    base_init: str = typer.Option("kaiming", help="DWF/spred init: base variance, kaiming (2/fan_in) or lecun (1/fan_in)."),
     pilot_schedule: str = typer.Option("budget", help="PILoT regularization schedule."),
     finetune_epochs: int = typer.Option(0, help="GMP: fine-tuning epochs after pruning."),
     sweep: str = typer.Option("adhoc", help="Sweep name the row is stored under."),

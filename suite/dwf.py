@@ -117,7 +117,7 @@ def factorize(
     depth: int,
     init: str = "dwf",
     omega_min: float = 3e-3,
-    base_init: str = "lecun",
+    base_init: str = "kaiming",
     include_bias: bool = True,
     generator: torch.Generator | None = None,
 ) -> nn.Module:
