@@ -122,6 +122,24 @@ def jobs_client(address: str):
                           f"~/.ray/auth_token or $RAY_AUTH_TOKEN.") from None
 
 
+# A head that has just started answers "No available agent to submit job"
+# until its node's dashboard agent registers (seconds; longer on a busy node).
+AGENT_WAIT_S = 120.0
+
+
+def _submit_with_retry(client, address: str, job: dict, wait_s: float = AGENT_WAIT_S) -> str:
+    """Submit, retrying only the transient no-agent-yet answer, for at most wait_s seconds."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return client.submit_job(**job)
+        except Exception as exc:  # noqa: BLE001 - the client raises plain RuntimeError
+            if "No available agent" in str(exc) and time.monotonic() < deadline:
+                time.sleep(2.0)
+                continue
+            raise SubmitError(f"the Ray Jobs API at {address!r} refused the job: {exc}") from None
+
+
 def submit_ray_job(address: str, spec_arg: str, spec_path: Path, results: str, *, data: str | None = None,
                    extra: list[str] | None = None, project: Path = PROJECT_DIR,
                    entrypoint_num_cpus: float = 0) -> tuple[str, str]:
@@ -134,11 +152,9 @@ def submit_ray_job(address: str, spec_arg: str, spec_path: Path, results: str, *
     if archive is None:
         runtime_env["excludes"] = EXCLUDES
     try:
-        job_id = client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env,
-                                   entrypoint_num_cpus=entrypoint_num_cpus,
-                                   metadata={"bench_sweep": spec_path.stem})
-    except Exception as exc:  # noqa: BLE001
-        raise SubmitError(f"the Ray Jobs API at {address!r} refused the job: {exc}") from None
+        job_id = _submit_with_retry(client, address, dict(
+            entrypoint=entrypoint, runtime_env=runtime_env, entrypoint_num_cpus=entrypoint_num_cpus,
+            metadata={"bench_sweep": spec_path.stem}))
     finally:
         if archive is not None:
             archive.unlink(missing_ok=True)

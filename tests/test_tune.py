@@ -315,3 +315,29 @@ def test_submit_to_a_ray_cluster_on_loopback(tmp_path):
         except ProcessLookupError:
             pass
         subprocess.run(["rm", "-rf", temp_dir])
+
+
+def test_submit_retries_only_while_the_head_has_no_agent(monkeypatch):
+    from suite import submit
+
+    monkeypatch.setattr(submit.time, "sleep", lambda s: None)
+
+    class Client:
+        def __init__(self, errors):
+            self.errors, self.calls = list(errors), 0
+
+        def submit_job(self, **job):
+            self.calls += 1
+            if self.errors:
+                raise RuntimeError(self.errors.pop(0))
+            return "raysubmit_1"
+
+    busy = Client(["Request failed with status code 500: No available agent to submit job"] * 2)
+    assert submit._submit_with_retry(busy, "http://h:8265", {}) == "raysubmit_1" and busy.calls == 3
+    broken = Client(["Request failed with status code 400: bad runtime_env"])
+    with pytest.raises(submit.SubmitError, match="refused the job: .*bad runtime_env"):
+        submit._submit_with_retry(broken, "http://h:8265", {})
+    assert broken.calls == 1
+    never = Client(["No available agent to submit job"] * 100)
+    with pytest.raises(submit.SubmitError, match="No available agent"):
+        submit._submit_with_retry(never, "http://h:8265", {}, wait_s=0.0)
