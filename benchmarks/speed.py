@@ -1,6 +1,6 @@
 """Time per training epoch of dense LeNet-300-100 vs. DWF with D = 2, 3, 4, as ratios to dense.
 
-    .venv/bin/python benchmarks/speed.py --data ../shared/data [--epochs 3] [--threads 2] [--device cpu]
+    .venv/bin/python benchmarks/speed.py --data ../shared/data [--epochs 3] [--threads 2] [--batch-size 256] [--device cpu]
 
 Runs every variant in one process on the same data, interleaving the variants
 epoch by epoch so that a change in machine load hits all of them alike, and
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="fmnist")
     parser.add_argument("--model", default="lenet300")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per variant (after one warm-up)")
+    parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default=None)
     args = parser.parse_args()
@@ -49,12 +50,12 @@ def main() -> None:
     times: dict = {key: [] for key in setups}
     for epoch in range(args.epochs + 1):
         for key, (prepared, optimizer, gen) in setups.items():
-            seconds = train_epoch(prepared, optimizer, data, 256, gen, epoch).seconds
+            seconds = train_epoch(prepared, optimizer, data, args.batch_size, gen, epoch).seconds
             if epoch > 0:  # the first epoch warms up allocators and caches
                 times[key].append(seconds)
 
     dense = statistics.median(times[("dense", None)])
-    print(f"{args.model} on {args.dataset}, batch 256, device {device}, {args.threads} thread(s), "
+    print(f"{args.model} on {args.dataset}, batch {args.batch_size}, device {device}, {args.threads} thread(s), "
           f"median of {args.epochs} epochs")
     print(f"{'variant':<10} {'s/epoch':>9} {'ratio to dense':>15}")
     for (method, depth), values in times.items():
