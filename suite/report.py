@@ -15,6 +15,8 @@ Vocabulary:
 
 from __future__ import annotations
 
+import json
+
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -38,9 +40,17 @@ METHODS: tuple[str, ...] = ("dense", "dwf", "spred", "pilot", "l1", "gmp", "snip
 # `point_key` separates the post-hoc points of one trial when a row carries no
 # target_compression (it is -1 whenever target_compression is set, so it never
 # splits seeds of the same target).
+# `settings` holds every other config field of the trial (base_init,
+# finetune_epochs, batch_size, ...), so e.g. GMP with and without fine-tuning
+# are different configurations, never seeds of one.
 CONFIG_KEYS: tuple[str, ...] = (
     "label", "model", "dataset", "depth", "lam", "lr", "target_compression", "epochs", "point", "point_key",
+    "settings",
 )
+# Config fields that are keys of their own, aggregated over (seed), or not
+# part of a result (sweep; compressions: a GMP trial's target list, whose
+# rows are split by target_compression).
+_NOT_SETTINGS = {"model", "dataset", "method", "depth", "lam", "lr", "epochs", "seed", "sweep", "compressions"}
 
 AGG_COLUMNS: tuple[str, ...] = CONFIG_KEYS + (
     "config_id", "method", "test_acc_median", "test_acc_mean", "test_acc_std", "test_acc_min", "test_acc_max",
@@ -163,6 +173,14 @@ def _ensure_columns(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([rows, pd.DataFrame({name: [None] * len(rows) for name in missing}, index=rows.index)], axis=1)
 
 
+def _settings_key(config_json) -> str:
+    """Canonical text of a trial's remaining config fields ('' for hand-made rows)."""
+    if not isinstance(config_json, str) or not config_json:
+        return ""
+    config = json.loads(config_json)
+    return json.dumps({k: v for k, v in config.items() if k not in _NOT_SETTINGS}, sort_keys=True)
+
+
 def assign_configs(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows plus `label`, `point_key` and `config_id` (same id = same configuration)."""
     df = _ensure_columns(rows)
@@ -173,6 +191,7 @@ def assign_configs(rows: pd.DataFrame) -> pd.DataFrame:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     point_id = pd.to_numeric(df["point_id"], errors="coerce").fillna(-1)
     df["point_key"] = point_id.where(df["target_compression"].isna(), -1).astype("int64")
+    df["settings"] = [_settings_key(text) for text in df["config_json"]]
     if df.empty:
         df["config_id"] = pd.Series(dtype="int64")
         return df

@@ -316,3 +316,21 @@ def test_write_report_writes_everything(tmp_path, rows, layers, history):
 def test_write_report_rejects_unknown_names(tmp_path):
     with pytest.raises(ValueError, match="allowed"):
         report.write_report(tmp_path, "t", tmp_path / "o", tables=("nope",))
+
+
+def test_configurations_differing_in_other_settings_are_not_merged_as_seeds():
+    """GMP with and without fine-tuning, same seed and target: two configurations."""
+    from suite.report import aggregate_configs
+
+    base = {"method": "gmp", "model": "lenet300", "dataset": "fmnist", "lr": 0.15, "epochs": 75, "seed": 0,
+            "point": "posthoc", "target_compression": 100.0, "compression_ratio": 100.0, "sparsity": 0.99,
+            "status": "ok", "total_params": 266610}
+    rows = pd.DataFrame([
+        {**base, "test_acc": 0.16, "config_json": '{"finetune_epochs": 0, "seed": 0, "compressions": [100.0]}'},
+        {**base, "test_acc": 0.86, "config_json": '{"finetune_epochs": 25, "seed": 0, "compressions": [100.0]}'},
+        {**base, "seed": 1, "test_acc": 0.18,
+         "config_json": '{"finetune_epochs": 0, "seed": 1, "compressions": [10.0, 100.0]}'},
+    ])
+    configs = aggregate_configs(rows).sort_values("test_acc_median")
+    assert list(configs["n_seeds"]) == [2, 1]
+    assert list(configs["test_acc_median"]) == pytest.approx([0.17, 0.86])
