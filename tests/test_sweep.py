@@ -81,9 +81,10 @@ def test_lenet300_fmnist_follows_the_paper_protocol():
     for method in ("snip", "synflow", "random"):
         assert len(by(method)) == 15 * 3
         assert sorted({c.compressions[0] for c in by(method)}) == PAPER_CR
-    # Every depth's lr is searched (`auto`) at λ = 1e-6.
+    # D = 3 uses the lr measured for the fidelity benchmark; D = 2 and 4 are searched (`auto`) at λ = 1e-6.
+    assert {c.lr for c in dwf if c.depth == 3} == {0.3}
     searches = lr_searches(spec)
-    assert sorted(s.depth for s in searches) == [2, 3, 4]
+    assert sorted(s.depth for s in searches) == [2, 4]
     assert all(dict(s.base)["lam"] == 1e-6 for s in searches)
 
 
