@@ -34,12 +34,14 @@ from torch import Tensor, nn
 
 from suite.config import FLOAT32_EPS, TrialConfig
 from suite.dwf import prunable_layers
+from suite.grid import PRUNING_TARGETS
 from suite.methods import EvalPoint, Prepared
 from suite.metrics import sparsity_stats
 
-# Default post-hoc ladder: 15 log-spaced compression ratios from 10 to 1e5,
-# the grid the DWF paper trains its pruning baselines on (App. G.2).
-DEFAULT_LADDER: tuple[float, ...] = tuple(torch.logspace(1, 5, 15, dtype=torch.float64).tolist())
+# Default post-hoc ladder: the targets the pruning baselines train on (the
+# paper's 15 log-spaced ratios in [10, 1e5] plus Table 2's levels), rounded
+# as the sweep grids are, so L1/PILoT points line up with GMP's in tables.
+DEFAULT_LADDER: tuple[float, ...] = PRUNING_TARGETS
 # A point counts as "at chance" when its test accuracy is <= 1/classes + this.
 CHANCE_MARGIN = 0.01
 

@@ -84,11 +84,13 @@ def run(
     batch_size: int = typer.Option(256, help="Mini-batch size."),
     seed: int = typer.Option(0, help="Seed for initialization and data order."),
     compression: list[float] = typer.Option([], help="Target compression ratio (repeatable; GMP evaluates each)."),
-    include_bias: bool = typer.Option(True, "--include-bias/--exclude-bias", help="Factorize/prune/count biases."),
+    include_bias: bool = typer.Option(False, "--include-bias/--exclude-bias",
+                                      help="Score, prune and count biases too (default: weights only)."),
     omega_min: float = typer.Option(3e-3, help="DWF init: lower truncation bound on |factor|."),
     base_init: str = typer.Option("kaiming", help="DWF/spred init: base variance, kaiming (2/fan_in) or lecun (1/fan_in)."),
     pilot_schedule: str = typer.Option("budget", help="PILoT regularization schedule."),
-    finetune_epochs: int = typer.Option(0, help="GMP: fine-tuning epochs after pruning."),
+    finetune_epochs: int = typer.Option(0, help="gmp: retraining epochs after pruning (>= 1; gmp_oneshot: 0)."),
+    weight_decay: float = typer.Option(0.0, help="L2 weight decay of the non-factorized parameters."),
     sweep: str = typer.Option("adhoc", help="Sweep name the row is stored under."),
     data: Optional[Path] = typer.Option(None, help="Data root (default: $BENCH_DATA or ~/.cache/bench/data)."),
     download: bool = typer.Option(True, "--download/--no-download", help="Download a missing dataset (torchvision)."),
@@ -96,6 +98,7 @@ def run(
     device: Optional[str] = typer.Option(None, help="cpu, cuda, cuda:1 ... (default: $BENCH_DEVICE, else CUDA if present)."),
 ) -> None:
     """Run one trial, print its result rows, and write them to the store."""
+    from suite.checkpoints import CheckpointCache
     from suite.config import ConfigError, TrialConfig
     from suite.data import DataError
     from suite.store import write_trial
@@ -105,13 +108,14 @@ def run(
         cfg = TrialConfig(model=model, dataset=dataset, method=method, depth=depth, lam=lam, lr=lr, epochs=epochs,
                           batch_size=batch_size, seed=seed, compressions=tuple(compression), include_bias=include_bias,
                           omega_min=omega_min, base_init=base_init, pilot_schedule=pilot_schedule,
-                          finetune_epochs=finetune_epochs, sweep=sweep)
+                          finetune_epochs=finetune_epochs, weight_decay=weight_decay, sweep=sweep)
     except ConfigError as exc:
         fail(str(exc))
     progress, update = _epoch_progress(cfg.epochs)
     try:
         with progress:
-            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update, download=download)
+            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update,
+                               download=download, checkpoints=CheckpointCache(results))
     except DataError as exc:
         fail(str(exc))
     path = write_trial(results, cfg.sweep, result)

@@ -13,6 +13,7 @@ one module each, and register themselves on import.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -41,6 +42,8 @@ class Prepared:
     finalize: Callable[[], nn.Module] | None = None
     # Misalignment of the factors, for factorized methods.
     misalignment: Callable[[], float] | None = None
+    # Epochs to train; default: the config's. GMP retrains for finetune_epochs.
+    epochs: int | None = None
     state: dict = field(default_factory=dict)
 
 
@@ -75,6 +78,14 @@ class Method:
     # Whether the sweep grid's depth applies (dwf); spred fixes D = 2.
     uses_depth: bool = False
     fixed_depth: int | None = None
+    # Starts from the trained dense network of the same seed and training
+    # settings (GMP): run_trial loads it (or trains and caches it) before prepare.
+    dense_start: bool = False
+    # Its trained network is that dense network (dense itself): run_trial
+    # deposits it for the dense_start methods.
+    publishes_dense: bool = False
+    # Method-specific checks beyond the shared ones; raises ConfigError.
+    validate: Callable[[TrialConfig], None] | None = None
 
 
 METHODS: dict[str, Method] = {}
@@ -109,6 +120,9 @@ def validate_config(cfg: TrialConfig) -> None:
     check(cfg.model in MODELS, "model", str(sorted(MODELS)))
     check(cfg.dataset in DATASETS, "dataset", str(sorted(DATASETS)))
     check(cfg.method in METHODS, "method", str(sorted(METHODS)))
+    def number(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
     for name in ("seed", "epochs", "batch_size", "finetune_epochs"):
         value = getattr(cfg, name)
         check(isinstance(value, int) and not isinstance(value, bool), name, "an integer")
@@ -116,16 +130,17 @@ def validate_config(cfg: TrialConfig) -> None:
     check(cfg.epochs >= 1, "epochs", "an integer >= 1")
     check(cfg.batch_size >= 1, "batch_size", "an integer >= 1")
     check(cfg.finetune_epochs >= 0, "finetune_epochs", "an integer >= 0")
-    check(isinstance(cfg.lr, (int, float)) and cfg.lr > 0, "lr", "a number > 0")
-    check(isinstance(cfg.momentum, (int, float)) and 0 <= cfg.momentum < 1, "momentum", "a number in [0, 1)")
+    check(number(cfg.lr) and cfg.lr > 0, "lr", "a finite number > 0")
+    check(number(cfg.momentum) and 0 <= cfg.momentum < 1, "momentum", "a number in [0, 1)")
+    check(number(cfg.weight_decay) and cfg.weight_decay >= 0, "weight_decay", "a finite number >= 0")
     check(cfg.schedule in ("cosine", "constant"), "schedule", "['cosine', 'constant']")
-    check(cfg.lam is None or (isinstance(cfg.lam, (int, float)) and cfg.lam >= 0), "lam", "null or a number >= 0")
+    check(cfg.lam is None or (number(cfg.lam) and cfg.lam >= 0), "lam", "null or a finite number >= 0")
     check(isinstance(cfg.include_bias, bool), "include_bias", "true or false")
     check(cfg.base_init in ("lecun", "kaiming"), "base_init", "['lecun', 'kaiming']")
-    check(0 <= cfg.omega_min < 1, "omega_min", "a number in [0, 1)")
+    check(number(cfg.omega_min) and 0 <= cfg.omega_min < 1, "omega_min", "a number in [0, 1)")
     check(cfg.pilot_schedule in baselines.pilot.SCHEDULES, "pilot_schedule", str(list(baselines.pilot.SCHEDULES)))
     check(isinstance(cfg.pilot_budget, (int, float)) and cfg.pilot_budget > 0, "pilot_budget", "a number > 0")
-    check(all(c > 1 for c in cfg.compressions), "compressions", "ratios total/nonzero > 1")
+    check(all(math.isfinite(c) and c > 1 for c in cfg.compressions), "compressions", "finite ratios total/nonzero > 1")
     method = METHODS[cfg.method]
     for name in sorted(method.requires):
         check(getattr(cfg, name) not in (None, ()), name, f"a value (method {cfg.method!r} requires it)")
@@ -137,6 +152,8 @@ def validate_config(cfg: TrialConfig) -> None:
         check(isinstance(cfg.depth, int) and cfg.depth >= 2, "depth", "an integer >= 2")
     else:
         check(cfg.depth is None, "depth", f"null for method {cfg.method!r}")
+    if method.validate:
+        method.validate(cfg)
 
 
 def kaiming_init(model: nn.Module, generator: torch.Generator) -> None:
@@ -159,18 +176,20 @@ def split_params(model: nn.Module, chosen: list[nn.Parameter]) -> tuple[list[nn.
 def prepare_dense(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data=None) -> Prepared:
     """Kaiming init and plain SGD on every parameter: dense, and GMP's training run."""
     kaiming_init(model, generator)
-    return Prepared(model=model, param_groups=[{"params": list(model.parameters()), "weight_decay": 0.0}])
+    return Prepared(model=model, param_groups=[{"params": list(model.parameters()), "weight_decay": cfg.weight_decay}])
 
 
 def _prepare_factorized(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, depth: int, init: str) -> Prepared:
+    # Every weight and bias is factorized (Sec. 3), whether or not biases are
+    # counted (cfg.include_bias only decides the counted set).
     factorize(model, depth, init=init, omega_min=cfg.omega_min, base_init=cfg.base_init,
-              include_bias=cfg.include_bias, generator=generator)
+              include_bias=True, generator=generator)
     factors, rest = split_params(model, factor_parameters(model))
     wd = factor_weight_decay(cfg.lam, depth)
     return Prepared(
         model=model,
         # Only the factors carry the L2 penalty; BatchNorm stays unregularized.
-        param_groups=[{"params": factors, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}],
+        param_groups=[{"params": factors, "weight_decay": wd}, {"params": rest, "weight_decay": cfg.weight_decay}],
         reg_strength=lambda: cfg.lam,
         finalize=lambda: collapse(model),
         misalignment=lambda: misalignment(model),
@@ -181,6 +200,7 @@ register_method(Method(
     name="dense",
     description="No sparsification: the dense reference (Kaiming init, plain SGD).",
     prepare=prepare_dense,
+    publishes_dense=True,
 ))
 register_method(Method(
     name="dwf",

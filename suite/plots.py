@@ -52,6 +52,7 @@ _FIXED_STYLES = {
     "Vanilla L1": dict(color="#332288", marker="X"),
     "L1 + GMP": dict(color="#332288", marker="X", linestyle="--"),
     "GMP": dict(color=_PALETTE[3], marker="^"),
+    "GMP (one-shot)": dict(color=_PALETTE[3], marker="v", linestyle="--"),
     "SNIP": dict(color=_PALETTE[5], marker="<"),
     "SynFlow": dict(color=_PALETTE[9], marker=">"),
     "Random": dict(color=_PALETTE[7], marker="."),

@@ -108,13 +108,15 @@ class MissingDenseError(ValueError):
 # --------------------------------------------------------------------------- labels
 
 _BASE_LABELS = {
-    "dense": "Dense", "pilot": "PILoT", "l1": "Vanilla L1", "gmp": "GMP",
+    "dense": "Dense", "pilot": "PILoT", "l1": "Vanilla L1", "gmp": "GMP", "gmp_oneshot": "GMP (one-shot)",
     "snip": "SNIP", "synflow": "SynFlow", "random": "Random",
 }
-# GMP has no "final" point: it trains dense, then prunes at each target.
-_POSTHOC_LABELS = {"pilot": "PILoT + GMP", "l1": "L1 + GMP", "gmp": "GMP"}
+# GMP (retrained) rows are "final" points; one-shot GMP's are post-hoc prunings
+# of the dense network, labelled apart so no curve mixes the two.
+_POSTHOC_LABELS = {"pilot": "PILoT + GMP", "l1": "L1 + GMP", "gmp_oneshot": "GMP (one-shot)"}
 # Paper order of the fixed labels; DWF and spred are ordered by depth.
-_LABEL_ORDER = ("Dense", "DWF", "spred", "PILoT", "PILoT + GMP", "Vanilla L1", "L1 + GMP", "GMP", "SNIP", "SynFlow", "Random")
+_LABEL_ORDER = ("Dense", "DWF", "spred", "PILoT", "PILoT + GMP", "Vanilla L1", "L1 + GMP", "GMP", "GMP (one-shot)",
+                "SNIP", "SynFlow", "Random")
 _DEPTH_LABEL = re.compile(r"^(DWF|spred) \(D=(\d+)\)$")
 
 

@@ -51,18 +51,18 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from suite.config import ConfigError, TrialConfig
+from suite.grid import linspace, logspace, round_sig  # noqa: F401 - part of this module's API
 
 SWEEPS_ENV = "BENCH_SWEEPS"
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
 AUTO = "auto"
-SIG_DIGITS = 6
 
 TOP_KEYS = ("name", "description", "model", "dataset", "train", "seeds", "methods", "resources", "lr_search", "plugins")
 REQUIRED_TOP = ("model", "dataset", "methods")
 # Training-protocol keys: in `train`, and overridable per method.
 TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "momentum", "lr", "schedule", "omega_min", "base_init",
-              "include_bias", "finetune_epochs", "pilot_schedule", "pilot_budget")
+              "include_bias", "finetune_epochs", "weight_decay", "pilot_schedule", "pilot_budget")
 GRID_KEYS = ("lam", "depth", "compression")
 METHOD_KEYS = tuple(sorted(set(TRAIN_KEYS) - {"optimizer"} | set(GRID_KEYS)))
 RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial")
@@ -192,26 +192,6 @@ class LRSearch:
 # --------------------------------------------------------------------------- helpers
 
 
-def round_sig(value: float, digits: int = SIG_DIGITS) -> float:
-    """`value` to `digits` significant digits (so logspace grids hash the same everywhere)."""
-    if value == 0 or not math.isfinite(value):
-        return float(value)
-    return float(f"{value:.{digits}g}")
-
-
-def logspace(lo: float, hi: float, n: int) -> list[float]:
-    if n == 1:
-        return [round_sig(lo)]
-    a, b = math.log10(lo), math.log10(hi)
-    return [round_sig(10 ** (a + (b - a) * i / (n - 1))) for i in range(n)]
-
-
-def linspace(lo: float, hi: float, n: int) -> list[float]:
-    if n == 1:
-        return [round_sig(lo)]
-    return [round_sig(lo + (hi - lo) * i / (n - 1)) for i in range(n)]
-
-
 def cap_grid(values: Sequence[float], n: int) -> list[float]:
     """At most `n` of `values`, spread evenly over the sorted grid, endpoints kept."""
     ordered = sorted(values)
@@ -299,6 +279,7 @@ _SCALARS: dict[str, tuple[Any, str]] = {
     "base_init": (lambda v: v in ("lecun", "kaiming"), "'lecun' or 'kaiming'"),
     "include_bias": (lambda v: isinstance(v, bool), "true or false"),
     "finetune_epochs": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "weight_decay": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
     "pilot_schedule": (lambda v: isinstance(v, str) and v != "", "a schedule name"),
     "pilot_budget": (lambda v: _is_number(v) and v > 0, "a number > 0"),
     "lam": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),

@@ -8,6 +8,8 @@ calls it the same way.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -20,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from suite.checkpoints import CheckpointCache
 from suite.config import TrialConfig
 from suite.data import DataBundle, load_dataset
 from suite.methods import EvalPoint, Prepared, get_method
@@ -112,8 +115,10 @@ def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: tor
           progress: ProgressFn | None = None, epochs: int | None = None) -> tuple[list[dict], bool]:
     """Train for the config's epochs; returns (history records, diverged)."""
     epochs = cfg.epochs if epochs is None else epochs
+    history: list[dict] = []
+    if epochs == 0:
+        return history, False
     optimizer, scheduler = _make_optimizer(cfg, prepared, epochs)
-    history = []
     for epoch in range(1, epochs + 1):
         stats = train_epoch(prepared, optimizer, data, cfg.batch_size, generator, epoch)
         if stats.diverged:
@@ -152,11 +157,40 @@ def _evaluate_point(cfg: TrialConfig, point: EvalPoint, point_id: int, data: Dat
     return row, layers
 
 
+def dense_reference(cfg: TrialConfig) -> TrialConfig:
+    """The dense trial whose trained network a dense_start method (GMP) starts from."""
+    return dataclasses.replace(cfg, method="dense", compressions=(), finetune_epochs=0)
+
+
+def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device,
+                        checkpoints: CheckpointCache | None) -> dict[str, torch.Tensor]:
+    """The trained weights of `dense_reference(cfg)`: from the cache, else trained
+    here exactly as that dense trial trains (same seeded init and data order)."""
+    dense_cfg = dense_reference(cfg)
+    key = dense_cfg.config_hash
+    with checkpoints.lock(key) if checkpoints else contextlib.nullcontext():
+        state = checkpoints.get(key) if checkpoints else None
+        if state is None:
+            init_gen, data_gen = _seeded_generators(dense_cfg.seed)
+            torch.manual_seed(dense_cfg.seed)
+            model = build_model(dense_cfg.model, data.num_classes, data.input_shape).to(device)
+            prepared = get_method("dense").prepare(dense_cfg, model, init_gen, data)
+            _, diverged = train(dense_cfg, prepared, data, data_gen)
+            if diverged:
+                raise RuntimeError(f"the dense reference run ({key}) that {cfg.method} starts from diverged")
+            state = prepared.model.state_dict()
+            if checkpoints:
+                checkpoints.put(key, state)
+    return state
+
+
 def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None = None,
-              progress: ProgressFn | None = None, download: bool = True) -> TrialResult:
+              progress: ProgressFn | None = None, download: bool = True,
+              checkpoints: CheckpointCache | None = None) -> TrialResult:
     """Train one network with one method and evaluate its sparsity points.
 
-    data_root and device do not change the result, so they are not in cfg."""
+    data_root, device and the checkpoint cache (trained dense weights shared
+    with GMP) do not change the result, so they are not in cfg."""
     start = time.perf_counter()
     device = resolve_device(device)
     method = get_method(cfg.method)
@@ -164,10 +198,14 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     torch.manual_seed(cfg.seed)  # anything drawing from the global RNG (e.g. dropout)
     data = load_dataset(cfg.dataset, data_root, download=download).to(device)
     model = build_model(cfg.model, data.num_classes, data.input_shape).to(device)
+    if method.dense_start:
+        model.load_state_dict(trained_dense_state(cfg, data, device, checkpoints))
     prepared = method.prepare(cfg, model, init_gen, data)
     prepared.model.to(device)
 
-    history, diverged = train(cfg, prepared, data, data_gen, progress)
+    history, diverged = train(cfg, prepared, data, data_gen, progress, epochs=prepared.epochs)
+    if method.publishes_dense and checkpoints and not diverged:
+        checkpoints.put(cfg.config_hash, prepared.model.state_dict())
     final = prepared.finalize() if prepared.finalize else prepared.model
     final.eval()
 

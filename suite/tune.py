@@ -218,6 +218,7 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     """
     import torch
 
+    from suite.checkpoints import CheckpointCache
     from suite.data import load_dataset
     from suite.train import run_trial
 
@@ -242,7 +243,7 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
         t = time.perf_counter()
         load_dataset(cfg.dataset, job.get("data"))  # cached per process: ~0 s after the first trial
         data_s = time.perf_counter() - t
-        result = run_trial(cfg, data_root=job.get("data"), device=device)
+        result = run_trial(cfg, data_root=job.get("data"), device=device, checkpoints=CheckpointCache(root))
         write_trial(root, cfg.sweep, result)
     except Exception as exc:  # noqa: BLE001 - a failing trial is recorded, the sweep goes on
         error = f"{type(exc).__name__}: {exc}"

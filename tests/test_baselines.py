@@ -41,6 +41,8 @@ def cfg_for(method: str, **kw) -> TrialConfig:
     base = {"model": "lenet300", "dataset": "synthetic", "method": method, "epochs": 1, "batch_size": 256, "lr": 0.1}
     if method in ("l1", "pilot"):
         base["lam"] = 1e-4
+    if method == "gmp":
+        base["finetune_epochs"] = 1
     base.update(kw)
     return TrialConfig(**base)
 
@@ -307,7 +309,7 @@ def test_layer_collapse_at_1000x_on_lenet300(data):
 
 
 def test_l1_gradient_adds_lambda_sign_w(data):
-    cfg = cfg_for("l1", lam=0.01)
+    cfg = cfg_for("l1", lam=0.01, include_bias=True)  # biases in the counted set: penalized too
     model = lenet300()
     prepared = get_method("l1").prepare(cfg, model, torch.Generator().manual_seed(0), data)
     with torch.no_grad():
@@ -335,7 +337,7 @@ def _stub_accuracy(chance_from: float):
 
 @pytest.mark.parametrize("method", ["l1", "pilot"])
 def test_posthoc_ladder_stops_at_chance(method, data):
-    cfg = cfg_for(method)
+    cfg = cfg_for(method, include_bias=True)
     model = lenet300()
     prepared = get_method(method).prepare(cfg, model, torch.Generator().manual_seed(0), data)
     final = prepared.finalize() if prepared.finalize else prepared.model
@@ -372,7 +374,7 @@ def test_posthoc_ladder_stops_at_chance(method, data):
 
 
 def test_pilot_init_identities(data):
-    cfg = cfg_for("pilot")
+    cfg = cfg_for("pilot", include_bias=True)
     reference = lenet300()
     kaiming_init(reference, torch.Generator().manual_seed(5))
     model = lenet300()
@@ -455,14 +457,14 @@ def test_run_trial_prune_at_init(method):
         assert row["nonzero_params"] == keep
 
 
-def test_run_trial_gmp_many_targets_and_finetuning():
-    rows = _rows(cfg_for("gmp", compressions=(100.0, 10.0)))
+def test_run_trial_gmp_oneshot_many_targets_and_gmp_retrained():
+    rows = _rows(cfg_for("gmp_oneshot", compressions=(100.0, 10.0)))
     assert [(r["point"], r["target_compression"]) for r in rows] == [("posthoc", 10.0), ("posthoc", 100.0)]
     for row in rows:
         assert row["nonzero_params"] == keep_count(row["total_params"], row["target_compression"])
     tuned = _rows(cfg_for("gmp", compressions=(50.0,), finetune_epochs=1))
-    assert [(r["point"], r["target_compression"]) for r in tuned] == [("posthoc", 50.0)]
-    assert tuned[0]["nonzero_params"] == keep_count(tuned[0]["total_params"], 50.0)  # mask held while fine-tuning
+    assert [(r["point"], r["target_compression"]) for r in tuned] == [("final", 50.0)]
+    assert tuned[0]["nonzero_params"] == keep_count(tuned[0]["total_params"], 50.0)  # mask held while retraining
 
 
 @pytest.mark.parametrize("method", ["l1", "pilot"])

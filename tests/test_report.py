@@ -57,7 +57,7 @@ def section_a() -> list[dict]:
     rows += _seeds("dwf", [0.78, 0.79, 0.80], 1000, depth=2, lam=1e-3, lr=0.15)
     for seed in range(3):  # GMP: one dense training per seed, pruned at each target
         for point_id, (target, nonzero, acc) in enumerate([(10, 10_000, 0.89), (100, 1000, 0.86), (1000, 100, 0.50)]):
-            rows.append(_row("gmp", seed, acc + 0.01 * (seed - 1), nonzero, target=target, point="posthoc",
+            rows.append(_row("gmp", seed, acc + 0.01 * (seed - 1), nonzero, target=target, point="final",
                              point_id=point_id, trial="gmp"))
     # SynFlow at target 100 keeps one parameter too many: still counts as 99%.
     rows += _seeds("synflow", [0.80, 0.81, 0.82], 1001, target=100)
@@ -69,7 +69,7 @@ def section_a() -> list[dict]:
 
 def section_b() -> list[dict]:
     rows = _seeds("dense", [0.98, 0.99, 0.99], TOTAL, model="lenet5", dataset="mnist")
-    rows.append(_row("gmp", 0, 0.985, 10_000, target=10, point="posthoc", model="lenet5", dataset="mnist"))
+    rows.append(_row("gmp", 0, 0.985, 10_000, target=10, point="final", model="lenet5", dataset="mnist"))
     return rows
 
 
@@ -121,7 +121,8 @@ def test_method_labels_follow_the_paper():
     assert report.method_label("pilot", None, "posthoc") == "PILoT + GMP"
     assert report.method_label("l1", None, "final") == "Vanilla L1"
     assert report.method_label("l1", None, "posthoc") == "L1 + GMP"
-    assert report.method_label("gmp", None, "posthoc") == "GMP"
+    assert report.method_label("gmp", None, "final") == "GMP"
+    assert report.method_label("gmp_oneshot", None, "posthoc") == "GMP (one-shot)"
     assert [report.method_label(m) for m in ("snip", "synflow", "random")] == ["SNIP", "SynFlow", "Random"]
     shuffled = ["Random", "GMP", "DWF (D=4)", "Dense", "L1 + GMP", "DWF (D=2)", "SynFlow", "Vanilla L1"]
     assert report.sort_labels(shuffled) == ["Dense", "DWF (D=2)", "DWF (D=4)", "Vanilla L1", "L1 + GMP", "GMP",
@@ -175,7 +176,7 @@ def test_compression_table_sections_and_absent_methods(rows):
 
 
 def test_compression_table_without_dense(rows):
-    orphan = pd.DataFrame([_row("gmp", 0, 0.9, 1000, target=100, point="posthoc", model="lenet5", dataset="kmnist")])
+    orphan = pd.DataFrame([_row("gmp", 0, 0.9, 1000, target=100, point="final", model="lenet5", dataset="kmnist")])
     mixed = pd.concat([rows, orphan], ignore_index=True)
     assert report.sections_without_dense(mixed) == [("lenet5", "kmnist")]
     with pytest.raises(report.MissingDenseError, match="lenet5/kmnist"):

@@ -17,6 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = [sys.executable, "-c", "from suite.cli import main; main()"]
 PAPER_LAM = logspace(1e-6, 1e-1, 20)
 PAPER_CR = logspace(10, 1e5, 15)
+PRUNING_TARGETS = sorted(set(PAPER_CR) | {10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0})
+TABLE2_LEVELS = (10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0)
 
 
 def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
@@ -38,7 +40,7 @@ methods:
     lam: {logspace: [1.0e-6, 1.0e-1, 6]}
     lr: {2: 0.5, 3: auto}
   pilot: {lam: [1.0e-4, 3.0e-4], lr: 0.2}
-  gmp: {compression: {logspace: [10, 1.0e5, 5]}}
+  gmp: {compression: {logspace: [10, 1.0e5, 5]}, finetune_epochs: 1}
   snip: {compression: [10, 100, 1000]}
 """
 
@@ -70,21 +72,23 @@ def test_lenet300_fmnist_follows_the_paper_protocol():
     by = lambda m: [c for c in trials if c.method == m]  # noqa: E731
     assert len(by("dense")) == 3
     dwf = by("dwf")
-    assert len(dwf) == 3 * 20 * 3
-    assert sorted({c.lam for c in dwf}) == PAPER_LAM
+    # The paper's 20 λ plus 9 where this model's ε boundaries and Table 2 levels lie.
+    assert len(dwf) == 3 * 29 * 3
+    assert set(PAPER_LAM) < {c.lam for c in dwf} and set(logspace(3e-4, 3e-3, 9)) < {c.lam for c in dwf}
     assert {c.depth for c in dwf} == {2, 3, 4}
     assert len(by("spred")) == 20 * 3 and sorted({c.lam for c in by("spred")}) == PAPER_LAM
     pilot = by("pilot")
     assert len(pilot) == 9 and {c.lr for c in pilot} == {0.2} and sorted({c.lam for c in pilot}) == [1e-4, 3e-4, 1e-3]
-    # GMP: every target in one trial per seed; the prune-at-init methods: one trial per target.
-    assert len(by("gmp")) == 3 and all(list(c.compressions) == PAPER_CR for c in by("gmp"))
-    for method in ("snip", "synflow", "random"):
-        assert len(by(method)) == 15 * 3
-        assert sorted({c.compressions[0] for c in by(method)}) == PAPER_CR
-    # D = 3 uses the lr measured for the fidelity benchmark; D = 2 and 4 are searched (`auto`) at λ = 1e-6.
-    assert {c.lr for c in dwf if c.depth == 3} == {0.3}
+    # Every pruning method, GMP included (train, prune, retrain 25 epochs), trains one
+    # trial per target: the paper's 15 log-spaced ratios plus Table 2's levels.
+    for method in ("gmp", "snip", "synflow", "random"):
+        assert len(by(method)) == len(PRUNING_TARGETS) * 3
+        assert sorted({c.compressions[0] for c in by(method)}) == list(PRUNING_TARGETS)
+        assert set(PAPER_CR) | set(TABLE2_LEVELS) == set(PRUNING_TARGETS)
+    assert {c.finetune_epochs for c in by("gmp")} == {25}
+    # Every depth's lr is searched (`auto`) at λ = 1e-6, as App. G.2 does.
     searches = lr_searches(spec)
-    assert sorted(s.depth for s in searches) == [2, 4]
+    assert sorted(s.depth for s in searches) == [2, 3, 4]
     assert all(dict(s.base)["lam"] == 1e-6 for s in searches)
 
 
@@ -102,7 +106,7 @@ def test_smoke_is_tiny():
     trials = expand(load_spec("smoke"))
     assert sorted(c.method for c in trials) == ["dense", "dwf", "gmp", "snip"]
     assert all(c.epochs == 1 and c.seed == 0 and c.dataset == "fmnist" for c in trials)
-    assert [len(c.compressions) for c in trials if c.method == "gmp"] == [2]
+    assert [(c.compressions, c.finetune_epochs) for c in trials if c.method == "gmp"] == [((10.0,), 1)]
 
 
 # --------------------------------------------------------------------------- expansion
@@ -116,11 +120,12 @@ def test_expansion_grid_sizes_logspace_and_per_depth_lr(tmp_path):
         expand(spec)  # D=3's lr is not searched yet
     trials = expand(spec, {searches[0].key: 0.7})
     counts = {m: sum(c.method == m for c in trials) for m in ("dense", "dwf", "pilot", "gmp", "snip")}
-    assert counts == {"dense": 2, "dwf": 2 * 6 * 2, "pilot": 2 * 2, "gmp": 2, "snip": 3 * 2}
+    assert counts == {"dense": 2, "dwf": 2 * 6 * 2, "pilot": 2 * 2, "gmp": 5 * 2, "snip": 3 * 2}
     assert sorted({c.lam for c in trials if c.method == "dwf"}) == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
     assert {(c.depth, c.lr) for c in trials if c.method == "dwf"} == {(2, 0.5), (3, 0.7)}
     assert {c.lr for c in trials if c.method == "dense"} == {0.15}
-    assert [c.compressions for c in trials if c.method == "gmp"][0] == (10.0, 100.0, 1000.0, 10000.0, 100000.0)
+    assert sorted({c.compressions for c in trials if c.method == "gmp"}) == [(10.0,), (100.0,), (1000.0,), (10000.0,),
+                                                                             (100000.0,)]
     assert len({c.config_hash for c in trials}) == len(trials)
     assert all(c.sweep == "tiny" for c in trials)
 
@@ -148,12 +153,13 @@ def test_overrides_epochs_seeds_methods_max_grid(tmp_path):
     assert {c.method for c in trials} == {"dwf", "gmp", "snip"}
     assert {c.epochs for c in trials} == {2} and {c.seed for c in trials} == {0, 1}
     dwf = [c for c in trials if c.method == "dwf"]
-    assert sorted({c.lam for c in dwf}) == [1e-6, PAPER_LAM[10], 0.1] or sorted({c.lam for c in dwf}) == \
-        [1e-6, PAPER_LAM[9], 0.1]
+    full = sorted({c.lam for c in expand(spec, placeholder_lr=True) if c.method == "dwf"})
+    assert sorted({c.lam for c in dwf}) == [full[0], full[len(full) // 2], full[-1]]  # ends and middle
     assert len(dwf) == 3 * 3 * 2
     gmp = [c for c in trials if c.method == "gmp"]
-    assert len(gmp) == 2 and gmp[0].compressions == (10.0, 1000.0, 100000.0)
-    assert sorted({c.compressions[0] for c in trials if c.method == "snip"}) == [10.0, 1000.0, 100000.0]
+    ends_and_middle = [PRUNING_TARGETS[0], PRUNING_TARGETS[len(PRUNING_TARGETS) // 2], PRUNING_TARGETS[-1]]
+    assert sorted({c.compressions[0] for c in gmp}) == ends_and_middle and len(gmp) == 3 * 2
+    assert sorted({c.compressions[0] for c in trials if c.method == "snip"}) == ends_and_middle
     with pytest.raises(SpecError, match="--methods.*allowed: dense, dwf"):
         apply_overrides(spec, methods=["dwf", "nope"])
     with pytest.raises(SpecError, match="--epochs"):
@@ -185,7 +191,7 @@ def test_config_hashes_are_insensitive_to_key_order(tmp_path):
         seeds: [0, 1]
         methods:
           snip: {compression: [10, 100, 1000]}
-          gmp: {compression: {logspace: [10, 1.0e5, 5]}}
+          gmp: {compression: {logspace: [10, 1.0e5, 5]}, finetune_epochs: 1}
           pilot: {lr: 0.2, lam: [1.0e-4, 3.0e-4]}
           dwf:
             lr: {3: auto, 2: 0.5}

@@ -36,7 +36,7 @@ def test_trial_rows_history_and_layers_are_consistent():
     result = run_trial(_cfg(epochs=2))
     (row,) = result.rows
     assert row["point"] == "final" and row["status"] == "ok" and row["depth"] == 3
-    assert row["total_params"] == 266_610
+    assert row["total_params"] == 266_200  # the counted set: Linear weights (biases uncounted by default)
     assert row["compression_ratio"] == pytest.approx(row["total_params"] / row["nonzero_params"])
     assert row["sparsity"] == pytest.approx(1 - row["nonzero_params"] / row["total_params"])
     assert 0 <= row["test_acc"] <= 1 and 0 <= row["train_acc"] <= 1
@@ -124,7 +124,7 @@ def test_bench_run_on_real_fashion_mnist(tmp_path):
     row = pq.read_table(files[0]).to_pandas().iloc[0]
     assert row["dataset"] == "fmnist" and row["method"] == "dwf" and row["depth"] == 2
     assert row["test_acc"] > 0.75  # one epoch of LeNet-300-100 on F-MNIST learns well past chance
-    assert row["total_params"] == 266_610
+    assert row["total_params"] == 266_200  # the counted set: Linear weights (biases uncounted by default)
     assert "test_acc" in proc.stdout
 
 

@@ -1,0 +1,163 @@
+"""The paper's protocol: GMP = train, prune, retrain with one dense run per seed;
+one counting convention for every method; grids that contain Table 2's levels;
+a config hash that survives new fields and int/float spelling."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+import suite.train as train_module
+from baselines.masks import counted_parameters, keep_count
+from suite.checkpoints import CheckpointCache
+from suite.config import ConfigError, TrialConfig
+from suite.dwf import prunable_layers
+from suite.grid import TABLE2_LEVELS
+from suite.methods import METHODS
+from suite.models import build_model
+from suite.sweep import available_sweeps, expand, load_spec
+
+BASE = {"model": "lenet300", "dataset": "synthetic", "epochs": 1, "batch_size": 256, "lr": 0.1}
+
+
+def cfg(method: str, **kw) -> TrialConfig:
+    return TrialConfig(**{**BASE, "method": method, **kw})
+
+
+@pytest.fixture
+def count_training(monkeypatch):
+    """Counts calls of the training loop (dense runs and retraining alike)."""
+    calls = []
+    original = train_module.train
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("epochs"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train", counting)
+    return calls
+
+
+def test_gmp_shares_the_dense_trial_of_its_seed_and_keeps_its_mask(tmp_path, count_training):
+    cache = CheckpointCache(tmp_path)
+    dense = cfg("dense", seed=3)
+    train_module.run_trial(dense, checkpoints=cache)
+    assert cache.get(dense.config_hash) is not None  # the dense trial deposits its weights
+    count_training.clear()
+    for target in (10.0, 100.0):
+        gmp = cfg("gmp", seed=3, compressions=(target,), finetune_epochs=2)
+        assert train_module.dense_reference(gmp).config_hash == dense.config_hash
+        row = train_module.run_trial(gmp, checkpoints=cache).rows[0]
+        # exact mask after retraining: keep_count of the counted set, no more, no fewer
+        assert row["nonzero_params"] == keep_count(row["total_params"], target)
+    assert count_training == [2, 2]  # only the retraining ran: no dense run per target
+
+
+def test_gmp_without_cache_trains_the_same_dense_network(tmp_path):
+    """A GMP trial that finds no checkpoint trains exactly the dense trial's network."""
+    cache = CheckpointCache(tmp_path)
+    dense = cfg("dense", seed=1)
+    train_module.run_trial(dense, checkpoints=cache)
+    from suite.data import load_dataset
+
+    fresh = train_module.trained_dense_state(cfg("gmp", seed=1, compressions=(10.0,), finetune_epochs=1),
+                                             load_dataset("synthetic"), torch.device("cpu"), None)
+    stored = cache.get(dense.config_hash)
+    assert stored.keys() == fresh.keys()
+    for key in stored:
+        torch.testing.assert_close(stored[key], fresh[key], rtol=0, atol=0)
+
+
+def test_gmp_and_gmp_oneshot_are_told_apart():
+    with pytest.raises(ConfigError, match="finetune_epochs.*gmp_oneshot"):
+        cfg("gmp", compressions=(10.0,))
+    with pytest.raises(ConfigError, match="finetune_epochs.*method 'gmp'"):
+        cfg("gmp_oneshot", compressions=(10.0,), finetune_epochs=5)
+    from suite.report import method_label
+
+    assert method_label("gmp", None, "final") != method_label("gmp_oneshot", None, "posthoc")
+
+
+def _method_cfg(name: str, **kw) -> TrialConfig:
+    method = METHODS[name]
+    fields = {}
+    if "lam" in method.requires:
+        fields["lam"] = 1e-4
+    if method.uses_depth:
+        fields["depth"] = 2
+    if method.compressions in ("one", "many"):
+        fields["compressions"] = (20.0,)
+    if name == "gmp":
+        fields["finetune_epochs"] = 1
+    return cfg(name, **{**fields, **kw})
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_counts_weights_only_by_default(method):
+    """One convention: the compression ratio counts Linear/Conv weights; biases stay
+    trainable and uncounted unless include_bias (then they count and can be pruned)."""
+    model = build_model("lenet300", 10, (1, 28, 28))
+    weights = sum(m.weight.numel() for _, m in prunable_layers(model))
+    biases = sum(m.bias.numel() for _, m in prunable_layers(model) if m.bias is not None)
+    row = train_module.run_trial(_method_cfg(method)).rows[0]
+    assert row["total_params"] == weights
+    with_bias = train_module.run_trial(_method_cfg(method, include_bias=True)).rows[0]
+    assert with_bias["total_params"] == weights + biases
+
+
+@pytest.mark.parametrize("method", ["snip", "synflow", "random"])
+def test_prune_at_init_leaves_biases_trainable(method):
+    """As the reference pruners: weights scored and pruned, biases never masked."""
+    c = _method_cfg(method, compressions=(1000.0,))
+    model = build_model("lenet300", 10, (1, 28, 28))
+    from suite.data import load_dataset
+
+    prepared = METHODS[method].prepare(c, model, torch.Generator().manual_seed(0), load_dataset("synthetic"))
+    masked = {id(p) for _, p in counted_parameters(model, include_bias=False)}
+    assert len(prepared.state["masks"]) == len(masked)  # one mask per weight, none for a bias
+    biases = [m.bias for _, m in prunable_layers(model)]
+    assert all(id(b) not in masked for b in biases)
+    assert all(any(b is p for g in prepared.param_groups for p in g["params"]) for b in biases)
+
+
+@pytest.mark.parametrize("name", available_sweeps())
+def test_shipped_specs_train_table2_levels(name):
+    spec = load_spec(name)
+    for block in spec.methods:
+        method = METHODS[block.name]
+        if method.compressions == "one":
+            trained = {c.compressions[0] for c in expand(spec, placeholder_lr=True) if c.method == block.name}
+            missing = set(TABLE2_LEVELS) - trained
+            if name != "smoke":
+                assert not missing, f"{name}: {block.name} does not train Table 2's levels {sorted(missing)}"
+
+
+def test_hash_ignores_int_float_spelling_and_defaults():
+    assert cfg("dense", lr=1).config_hash == cfg("dense", lr=1.0).config_hash
+    assert cfg("dense", weight_decay=0).config_hash == cfg("dense").config_hash
+    assert cfg("dense", weight_decay=1e-4).config_hash != cfg("dense").config_hash
+    assert "weight_decay" not in cfg("dense").identity() and "sweep" not in cfg("dense").identity()
+    assert cfg("dense", sweep="a").config_hash == cfg("dense", sweep="b").config_hash
+
+
+def test_a_new_field_with_a_default_keeps_every_stored_hash():
+    @dataclass(frozen=True)
+    class Upgraded(TrialConfig):
+        some_new_knob: float = 0.5
+
+    old = cfg("dwf", depth=3, lam=1e-3)
+    new = Upgraded(**dataclasses.asdict(old))
+    assert new.config_hash == old.config_hash
+    assert dataclasses.replace(new, some_new_knob=0.7).config_hash != old.config_hash
+
+
+@pytest.mark.parametrize("field,value", [("lr", True), ("lam", True), ("omega_min", "x"), ("compressions", None),
+                                         ("lr", float("inf")), ("weight_decay", -1.0)])
+def test_malformed_numbers_are_config_errors(field, value):
+    kw = {"lam": 1e-4, "depth": 2} if field != "compressions" else {"compressions": None}
+    kw[field] = value
+    with pytest.raises(ConfigError, match=field):
+        cfg("dwf" if field != "compressions" else "snip", **kw)
