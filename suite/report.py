@@ -71,12 +71,19 @@ ACC_TOL = 1e-9
 # reached within one parameter (and never less than 1e-6), plus round-off.
 SPARSITY_TOL_MIN = 1e-6
 
+# The counting convention (README, Methods), stated in every table caption.
+COUNTING = (
+    " Counted set: the weights of all Linear/Conv layers; compression ratio = counted weights / nonzero "
+    "(|w| ≥ 1.19e-7) counted weights. Pruning methods score and prune weights only; biases stay trainable "
+    "and are not counted (DWF factorizes them, uncounted), unless a configuration sets include_bias."
+)
+
 COMPRESSION_CAPTION = (
     "Compression ratio (sparsity) of the sparsest configuration whose median test accuracy over seeds "
     "is within ε percentage points of the dense model's median test accuracy (boundary inclusive; "
     "ties in compression broken by higher accuracy). Dense row: the reference accuracy. "
     "'–': no configuration qualifies or the method was not run."
-)
+) + COUNTING
 
 ACCURACY_RULE = (
     "Mean ± std (over seeds, ddof=1) of the test accuracy (%) at each sparsity level s. Per method, the "
@@ -85,7 +92,7 @@ ACCURACY_RULE = (
     "one parameter (tolerance max(1e-6, 1/total_params)); ties go to the sparser configuration. "
     "Pruning methods with a target at s therefore enter with exactly that target. Dense row: the dense "
     "accuracy as the reference, repeated across levels. '–': no configuration reaches s."
-)
+) + COUNTING
 
 # The paper's names of models and datasets, for titles and table sections.
 MODEL_NAMES = {

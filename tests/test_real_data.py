@@ -23,8 +23,9 @@ CASES = {
     "snip": (["--compression", "100"], [("final", 100.0)]),
     "synflow": (["--compression", "100"], [("final", 100.0)]),
     "random": (["--compression", "100"], [("final", 100.0)]),
-    "gmp": (["--compression", "10", "--compression", "100", "--compression", "1000"],
-            [("posthoc", 10.0), ("posthoc", 100.0), ("posthoc", 1000.0)]),
+    "gmp": (["--compression", "100", "--finetune-epochs", "1"], [("final", 100.0)]),
+    "gmp_oneshot": (["--compression", "10", "--compression", "100", "--compression", "1000"],
+                    [("posthoc", 10.0), ("posthoc", 100.0), ("posthoc", 1000.0)]),
     "l1": (["--lam", "1e-4"], None),
     "pilot": (["--lam", "1e-4", "--lr", "0.2"], None),
     "spred": (["--lam", "1e-4"], [("final", None)]),
@@ -42,7 +43,7 @@ def test_each_method_runs_on_fashion_mnist_and_writes_rows(method, tmp_path):
     (path,) = (tmp_path / "adhoc" / "rows").glob("*.parquet")
     rows = pq.read_table(path).to_pandas()
     assert (rows["method"] == method).all() and (rows["dataset"] == "fmnist").all()
-    assert (rows["total_params"] == 266_610).all()
+    assert (rows["total_params"] == 266_200).all()  # the counted set: LeNet-300-100's weights
     points = [(p, None if t != t else t) for p, t in zip(rows["point"], rows["target_compression"])]
     if expected_points is not None:
         assert points == expected_points
@@ -52,15 +53,21 @@ def test_each_method_runs_on_fashion_mnist_and_writes_rows(method, tmp_path):
         assert list(rows["compression_ratio"][1:]) == sorted(rows["compression_ratio"][1:])
     for (point, target), nonzero in zip(points, rows["nonzero_params"]):
         if target is not None:
-            keep = round(266_610 / target)
+            keep = round(266_200 / target)
             if point == "posthoc":  # pruned after training: exact
                 assert nonzero == keep
             else:  # masked from init: a kept weight may still end exactly at zero (e.g. a zero-init bias)
                 assert keep - 0.01 * keep <= nonzero <= keep
     assert rows["test_acc"].between(0, 1).all()
-    # One epoch on F-MNIST learns well past chance (10%), also when pruned 10x after it.
-    # (Not spred: its standard init leaves LeNet-300-100 at a saddle for many epochs,
-    # the vanishing-variance failure of Lemma 2 of the DWF paper.)
-    floor = {"dense": 0.7, "gmp": 0.5}
-    if method in floor:
+    # One epoch on F-MNIST learns well past chance (10%): every method's first row
+    # clears a floor about 0.05-0.1 below what it measured here (seed 0, CPU).
+    # Measured: dense 0.837, gmp 0.815 (99%, retrained), gmp_oneshot 0.595 (10x),
+    # l1 0.837, pilot 0.854, snip 0.781 and synflow 0.802 (99%), random 0.259 (99%).
+    floor = {"dense": 0.75, "gmp": 0.7, "gmp_oneshot": 0.5, "l1": 0.75, "pilot": 0.75, "snip": 0.7,
+             "synflow": 0.7, "random": 0.15}
+    if method == "spred":
+        # The other way round: spred's standard init leaves LeNet-300-100 at the saddle
+        # that Lemma 2 of the DWF paper predicts (measured 0.148 after one epoch).
+        assert rows["test_acc"].iloc[0] < 0.3
+    else:
         assert rows["test_acc"].iloc[0] > floor[method]

@@ -73,7 +73,7 @@ def test_execute_trial_writes_through_a_uri_store(tmp_path):
     from suite.tune import execute_trial
 
     root = f"file://{tmp_path}/store"
-    cfg = dict(model="lenet300", dataset="synthetic", method="gmp", compressions=[10.0, 100.0], epochs=1,
+    cfg = dict(model="lenet300", dataset="synthetic", method="gmp_oneshot", compressions=[10.0, 100.0], epochs=1,
                sweep="uri")
     from suite.config import TrialConfig
 
@@ -146,7 +146,7 @@ def test_sweep_with_lr_search_runs_once_and_reuses_everything(tmp_path):
         methods:
           dense: {}
           dwf: {depth: [2, 3], lam: [1.0e-6, 1.0e-3], lr: {2: auto, 3: 0.3}}
-          gmp: {compression: [10, 100]}
+          gmp: {compression: [10, 100], finetune_epochs: 1}
           snip: {compression: [10]}
         """))
     root = tmp_path / "res"
@@ -243,7 +243,7 @@ def test_a_failing_trial_is_recorded_and_the_others_finish(tmp_path):
         methods:
           dense: {}
           explode: {}
-          gmp: {compression: [10, 100]}
+          gmp: {compression: [10, 100], finetune_epochs: 1}
         """)
     root = tmp_path / "res"
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "plugins"), os.environ.get("PYTHONPATH", "")])}
@@ -272,7 +272,7 @@ def test_submit_to_a_ray_cluster_on_loopback(tmp_path):
         seeds: [0]
         methods:
           dense: {}
-          gmp: {compression: [10, 100]}
+          gmp: {compression: [10, 100], finetune_epochs: 1}
         """)
     root = tmp_path / "res"
     gcs_port, dashboard_port = free_port(), free_port()
