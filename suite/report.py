@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from suite.report_terminal import print_table
 from suite.store import ROW_SCHEMA, load_failures, load_table
 
 if TYPE_CHECKING:  # rich is only needed by the terminal renderer
@@ -533,18 +534,6 @@ def to_latex(display: pd.DataFrame, caption: str = "", label: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table_rich(df: pd.DataFrame, title: str) -> "rich.table.Table":
-    """A rich Table of a (display) frame for the terminal; empty cells as '–'."""
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    for i, column in enumerate(df.columns):
-        table.add_column(str(column), justify="left" if i < 3 else "right", no_wrap=i >= 3)
-    for row in df.itertuples(index=False):
-        table.add_row(*(EMPTY_CELL if _is_missing(v) else str(v) for v in row))
-    return table
-
-
 # --------------------------------------------------------------------------- write_report
 
 def missing_methods(rows: pd.DataFrame, expected: Iterable[str] = METHODS) -> list[str]:
@@ -685,7 +674,7 @@ def write_report(
     for name, table, display, caption in _report_tables(rows, tables, eps, notes):
         written += _write_table(out, name, table, display, caption)
         if console is not None:
-            console.print(render_table_rich(display, f"{sweep}: {name}"))
+            print_table(console, display, f"{sweep}: {name}")
     if plots:
         for stem, fig in _report_figures(rows, layers, history, plots, notes):
             written += _write_figure(out, stem, fig)

@@ -231,8 +231,32 @@ def test_formatters(rows):
     assert dwf3["99%"] == "85.00 ± 1.00"
     csv = report.to_csv(report.compression_table(rows))
     assert csv.splitlines()[0].startswith("model,dataset,label,dense_acc,cr@5")
-    rich_table = report.render_table_rich(display, "t")
-    assert rich_table.row_count == len(display) and len(rich_table.columns) == len(display.columns)
+    from suite.report_terminal import tables_for
+
+    sections = display[["Model", "Dataset"]].drop_duplicates()
+    wide = tables_for(display, "t", width=200)
+    assert len(wide) == len(sections)  # one table per section, the section in its title
+    assert sum(t.row_count for t in wide) == len(display)
+    assert all(len(t.columns) == len(display.columns) - 2 for t in wide)
+
+
+@pytest.mark.parametrize("width", [80, 50])
+def test_terminal_tables_keep_every_method_and_cell_readable(width, rows):
+    """At 80 columns (a log, a small terminal) nothing is cut to '…'."""
+    import io
+
+    from rich.console import Console
+
+    from suite.report_terminal import print_table
+
+    for display in (report.format_accuracy_table(report.accuracy_table(rows)),
+                    report.format_compression_table(report.compression_table(rows, missing_dense="skip"))):
+        out = io.StringIO()
+        print_table(Console(file=out, width=width, color_system=None), display, "lenet300_fmnist: table")
+        text = out.getvalue()
+        assert "…" not in text
+        for value in display.drop(columns=["Model", "Dataset"]).to_numpy().ravel():
+            assert str(value) in text, value
 
 
 # --------------------------------------------------------------------------- figures
