@@ -168,7 +168,19 @@ def report(
     everything = not table and not plot
     write_report(results, name, out or Path("reports") / name,
                  tables=TABLE_NAMES if everything else table, plots=PLOT_NAMES if everything else plot,
-                 eps=tuple(eps), console=console)
+                 eps=tuple(eps), console=console, expected_methods=_spec_methods(name))
+
+
+def _spec_methods(name: str) -> list[str] | None:
+    """The methods the shipped spec of this sweep name asks for (None: no such spec)."""
+    from suite.sweep import SpecError, available_sweeps, load_spec
+
+    if name not in available_sweeps():
+        return None
+    try:
+        return load_spec(name).method_names()
+    except SpecError:
+        return None
 
 
 # Commands defined in their own modules register on `app` when imported.

@@ -33,9 +33,6 @@ if TYPE_CHECKING:  # rich is only needed by the terminal renderer
     import rich.console
     import rich.table
 
-# The methods of the paper's benchmark (DESIGN.md), used to report what a
-# partial sweep is missing.
-METHODS: tuple[str, ...] = ("dense", "dwf", "spred", "pilot", "l1", "gmp", "snip", "synflow", "random")
 
 # Seeds are aggregated over; everything else that shapes a result is a key.
 # `point_key` separates the post-hoc points of one trial when a row carries no
@@ -536,8 +533,8 @@ def to_latex(display: pd.DataFrame, caption: str = "", label: str = "") -> str:
 
 # --------------------------------------------------------------------------- write_report
 
-def missing_methods(rows: pd.DataFrame, expected: Iterable[str] = METHODS) -> list[str]:
-    """Methods of the benchmark without a single result row."""
+def missing_methods(rows: pd.DataFrame, expected: Iterable[str]) -> list[str]:
+    """Methods the sweep asked for (its spec's `methods`) without a single result row."""
     present = set(rows["method"].dropna()) if not rows.empty else set()
     return [m for m in expected if m not in present]
 
@@ -584,7 +581,7 @@ def _failure_line(failure: dict) -> str:
 
 
 def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
-                    notes: list[str]) -> str:
+                    notes: list[str], expected_methods: Sequence[str] | None) -> str:
     lines = [f"# Report: {sweep}", ""]
     n_trials = rows["config_hash"].nunique() if not rows.empty else 0
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
@@ -603,8 +600,11 @@ def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failure
     lines += ["## Failed trials", ""]
     lines += [_failure_line(f) for f in failures] or ["None."]
     lines += ["", "## Missing methods", ""]
-    missing = missing_methods(rows)
-    lines.append(", ".join(missing) if missing else "None: every benchmark method has results.")
+    if expected_methods is None:
+        lines.append("Not judged: no sweep spec named like this sweep, so the methods it asked for are unknown.")
+    else:
+        missing = missing_methods(rows, expected_methods)
+        lines.append(", ".join(missing) if missing else "None: every method of the sweep's spec has results.")
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
@@ -653,6 +653,7 @@ def write_report(
     plots: Iterable[str] = PLOT_NAMES,
     eps: Sequence[float] = DEFAULT_EPS,
     console: "rich.console.Console | None" = None,
+    expected_methods: Sequence[str] | None = None,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
@@ -679,7 +680,7 @@ def write_report(
         for stem, fig in _report_figures(rows, layers, history, plots, notes):
             written += _write_figure(out, stem, fig)
     notes = list(dict.fromkeys(notes))
-    written.append(_write_text(out / "index.md", _index_markdown(sweep, rows, written, failures, notes)))
+    written.append(_write_text(out / "index.md", _index_markdown(sweep, rows, written, failures, notes, expected_methods)))
     if console is not None:
         console.print(f"wrote {len(written)} files to {out}")
     return written

@@ -322,7 +322,7 @@ def test_write_report_writes_everything(tmp_path, rows, layers, history):
     write_failure(root, "t", "deadbeef", {"method": "snip", "model": "lenet300", "seed": 0}, "Traceback\nRuntimeError: boom")
 
     out = tmp_path / "report"
-    written = report.write_report(root, "t", out, eps=(5, 10))
+    written = report.write_report(root, "t", out, eps=(5, 10), expected_methods=["dense", "dwf", "snip", "gmp"])
     names = {p.name for p in written}
     expected = {f"{t}.{ext}" for t in ("compression", "accuracy") for ext in ("md", "csv", "tex")}
     expected |= {f"{f}.{ext}" for f in ("pareto", "layers_lenet300_fmnist", "dynamics_lenet300_fmnist")
@@ -331,7 +331,11 @@ def test_write_report_writes_everything(tmp_path, rows, layers, history):
     assert all(p.exists() and p.stat().st_size > 0 for p in written)
     index = (out / "index.md").read_text()
     assert "deadbeef" in index and "RuntimeError: boom" in index
-    assert "snip" in index.split("## Missing methods")[1]
+    # Judged against the methods the sweep asked for: snip failed, nothing else missing
+    # (spred, pilot, random... were never asked for, so they are not flagged).
+    assert index.split("## Missing methods")[1].split("##")[0].strip() == "snip"
+    unjudged = (report.write_report(root, "t", tmp_path / "r2", tables=(), plots=()))[-1].read_text()
+    assert "Not judged" in unjudged.split("## Missing methods")[1]
     assert "(pareto.png)" in index and "[csv](compression.csv)" in index
     assert "lenet5/mnist" in index  # no layers/history there: said so, not drawn
     csv = pd.read_csv(out / "compression.csv")
