@@ -102,7 +102,12 @@ stop_ray() {
     done
     for pid in "${STEP_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   fi
-  echo "bench-slurm: Ray stopped (its logs: $RAY_TMP on each node); exit status $status"
+  if [ "$status" = 0 ]; then  # Ray's logs stay on each node only when the job failed
+    srun --nodes="${#NODES[@]}" --ntasks-per-node=1 --cpus-per-task=1 rm -rf "$RAY_TMP" || true
+    echo "bench-slurm: Ray stopped; done"
+  else
+    echo "bench-slurm: Ray stopped; its logs are in $RAY_TMP on each node; exit status $status" >&2
+  fi
   exit "$status"
 }
 trap stop_ray EXIT

@@ -61,6 +61,15 @@ def test_script_paths_are_absolute_and_steps_name_their_resources(tmp_path):
     assert resolve_spec_for_upload("smoke.yaml", REPO / "sweeps" / "smoke.yaml") == ("sweeps/smoke.yaml", None)
 
 
+def test_submit_without_sbatch_says_where_the_script_is(tmp_path, monkeypatch):
+    from suite.slurm import submit_slurm
+    from suite.submit import SubmitError
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch here
+    with pytest.raises(SubmitError, match="sbatch not found on PATH.*job.sbatch"):
+        submit_slurm(tmp_path / "job.sbatch")
+
+
 def fake_slurm(tmp_path: Path, srun_body: str) -> dict:
     """PATH with fake scontrol (3 nodes), scancel and srun (logs its arguments, then runs srun_body)."""
     fake = tmp_path / "bin"
@@ -108,6 +117,11 @@ def test_a_missing_environment_is_an_error(tmp_path):
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"{tmp_path / 'gone'}/bin/python is missing on" in done.stderr
+    from suite.slurm import slurm_script
+    from suite.submit import SubmitError
+
+    with pytest.raises(SubmitError, match=r"has no `ray` in .*gone/bin; run `bench submit` from the environment"):
+        slurm_script("smoke", "/r", nodes=1, gpus_per_node=0, env_prefix=str(tmp_path / "gone"))
 
 
 # --------------------------------------------------------------------------- a real Slurm cluster
@@ -161,6 +175,8 @@ def sbatch_wait(script: Path, home: Path) -> tuple[subprocess.CompletedProcess, 
     while job_processes(job_id) and time.monotonic() < deadline:
         time.sleep(1)
     assert not job_processes(job_id), f"processes of job {job_id} survived it: {job_processes(job_id)}"
+    if done.returncode == 0:
+        assert not Path(f"/tmp/bench-ray-{job_id}").exists(), "Ray's temporary folder outlived a finished job"
     return done, output
 
 
