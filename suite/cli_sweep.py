@@ -267,7 +267,9 @@ def submit(
         done = submit_slurm(path, wait=wait)
     except SubmitError as exc:
         fail(str(exc))
-    console.print(f"{done.stdout.strip()} (script {path}); its output: bench-{spec.name}-<jobid>.out",
+    answer = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "submitted"
+    job_id = answer.split()[-1] if answer.split()[-1].isdigit() else "<jobid>"
+    console.print(f"{answer} (script {path}); its output: bench-{spec.name}-{job_id}.out in the folder sbatch ran in",
                   highlight=False, soft_wrap=True)
     if wait and done.returncode != 0:
         err_console.print(f"the Slurm job ended with exit status {done.returncode}", highlight=False)

@@ -70,6 +70,22 @@ def test_submit_without_sbatch_says_where_the_script_is(tmp_path, monkeypatch):
         submit_slurm(tmp_path / "job.sbatch")
 
 
+def test_submit_wait_reports_the_job_and_its_failure(tmp_path):
+    """`bench submit --slurm --wait` is `sbatch --wait`: a failed job is exit status 1, naming its output file."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sbatch").write_text(f'#!/bin/bash\necho "$@" > {tmp_path}/sbatch.args\necho "Submitted batch job 77"\n'
+                                 "exit 3\n")
+    (fake / "sbatch").chmod(0o755)
+    done = subprocess.run([*BENCH, "submit", "smoke", "--slurm", "--wait", "--script", str(tmp_path / "job.sbatch"),
+                           "--results", str(tmp_path / "res")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Submitted batch job 77" in done.stdout and "bench-smoke-77.out" in done.stdout
+    assert "the Slurm job ended with exit status 3" in done.stderr
+    assert (tmp_path / "sbatch.args").read_text().split() == ["--wait", str(tmp_path / "job.sbatch")]
+
+
 def fake_slurm(tmp_path: Path, srun_body: str) -> dict:
     """PATH with fake scontrol (3 nodes), scancel and srun (logs its arguments, then runs srun_body)."""
     fake = tmp_path / "bin"
