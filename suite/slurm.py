@@ -61,7 +61,7 @@ CPUS=()
 if [ -n "${SLURM_CPUS_PER_TASK:-}" ]; then
   for _ in "${NODES[@]}"; do CPUS+=("$SLURM_CPUS_PER_TASK"); done
 else
-  IFS=, read -ra PARTS <<< "$SLURM_JOB_CPUS_PER_NODE"
+  IFS=, read -ra PARTS <<< "${SLURM_JOB_CPUS_PER_NODE:-}"
   for part in "${PARTS[@]}"; do
     if [[ $part =~ ^([0-9]+)\(x([0-9]+)\)$ ]]; then
       for ((i = 0; i < BASH_REMATCH[2]; i++)); do CPUS+=("${BASH_REMATCH[1]}"); done
@@ -69,6 +69,12 @@ else
       CPUS+=("$part")
     fi
   done
+fi
+if [ "${#CPUS[@]}" != "${#NODES[@]}" ]; then
+  echo "bench-slurm: error: cannot tell each node's CPUs from" \
+       "SLURM_JOB_CPUS_PER_NODE=${SLURM_JOB_CPUS_PER_NODE:-(unset)} for ${#NODES[@]} node(s);" \
+       "pass --cpus-per-node to \`bench submit\`" >&2
+  exit 2
 fi
 STEP_GPUS=()
 if [ "$GPUS_PER_NODE" -gt 0 ]; then STEP_GPUS=("--gpus=$GPUS_PER_NODE"); fi

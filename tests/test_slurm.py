@@ -173,7 +173,8 @@ def job_processes(job_id: str) -> list[str]:
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and f"SLURM_JOB_ID={job_id}".encode() in (proc / "environ").read_bytes().split(b"\0"):
+            environ = (proc / "environ").read_bytes().split(b"\0") if proc.name.isdigit() else []
+            if f"SLURM_JOB_ID={job_id}".encode() in environ:
                 command = (proc / "cmdline").read_bytes().replace(b"\0", b" ")[:120]
                 found.append(f"{proc.name}: {command!r}")
         except OSError:
