@@ -1,6 +1,6 @@
 """Small checks the Slurm batch script runs while it brings Ray up (see suite/slurm.py).
 
-    python -m suite.ray_probe head          -> "IP GCS_PORT DASHBOARD_PORT CLIENT_PORT" of this node
+    python -m suite.ray_probe head          -> "IP GCS_PORT DASHBOARD_PORT CLIENT_PORT AGENT_PORT"
     python -m suite.ray_probe nodes ADDR N  -> exit 0 once the cluster at ADDR has N alive nodes
 
 `head` runs on the first node of the allocation. The IP is the one Ray itself
@@ -8,7 +8,7 @@ would advertise (the address of the interface that routes outwards), not
 `hostname --ip-address`, which is 127.0.1.1 on a stock Debian /etc/hosts and
 unreachable from the other nodes. The ports are free on this node now, so a
 job does not collide with another Ray on a shared node (Ray's fixed defaults
-6379/8265/10001 would).
+6379/8265/10001/52365 would).
 
 `nodes` answers one poll; the script loops, so that between polls it can also
 notice a `ray start` step that died and fail the job at once. It exits 3 when
@@ -42,7 +42,7 @@ def free_ports(n: int) -> list[int]:
 def head_line() -> str:
     import ray.util
 
-    return " ".join([ray.util.get_node_ip_address(), *map(str, free_ports(3))])
+    return " ".join([ray.util.get_node_ip_address(), *map(str, free_ports(4))])
 
 
 def listening(address: str, timeout: float = 2.0) -> bool:

@@ -81,7 +81,7 @@ if [ "$GPUS_PER_NODE" -gt 0 ]; then STEP_GPUS=("--gpus=$GPUS_PER_NODE"); fi
 
 # The batch script runs on the first node: it is the head, and the driver runs here.
 HEAD_LINE="$(python -m suite.ray_probe head)"
-read -r HEAD_IP PORT DASHBOARD_PORT CLIENT_PORT <<< "$HEAD_LINE"
+read -r HEAD_IP PORT DASHBOARD_PORT CLIENT_PORT AGENT_PORT <<< "$HEAD_LINE"
 if [ "${#NODES[@]}" -gt 1 ] && [[ $HEAD_IP == 127.* ]]; then
   echo "bench-slurm: error: the head's IP is $HEAD_IP (loopback), which the other nodes cannot reach;" \
        "give the node a routable address" >&2
@@ -157,7 +157,7 @@ wait_for_nodes() {  # N: poll until N Ray nodes are alive; fail on a dead `ray s
 echo "bench-slurm: Ray head on ${NODES[0]} at $RAY_ADDRESS; ${#NODES[@]} node(s), CPUs ${CPUS[*]}," \
      "$GPUS_PER_NODE GPU(s) each"
 start_ray 0 --head --node-ip-address="$HEAD_IP" --port="$PORT" --dashboard-host=0.0.0.0 \
-  --dashboard-port="$DASHBOARD_PORT" --ray-client-server-port="$CLIENT_PORT"
+  --dashboard-port="$DASHBOARD_PORT" --ray-client-server-port="$CLIENT_PORT" --dashboard-agent-listen-port="$AGENT_PORT"
 wait_for_nodes 1
 for ((n = 1; n < ${#NODES[@]}; n++)); do start_ray "$n" --address="$RAY_ADDRESS"; done
 wait_for_nodes "${#NODES[@]}"
