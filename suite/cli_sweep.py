@@ -182,7 +182,8 @@ def submit(
     partition: Optional[str] = typer.Option(None, help="Slurm: partition."),
     script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script (default: ./bench-NAME.sbatch)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Slurm: write and print the script, do not sbatch it."),
-    wait: bool = typer.Option(False, "--wait", help="Ray job: wait for it to end and print its logs."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the job to end (Ray job: and print its logs; "
+                                                    "Slurm: sbatch --wait)."),
     results: str = typer.Option(DEFAULT_RESULTS, help="Results root every node reaches: a shared path or a URI "
                                                       "(s3://bucket/results); a relative path is made absolute."),
     data: Optional[str] = typer.Option(None, help="Data root on the cluster nodes."),
@@ -195,7 +196,7 @@ def submit(
     gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
-    from suite.submit import SubmitError, slurm_script, submit_ray_job, submit_slurm, wait_for_job
+    from suite.submit import SubmitError, submit_ray_job, wait_for_job
     from suite.sweep import resolve_spec_path
 
     if bool(address) == bool(slurm):
@@ -242,15 +243,18 @@ def submit(
             if status != "SUCCEEDED":
                 raise typer.Exit(1)
         return
-    if nodes < 1 or gpus_per_node < 0:
-        fail(f"--nodes {nodes} / --gpus-per-node {gpus_per_node}: allowed: nodes >= 1, gpus >= 0")
-    project_spec = name
-    from suite.submit import PROJECT_DIR, _is_within
+    from suite.slurm import slurm_script, submit_slurm
+    from suite.submit import spec_for_slurm
 
-    if not _is_within(spec_path, PROJECT_DIR):
-        project_spec = str(spec_path.resolve())
-    text = slurm_script(project_spec, results, nodes=nodes, gpus_per_node=gpus_per_node, cpus_per_node=cpus_per_node,
-                        time_limit=time_limit, partition=partition, data=data, extra=extra)
+    # The script changes into the project first: every path in it is absolute (see suite/slurm.py).
+    if data is not None:
+        data = str(Path(data).expanduser().resolve())
+    try:
+        text = slurm_script(spec_for_slurm(name, spec_path), results, nodes=nodes, gpus_per_node=gpus_per_node,
+                            cpus_per_node=cpus_per_node, time_limit=time_limit, partition=partition, data=data,
+                            extra=extra)
+    except SubmitError as exc:
+        fail(str(exc))
     path = (script or Path(f"bench-{spec.name}.sbatch")).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -260,7 +264,13 @@ def submit(
         console.print(f"wrote {path} (not submitted: --dry-run); submit with: sbatch {path}", highlight=False, soft_wrap=True)
         return
     try:
-        answer = submit_slurm(path)
+        done = submit_slurm(path, wait=wait)
     except SubmitError as exc:
         fail(str(exc))
-    console.print(f"{answer} (script {path}); follow it: tail -f bench-{spec.name}-<jobid>.out", highlight=False, soft_wrap=True)
+    answer = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "submitted"
+    job_id = answer.split()[-1] if answer.split()[-1].isdigit() else "<jobid>"
+    console.print(f"{answer} (script {path}); its output: bench-{spec.name}-{job_id}.out in the folder sbatch ran in",
+                  highlight=False, soft_wrap=True)
+    if wait and done.returncode != 0:
+        err_console.print(f"the Slurm job ended with exit status {done.returncode}", highlight=False)
+        raise typer.Exit(1)

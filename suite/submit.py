@@ -10,10 +10,15 @@ path or an object-store URI (s3://bucket/results; the store writes through
 pyarrow filesystems). A spec file outside the project is shipped inside the
 upload (a zip of the project plus the spec).
 
-Slurm (`slurm_script`, `submit_slurm`): a batch script that starts the Ray
-head on the first node (`ray start --head`), a worker on each other node
-(`srun ... ray start --address HEAD`), then runs `bench sweep SPEC --address auto`
-on the head node; submitted with sbatch.
+Slurm: suite/slurm.py writes a batch script that brings Ray up over the
+allocation and runs `bench sweep SPEC --address auto` on its first node.
+
+Both name the spec by one rule (`bundled_sweep`): a sweep of this project's
+sweeps/ folder given by name stays a name; any other spec is the file the
+submitter's argument resolves to here, relative to the submitter's working
+directory, never the argument as typed (the cluster runs from the project
+folder). The Ray job then names it relative to the uploaded project (or ships
+it), the Slurm script by its absolute path on the shared filesystem.
 """
 
 from __future__ import annotations
@@ -21,8 +26,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import shlex
-import shutil
-import subprocess
 import tempfile
 import time
 import zipfile
@@ -79,9 +82,21 @@ def _zip_project(spec_path: Path, project: Path) -> tuple[Path, str]:
     return Path(name), inside
 
 
+def bundled_sweep(spec_arg: str, spec_path: Path, project: Path = PROJECT_DIR) -> str | None:
+    """spec_arg when it names a sweep of project/sweeps by name (the cluster finds it the same way), else None."""
+    if spec_arg == spec_path.stem and spec_path.resolve() == (project / "sweeps" / spec_path.name).resolve():
+        return spec_arg
+    return None
+
+
+def spec_for_slurm(spec_arg: str, spec_path: Path, project: Path = PROJECT_DIR) -> str:
+    """The spec as the Slurm script names it: a bundled sweep's name, else the file's absolute path."""
+    return bundled_sweep(spec_arg, spec_path, project) or str(spec_path.expanduser().resolve())
+
+
 def resolve_spec_for_upload(spec_arg: str, spec_path: Path, project: Path = PROJECT_DIR) -> tuple[str, Path | None]:
     """(spec argument for the cluster, zip to upload or None to upload the project directory)."""
-    if spec_path.resolve() == (project / "sweeps" / spec_path.name).resolve() and spec_arg == spec_path.stem:
+    if bundled_sweep(spec_arg, spec_path, project):
         return spec_arg, None
     if _is_within(spec_path, project):
         return spec_path.resolve().relative_to(project.resolve()).as_posix(), None
@@ -173,67 +188,3 @@ def wait_for_job(address: str, job_id: str, timeout: float | None = None, poll: 
         if deadline is not None and time.monotonic() > deadline:
             return status, client.get_job_logs(job_id)
         time.sleep(poll)
-
-
-# --------------------------------------------------------------------------- Slurm
-
-
-def slurm_script(spec_arg: str, results: str, *, nodes: int, gpus_per_node: int, cpus_per_node: int | None = None,
-                 time_limit: str = "48:00:00", partition: str | None = None, data: str | None = None,
-                 extra: list[str] | None = None, project: Path = PROJECT_DIR, job_name: str | None = None,
-                 port: int = 6379) -> str:
-    """A Slurm batch script: Ray head + workers across the allocation, then the sweep on the head node."""
-    if nodes < 1:
-        raise SubmitError(f"--nodes {nodes}: allowed: an integer >= 1")
-    if gpus_per_node < 0:
-        raise SubmitError(f"--gpus-per-node {gpus_per_node}: allowed: an integer >= 0")
-    name = job_name or f"bench-{Path(spec_arg).stem}"
-    directives = [f"--job-name={name}", f"--nodes={nodes}", "--ntasks-per-node=1", "--exclusive",
-                  f"--time={time_limit}", f"--output={name}-%j.out"]
-    if gpus_per_node:
-        directives.append(f"--gpus-per-node={gpus_per_node}")
-    if cpus_per_node:
-        directives.append(f"--cpus-per-task={cpus_per_node}")
-    if partition:
-        directives.append(f"--partition={partition}")
-    cpus = '"${SLURM_CPUS_PER_TASK:-$(nproc)}"'
-    sweep = shlex.join(sweep_command(spec_arg, results, address="auto", data=data, extra=extra))
-    venv = project / ".venv" / "bin" / "activate"
-    lines = ["#!/bin/bash"] + [f"#SBATCH {d}" for d in directives] + [
-        "# Written by `bench submit --slurm`: a Ray cluster over the allocation, then the sweep.",
-        "set -euo pipefail",
-        f"cd {shlex.quote(str(project))}",
-        f"if [ -f {shlex.quote(str(venv))} ]; then source {shlex.quote(str(venv))}; fi",
-        "export PYTHONUNBUFFERED=1",
-        'mapfile -t NODES < <(scontrol show hostnames "$SLURM_JOB_NODELIST")',
-        'HEAD_NODE="${NODES[0]}"',
-        'HEAD_IP="$(srun --nodes=1 --ntasks=1 -w "$HEAD_NODE" hostname --ip-address | awk \'{print $1}\')"',
-        f"PORT={port}",
-        'export RAY_ADDRESS="$HEAD_IP:$PORT"',
-        'echo "Ray head: $HEAD_NODE ($RAY_ADDRESS)"',
-        f'srun --nodes=1 --ntasks=1 -w "$HEAD_NODE" ray start --head --node-ip-address="$HEAD_IP" '
-        f'--port="$PORT" --num-cpus={cpus} --num-gpus={gpus_per_node} --block &',
-        "sleep 15",
-        'for NODE in "${NODES[@]:1}"; do',
-        f'  srun --nodes=1 --ntasks=1 -w "$NODE" ray start --address="$RAY_ADDRESS" '
-        f"--num-cpus={cpus} --num-gpus={gpus_per_node} --block &",
-        "  sleep 2",
-        "done",
-        "sleep 10",
-        "# The driver runs here, on the head node; --address auto joins the cluster above (RAY_ADDRESS).",
-        sweep,
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def submit_slurm(script_path: Path) -> str:
-    """sbatch the script; returns sbatch's answer (e.g. 'Submitted batch job 123')."""
-    sbatch = shutil.which("sbatch")
-    if sbatch is None:
-        raise SubmitError(f"sbatch not found on PATH: this machine cannot submit to Slurm. The script is at "
-                          f"{script_path}; copy it to a Slurm login node and run `sbatch {script_path.name}` "
-                          f"(or use --dry-run to only write it)")
-    done = subprocess.run([sbatch, str(script_path)], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SubmitError(f"sbatch failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout.strip()

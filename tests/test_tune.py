@@ -1,5 +1,5 @@
 """Orchestration through Ray Tune: runs, resume after a killed driver, failures, lr search,
-clear errors for unreachable clusters, the URI store, Ray job and Slurm submission.
+clear errors for unreachable clusters, the URI store, Ray job submission (Slurm: tests/test_slurm.py).
 
 The Ray tests start real (local) Ray instances: they are marked slow but run in CI.
 Every spec here uses the synthetic dataset, LeNet-300-100 and 1-3 epochs.
@@ -109,23 +109,6 @@ def test_unreachable_address_gives_a_clear_error(tmp_path):
 
     with pytest.raises(SubmitError, match=rf"cannot reach the Ray Jobs API at 'http://127.0.0.1:{port}'"):
         jobs_client(f"http://127.0.0.1:{port}")
-
-
-def test_slurm_script_dry_run_and_missing_sbatch(tmp_path, monkeypatch):
-    script = tmp_path / "job.sbatch"
-    done = bench("submit", "smoke", "--slurm", "--nodes", "3", "--gpus-per-node", "4", "--dry-run",
-                 "--script", str(script), "--results", str(tmp_path / "res"), "--epochs", "2")
-    assert done.returncode == 0, done.stderr
-    text = script.read_text()
-    assert "#SBATCH --nodes=3" in text and "#SBATCH --gpus-per-node=4" in text
-    assert "ray start --head" in text and 'ray start --address="$RAY_ADDRESS"' in text and "srun" in text
-    assert f"bench sweep smoke --address auto --results {tmp_path / 'res'} --epochs 2" in text
-
-    from suite.submit import SubmitError, submit_slurm
-
-    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch here
-    with pytest.raises(SubmitError, match="sbatch not found"):
-        submit_slurm(script)
 
 
 # --------------------------------------------------------------------------- with Ray
