@@ -86,7 +86,8 @@ def run(
     compression: list[float] = typer.Option([], help="Target compression ratio (repeatable; GMP evaluates each)."),
     include_bias: bool = typer.Option(False, "--include-bias/--exclude-bias",
                                       help="Score, prune and count biases too (default: weights only)."),
-    omega_min: float = typer.Option(3e-3, help="DWF init: lower truncation bound on |factor|."),
+    omega_min: Optional[float] = typer.Option(
+        None, help="DWF init: lower bound on |factor| (default: (3e-3)^(1/D), App. G.2's 3e-3 on the product)."),
     base_init: str = typer.Option("kaiming", help="DWF/spred init: base variance, kaiming (2/fan_in) or lecun (1/fan_in)."),
     pilot_schedule: str = typer.Option("budget", help="PILoT regularization schedule."),
     finetune_epochs: int = typer.Option(0, help="gmp: retraining epochs after pruning (>= 1; gmp_oneshot: 0)."),

@@ -47,14 +47,25 @@ def base_std(module: nn.Module, base_init: str) -> float:
     return math.sqrt(gains[base_init] / fan_in(module))
 
 
-def truncation_bounds(sigma_w: float, depth: int, omega_min: float) -> tuple[float, float]:
-    """(omega_min, omega_max) of Algorithm 1 for one layer.
+# App. G.2's "omega_min = 3e-3", read as Algorithm 1's eps: a bound on |product|.
+PRODUCT_BOUND = 3e-3
 
-    Algorithm 1 writes the lower bound as eps^(1/D) with eps a minimum |product|;
-    App. G.2 states the value used, "omega_min = 3e-3", directly on the factor
-    scale, i.e. eps = omega_min^D. We take omega_min as the factor bound.
-    The upper bound min(1, (2 sigma_w)^(1/D)) caps |product| at 2 sigma_w.
+
+def factor_bound(omega_min: float | None, depth: int) -> float:
+    """The lower bound on |factor|: `omega_min` itself, or for None Algorithm 1's
+    eps^(1/D) with eps = App. G.2's 3e-3. Measured on LeNet-300-100 / F-MNIST
+    (README, fidelity), this reading gives 1.6-4 points more accuracy at the same
+    compression than 3e-3 on the factor, and matches the paper's Table 1 cell."""
+    return PRODUCT_BOUND ** (1.0 / depth) if omega_min is None else omega_min
+
+
+def truncation_bounds(sigma_w: float, depth: int, omega_min: float | None) -> tuple[float, float]:
+    """(lower, upper) bound on |factor| of Algorithm 1 for one layer.
+
+    The lower bound is `factor_bound(omega_min, depth)`; the upper bound
+    min(1, (2 sigma_w)^(1/D)) caps |product| at 2 sigma_w.
     """
+    omega_min = factor_bound(omega_min, depth)
     omega_max = min(1.0, (2.0 * sigma_w) ** (1.0 / depth))
     if not 0.0 <= omega_min < omega_max:
         raise ValueError(f"omega_min={omega_min} must lie in [0, omega_max={omega_max:.4g})")
@@ -76,7 +87,7 @@ def sample_truncated_factor(shape, std: float, lo: float, hi: float, generator: 
     return (sign * magnitude).to(torch.float32)
 
 
-def dwf_init_factors(shape, sigma_w: float, depth: int, omega_min: float, generator: torch.Generator) -> list[torch.Tensor]:
+def dwf_init_factors(shape, sigma_w: float, depth: int, omega_min: float | None, generator: torch.Generator) -> list[torch.Tensor]:
     """Algorithm 1: factors ~ N(0, sigma_w^(2/D)) truncated to omega_min < |.| < omega_max."""
     lo, hi = truncation_bounds(sigma_w, depth, omega_min)
     std = sigma_w ** (1.0 / depth)
@@ -116,7 +127,7 @@ def factorize(
     model: nn.Module,
     depth: int,
     init: str = "dwf",
-    omega_min: float = 3e-3,
+    omega_min: float | None = None,
     base_init: str = "kaiming",
     include_bias: bool = True,
     generator: torch.Generator | None = None,

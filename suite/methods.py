@@ -137,7 +137,8 @@ def validate_config(cfg: TrialConfig) -> None:
     check(cfg.lam is None or (number(cfg.lam) and cfg.lam >= 0), "lam", "null or a finite number >= 0")
     check(isinstance(cfg.include_bias, bool), "include_bias", "true or false")
     check(cfg.base_init in ("lecun", "kaiming"), "base_init", "['lecun', 'kaiming']")
-    check(number(cfg.omega_min) and 0 <= cfg.omega_min < 1, "omega_min", "a number in [0, 1)")
+    check(cfg.omega_min is None or (number(cfg.omega_min) and 0 <= cfg.omega_min < 1), "omega_min",
+          "null (App. G.2's 3e-3 on the product) or a factor bound in [0, 1)")
     check(cfg.pilot_schedule in baselines.pilot.SCHEDULES, "pilot_schedule", str(list(baselines.pilot.SCHEDULES)))
     check(isinstance(cfg.pilot_budget, (int, float)) and cfg.pilot_budget > 0, "pilot_budget", "a number > 0")
     check(all(math.isfinite(c) and c > 1 for c in cfg.compressions), "compressions", "finite ratios total/nonzero > 1")

@@ -275,7 +275,8 @@ _SCALARS: dict[str, tuple[Any, str]] = {
     "momentum": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
     "lr": (lambda v: _is_number(v) and v > 0, "a number > 0"),
     "schedule": (lambda v: v in ("cosine", "constant"), "'cosine' or 'constant'"),
-    "omega_min": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "omega_min": (lambda v: v is None or (_is_number(v) and 0 <= v < 1),
+                  "null (3e-3 on the product) or a factor bound in [0, 1)"),
     "base_init": (lambda v: v in ("lecun", "kaiming"), "'lecun' or 'kaiming'"),
     "include_bias": (lambda v: isinstance(v, bool), "true or false"),
     "finetune_epochs": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
@@ -292,7 +293,8 @@ def _scalar(ctx: _Ctx, value: Any, name: str, key: str) -> Any:
     ok, allowed = _SCALARS[name]
     if not ok(value):
         raise ctx.error(key, f"value {value!r} is out of range", allowed)
-    return float(value) if name in ("lr", "lam", "momentum", "omega_min", "pilot_budget", "compression") else value
+    numeric = ("lr", "lam", "momentum", "omega_min", "pilot_budget", "compression")
+    return float(value) if name in numeric and value is not None else value
 
 
 def _values(ctx: _Ctx, value: Any, name: str, key: str) -> list:

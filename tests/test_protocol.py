@@ -161,3 +161,18 @@ def test_malformed_numbers_are_config_errors(field, value):
     kw[field] = value
     with pytest.raises(ConfigError, match=field):
         cfg("dwf" if field != "compressions" else "snip", **kw)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_default_omega_min_bounds_the_product_and_an_explicit_one_the_factor(depth):
+    """App. G.2's 3e-3 read as Algorithm 1's eps on |product|: every factor starts
+    above (3e-3)^(1/D); an explicit omega_min is the factor bound itself."""
+    from suite.dwf import factor_parameters, factor_bound, factorize
+
+    assert factor_bound(None, depth) == pytest.approx(3e-3 ** (1 / depth))
+    for omega_min, bound in ((None, 3e-3 ** (1 / depth)), (3e-3, 3e-3)):
+        model = build_model("lenet300", 10, (1, 28, 28))
+        factorize(model, depth, omega_min=omega_min, generator=torch.Generator().manual_seed(0))
+        smallest = min(float(p.detach().abs().min()) for p in factor_parameters(model))
+        assert bound < smallest < 1.3 * bound  # truncated right at the bound, not above it
+    assert cfg("dwf", depth=depth, lam=1e-3).config_hash != cfg("dwf", depth=depth, lam=1e-3, omega_min=3e-3).config_hash
