@@ -155,6 +155,7 @@ class AdaptivePlan:
         self.pending: set[str] = set()
         self.failed: set[str] = set()
         self.used: set[str] = set()  # hashes trained or reused from the store
+        self.reused: set[str] = set()  # hashes answered by the store (resume)
         self.where: dict[str, tuple[Group, float, int]] = {}
 
     # ------------------------------------------------------------------ results in
@@ -267,6 +268,7 @@ class AdaptivePlan:
                 return False
             rows = lookup(cfg) if lookup else None
             if rows is not None:
+                self.reused.add(h)
                 self.observe(cfg, rows)
                 return True  # something changed: decide again
             self.pending.add(h)
@@ -307,23 +309,4 @@ class AdaptivePlan:
         return out
 
 
-def run_serial(plan: AdaptivePlan, train: Callable[[TrialConfig], Rows | None], lookup: Lookup | None = None) -> int:
-    """Drive a plan to the end one trial at a time (tests; no Ray). Returns the trials trained."""
-    trained = 0
-    while True:
-        todo = plan.advance(lookup)
-        if not todo:
-            return trained
-        for cfg in todo:
-            plan.observe(cfg, train(cfg))
-            trained += 1
-
-
-def format_bracket(cell: dict, axis: str) -> str:
-    """'[3.16e-04, 1.00e-03]' with '·' for an unevaluated grid bound."""
-    name = "λ" if axis == "lam" else "CR"
-    ends = ["·" if v is None else f"{v:.3g}" for v in (cell["lower"], cell["upper"])]
-    return f"{name} [{ends[0]}, {ends[1]}]"
-
-
-__all__ = ["AdaptivePlan", "Cell", "Group", "axis_of", "format_bracket", "run_serial", "snap"]
+__all__ = ["AdaptivePlan", "Cell", "Group", "axis_of", "snap"]

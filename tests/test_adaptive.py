@@ -13,7 +13,8 @@ import math
 
 import pytest
 
-from suite.adaptive import AdaptivePlan, run_serial
+from suite.adaptive import AdaptivePlan
+from suite.adaptive_run import run_serial, summary_lines
 from suite.adaptive_spec import AdaptiveSettings, AdaptiveSpecError, parse_adaptive
 from suite.config import TrialConfig
 
