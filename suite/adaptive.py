@@ -17,9 +17,10 @@ dense runs first, since ε is measured against its median):
   on exactly the configuration the report would pick among them.
 * ε cell: a point *qualifies* when its median accuracy over seeds is within ε
   of the dense median. Bracket: lower = the cell (sparsest qualifying point
-  seen; ties in compression go to the higher accuracy), upper = the nearest
-  failing point above it on the axis. Accuracy need not be monotone: a
-  qualifying point above a failing one moves the cell (and the bracket) up.
+  seen; ties in compression go to the higher accuracy, but the bracket starts
+  at the largest tied point), upper = the nearest failing point above it on
+  the axis. Accuracy need not be monotone: a qualifying point above a failing
+  one moves the cell (and the bracket) up.
 * level cell: a point *reaches* the level when its median sparsity does
   (within one parameter). upper = the cell (best mean accuracy among reaching
   points seen), lower = the nearest non-reaching point below it.
@@ -153,20 +154,15 @@ class AdaptivePlan:
             self.cells += [Cell(group, "level", c) for c in levels]
         self.fixed_rows: dict[str, Rows] = {}
         self.pending: set[str] = set()
-        self.failed: set[str] = set()
         self.used: set[str] = set()  # hashes trained or reused from the store
         self.reused: set[str] = set()  # hashes answered by the store (resume)
         self.where: dict[str, tuple[Group, float, int]] = {}
-
-    # ------------------------------------------------------------------ results in
 
     def observe(self, cfg: TrialConfig, rows: Rows | None) -> None:
         """The rows of a finished trial (None or [] for a failed one)."""
         h = cfg.config_hash
         self.pending.discard(h)
         self.used.add(h)
-        if not rows:
-            self.failed.add(h)
         if h in self.fixed:
             self.fixed_rows[h] = list(rows or [])
         elif h in self.where:
@@ -179,8 +175,6 @@ class AdaptivePlan:
     def dense_ready(self) -> bool:
         dense = [h for h, c in self.fixed.items() if c.method == "dense"]
         return bool(dense) and all(h in self.fixed_rows for h in dense)
-
-    # ------------------------------------------------------------------ decisions
 
     def _judge(self, cell: Cell) -> float | None:
         """Update cell's status and bracket from its path; the next axis value, or None."""
@@ -256,7 +250,6 @@ class AdaptivePlan:
     @staticmethod
     def _stop(cell: Cell, status: str, lower, upper, cell_x) -> None:
         cell.status, cell.bracket, cell.cell_x = status, (lower, upper), cell_x
-        return None
 
     def advance(self, lookup: Lookup | None = None) -> list[TrialConfig]:
         """Configs to train now. Those `lookup` answers (the store, on resume) are fed in without training."""
@@ -297,16 +290,6 @@ class AdaptivePlan:
     def finished(self) -> bool:
         return not self.pending and all(c.status != "running" for c in self.cells) and \
             all(h in self.fixed_rows for h in self.fixed)
-
-    def progress(self) -> list[dict]:
-        """Per cell: its bracket (axis values), the trials its path spent and its status."""
-        out = []
-        for cell in self.cells:
-            lower, upper = cell.bracket
-            out.append({"cell": cell.title, "status": cell.status, "lower": lower, "upper": upper,
-                        "cell_x": cell.cell_x, "points": len(cell.path),
-                        "trials": len(cell.path) * len(cell.group.bases)})
-        return out
 
 
 __all__ = ["AdaptivePlan", "Cell", "Group", "axis_of", "snap"]

@@ -43,6 +43,12 @@ def run_serial(plan: AdaptivePlan, train: Callable[[TrialConfig], Rows | None], 
             trained += 1
 
 
+def progress(plan: AdaptivePlan) -> list[dict]:
+    """Per cell: its bracket (axis values; None = the unevaluated grid bound), cell, points, trials, status."""
+    return [{"cell": c.title, "status": c.status, "lower": c.bracket[0], "upper": c.bracket[1], "cell_x": c.cell_x,
+             "points": len(c.path), "trials": len(c.path) * len(c.group.bases)} for c in plan.cells]
+
+
 def _end(value: float | None, bound: float) -> str:
     if value is None:
         return f"({bound:.3g})"  # the grid bound, not evaluated
@@ -51,7 +57,7 @@ def _end(value: float | None, bound: float) -> str:
 
 def cell_line(plan: AdaptivePlan, index: int) -> str:
     """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · 3 point(s), 9 trial(s) · running'."""
-    cell, info = plan.cells[index], plan.progress()[index]
+    cell, info = plan.cells[index], progress(plan)[index]
     group = cell.group
     name = "λ" if group.axis == "lam" else "target CR"
     bracket = f"{name} [{_end(info['lower'], group.lo)}, {_end(info['upper'], group.hi)}]"
@@ -75,4 +81,4 @@ def budget_bound(plan: AdaptivePlan) -> int:
     return len(plan.fixed) + sum(per_cell) if per_cell else len(plan.fixed)
 
 
-__all__ = ["budget_bound", "cell_line", "run_serial", "store_lookup", "summary_lines", "trial_rows"]
+__all__ = ["budget_bound", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines", "trial_rows"]

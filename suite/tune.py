@@ -724,6 +724,9 @@ class AdaptiveSearcher(Searcher):
         self.lines: dict[int, str] = {}
         self.configs: dict[str, dict] = {}  # hash -> config, for failures the driver records
 
+    def __getstate__(self) -> dict:  # Tune pickles its state with the searcher; the console stays here
+        return {**self.__dict__, "console": None}
+
     def advance(self) -> None:
         from suite.adaptive_run import cell_line
 

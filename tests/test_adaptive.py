@@ -14,7 +14,7 @@ import math
 import pytest
 
 from suite.adaptive import AdaptivePlan
-from suite.adaptive_run import run_serial, summary_lines
+from suite.adaptive_run import progress, run_serial
 from suite.adaptive_spec import AdaptiveSettings, AdaptiveSpecError, parse_adaptive
 from suite.config import TrialConfig
 
@@ -62,7 +62,7 @@ def grid(methods=("dwf",), seeds=(0,)) -> list[TrialConfig]:
 
 
 def cells(plan: AdaptivePlan) -> dict[str, dict]:
-    return {p["cell"]: p for p in plan.progress()}
+    return {p["cell"]: p for p in progress(plan)}
 
 
 def settings(**kw) -> AdaptiveSettings:
