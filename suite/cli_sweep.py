@@ -200,6 +200,7 @@ def submit(
     lr_budget: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
     cpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
     gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
+    adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
     from suite.submit import SubmitError, slurm_script, submit_ray_job, submit_slurm, wait_for_job
@@ -225,6 +226,7 @@ def submit(
                         ("--gpus-per-trial", gpus_per_trial)):
         if value is not None:
             extra += [flag, str(value)]
+    extra += ["--adaptive"] if adaptive else []
     if address:
         try:
             job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
