@@ -79,14 +79,14 @@ def main() -> None:
     blocks = [dataclasses.replace(b, lr_by_depth=tuple((d, args.lr if lr == AUTO else lr) for d, lr in b.lr_by_depth))
               for b in spec.methods]
     settings = AdaptiveSettings(tolerance=0.1, budget=args.budget, eps=eps, levels=levels)
-    spec = dataclasses.replace(spec, methods=tuple(blocks), adaptive=settings)
+    spec = dataclasses.replace(spec, methods=tuple(blocks), adaptive=None)
     out = Path(args.out)
     runs = {}
     for mode in ("grid", "adaptive"):
         root = out / mode
         start = time.perf_counter()
-        outcome = run_sweep(spec, RunOptions(results=str(root), data=args.data, num_cpus=args.num_cpus,
-                                             adaptive=mode == "adaptive"))
+        mine = dataclasses.replace(spec, adaptive=settings if mode == "adaptive" else None)
+        outcome = run_sweep(mine, RunOptions(results=str(root), data=args.data, num_cpus=args.num_cpus))
         wall = time.perf_counter() - start
         timing = out / f"{mode}_wall.json"  # the first, complete run's wall time survives a resume
         if outcome.records and not outcome.interrupted:

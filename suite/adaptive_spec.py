@@ -2,6 +2,9 @@
 
     adaptive: {tolerance: 0.1, budget: 6, eps: [5, 10], levels: [10, 20, 50, 100, 200, 400, 800, 1000]}
 
+The key makes `bench sweep NAME` adaptive, as `--adaptive` does (`true`: the
+defaults below; `false`: a grid).
+
 * tolerance: a cell is resolved when the compression ratio of its bracket's
   ends differs by at most this fraction (0.1 = 10 %).
 * budget: candidate points (each run for every seed of the spec) one cell may
@@ -68,12 +71,16 @@ def _numbers(value: Any, key: str, ok, allowed: str, allow_empty: bool) -> tuple
     return tuple(sorted(float(v) for v in value))
 
 
-def parse_adaptive(value: Any, key: str = "adaptive") -> AdaptiveSettings:
-    """`adaptive: true | {...}` -> settings; raises AdaptiveSpecError naming the key."""
+def parse_adaptive(value: Any, key: str = "adaptive") -> AdaptiveSettings | None:
+    """`adaptive: true | {...}` -> settings (the sweep is adaptive), `false` -> None (a grid);
+    raises AdaptiveSpecError naming the key."""
+    if value is False:
+        return None
     if value is True or value is None:
         return AdaptiveSettings()
     if not isinstance(value, dict):
-        raise AdaptiveSpecError(key, f"must be true or a mapping, got {value!r}", ", ".join(KEYS))
+        raise AdaptiveSpecError(key, f"must be true, false or a mapping, got {value!r}",
+                                "true, false, or a mapping of " + ", ".join(KEYS))
     unknown = sorted(str(k) for k in value if k not in KEYS)
     if unknown:
         raise AdaptiveSpecError(f"{key}.{unknown[0]}", "unknown key", ", ".join(KEYS))

@@ -616,12 +616,13 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
     results = normalize_results(options.results)
     outcome = SweepOutcome(sweep=spec.name, results=results)
     wall = time.perf_counter()
+    adaptive = options.adaptive or spec.adaptive is not None  # the spec key asks for it too
     trials, done, chosen = plan(spec, results)
     outcome.lrs = dict(chosen)
     if trials is not None:
         outcome.total = len(trials)
         outcome.already_done = sum(cfg.config_hash in done for cfg in trials)
-        if outcome.already_done == outcome.total and not options.adaptive:
+        if outcome.already_done == outcome.total and not adaptive:
             outcome.wall_s = time.perf_counter() - wall
             return outcome  # nothing to do: Ray is never started
     storage = tempfile.mkdtemp(prefix="bench-tune-")
@@ -662,7 +663,7 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
             outcome.total = len(trials)
             outcome.already_done = sum(cfg.config_hash in done for cfg in trials)
         todo = [cfg for cfg in trials if cfg.config_hash not in done]
-        if options.adaptive:
+        if adaptive:
             _run_adaptive(trials, spec, options, results, storage, console, outcome)
         elif todo:
             _run_grid(todo, spec, options, results, storage, console, outcome)

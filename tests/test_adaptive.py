@@ -202,3 +202,4 @@ def test_adaptive_key_defaults():
     s = parse_adaptive(True)
     assert s.eps == (5, 10) and s.levels[0] == 10 and s.levels[-1] == 1000 and s.budget >= 1
     assert parse_adaptive({"levels": [20, 10]}).levels == (10.0, 20.0)
+    assert parse_adaptive(False) is None
