@@ -147,6 +147,9 @@ class AdaptivePlan:
                 key += f" lr={cfg.lr:g}"
             bases = tuple(g["bases"][s] for s in sorted(g["bases"]))
             self.groups.append(Group(key, g["axis"], snap(min(g["values"])), snap(max(g["values"])), bases))
+        if settings.eps and self.groups and not any(c.method == "dense" for c in self.fixed.values()):
+            raise ValueError("adaptive ε cells are measured against the dense model, which these trials do not "
+                             "include; allowed: trials with the dense method, or adaptive eps: []")
         self.cells: list[Cell] = []
         for group in self.groups:
             self.cells += [Cell(group, "eps", e) for e in settings.eps]

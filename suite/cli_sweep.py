@@ -157,6 +157,10 @@ def sweep(
         root = normalize_results(results)
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
+    if (adaptive or spec.adaptive is not None) and (spec.adaptive is None or spec.adaptive.eps) \
+            and "dense" not in spec.method_names:
+        fail("--adaptive: the ε cells are measured against dense, which this sweep does not run; allowed: a sweep "
+             "with the dense method (in --methods too), or `adaptive: {eps: []}` in the spec")
     if dry_run:
         _print_plan(spec, root)
         return

@@ -142,6 +142,13 @@ def test_budget_exhaustion_keeps_the_bracket_around_the_boundary():
     assert cell["lower"] <= 1e-4 <= cell["upper"]
 
 
+def test_eps_cells_without_dense_are_refused():
+    trials = [c for c in grid() if c.method != "dense"]
+    with pytest.raises(ValueError, match="dense"):
+        AdaptivePlan(trials, settings())
+    assert AdaptivePlan(trials, settings(eps=(), levels=(100.0,))).cells  # levels need no reference
+
+
 def test_cells_of_one_group_share_their_first_point():
     plan = AdaptivePlan(grid(), settings(eps=(5, 10), budget=1))
     trained = run_serial(plan, stub())
