@@ -14,7 +14,7 @@ import math
 import pytest
 
 from suite.adaptive import AdaptivePlan
-from suite.adaptive_run import progress, run_serial
+from suite.adaptive_run import progress, run_serial, summary_lines
 from suite.adaptive_spec import AdaptiveSettings, AdaptiveSpecError, parse_adaptive
 from suite.config import TrialConfig
 
@@ -80,6 +80,9 @@ def test_bisection_converges_to_the_known_boundary_within_tolerance():
         assert cell["cell_x"] == lower and lower <= boundary <= upper
         assert upper / lower <= 1.1 + 1e-9  # CR is proportional to λ here
         assert cell["points"] <= 10  # bisection over 5 decades, not a 20-point grid
+    lines = summary_lines(plan)
+    assert lines[0].startswith("dwf D=3 ε=5: λ [") and "resolved" in lines[0]
+    assert lines[-1] == f"adaptive: {len(plan.used)} trial(s) used ({100 * len(plan.used) / 3:.0f}%) of the full grid's 3"
 
 
 def test_compression_axis_and_levels_run_as_targets():
