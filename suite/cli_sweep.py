@@ -107,6 +107,11 @@ def _summary(outcome, spec) -> None:
     if outcome.interrupted:
         console.print("[yellow]interrupted[/]: finished trials are in the store; re-run the same command to "
                       "finish the sweep (nothing finished is retrained)")
+    if outcome.adaptive is not None:
+        from suite.adaptive_run import summary_lines
+
+        for line in summary_lines(outcome.adaptive):
+            console.print(escape(line), highlight=False, soft_wrap=True)
     console.print(f"results: {outcome.results}/{outcome.sweep}  ->  bench report {outcome.sweep} --results "
                   f"{outcome.results}", highlight=False, soft_wrap=True)
 
@@ -130,6 +135,8 @@ def sweep(
     num_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
     max_concurrent: Optional[int] = typer.Option(None, help="At most this many trials at once."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (trials, done, to run); run nothing."),
+    adaptive: bool = typer.Option(False, "--adaptive", help="Search each Table 1 / 2 cell by bisection (spec key "
+                                                            "`adaptive`) instead of running the whole grid."),
 ) -> None:
     """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
 
@@ -150,11 +157,15 @@ def sweep(
         root = normalize_results(results)
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
+    if (adaptive or spec.adaptive is not None) and (spec.adaptive is None or spec.adaptive.eps) \
+            and "dense" not in spec.method_names:
+        fail("--adaptive: the ε cells are measured against dense, which this sweep does not run; allowed: a sweep "
+             "with the dense method (in --methods too), or `adaptive: {eps: []}` in the spec")
     if dry_run:
         _print_plan(spec, root)
         return
     options = RunOptions(results=root, data=str(data) if data else None, address=address, num_cpus=num_cpus,
-                         max_concurrent=max_concurrent)
+                         max_concurrent=max_concurrent, adaptive=adaptive)
     try:
         outcome = run_sweep(spec, options, console=err_console)
     except TuneSetupError as exc:
@@ -194,6 +205,7 @@ def submit(
     lr_budget: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
     cpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
     gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
+    adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
     from suite.submit import SubmitError, submit_ray_job, wait_for_job
@@ -219,6 +231,7 @@ def submit(
                         ("--gpus-per-trial", gpus_per_trial)):
         if value is not None:
             extra += [flag, str(value)]
+    extra += ["--adaptive"] if adaptive else []
     if address:
         try:
             job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)

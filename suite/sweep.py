@@ -58,7 +58,8 @@ SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
 AUTO = "auto"
 
-TOP_KEYS = ("name", "description", "model", "dataset", "train", "seeds", "methods", "resources", "lr_search", "plugins")
+TOP_KEYS = ("name", "description", "model", "dataset", "train", "seeds", "methods", "resources", "lr_search", "plugins",
+            "adaptive")
 REQUIRED_TOP = ("model", "dataset", "methods")
 # Training-protocol keys: in `train`, and overridable per method.
 TRAIN_KEYS = ("epochs", "batch_size", "optimizer", "momentum", "lr", "schedule", "omega_min", "base_init",
@@ -162,6 +163,8 @@ class Spec:
     lr_search: LRSearchSettings = LRSearchSettings()
     plugins: tuple[str, ...] = ()
     description: str = ""
+    # suite.adaptive_spec.AdaptiveSettings of the `adaptive` key (None: not given; defaults apply)
+    adaptive: Any = None
 
     @property
     def method_names(self) -> list[str]:
@@ -421,6 +424,15 @@ def _parse_lr_search(ctx: _Ctx, value: Any) -> LRSearchSettings:
     return settings
 
 
+def _parse_adaptive(ctx: _Ctx, value: Any):
+    from suite.adaptive_spec import AdaptiveSpecError, parse_adaptive
+
+    try:
+        return parse_adaptive(value)
+    except AdaptiveSpecError as exc:
+        raise ctx.error(exc.key, exc.problem, exc.allowed) from None
+
+
 def parse_spec(raw: Any, path: str, default_name: str = "adhoc") -> Spec:
     """Validate a loaded YAML document into a `Spec` (raises SpecError)."""
     from suite.data import DATASETS
@@ -482,6 +494,7 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc") -> Spec:
         gpus_per_trial=float(resources.get("gpus_per_trial", 0.0)),
         lr_search=_parse_lr_search(ctx, raw.get("lr_search")), plugins=tuple(plugins),
         description=str(description or ""),
+        adaptive=_parse_adaptive(ctx, raw["adaptive"]) if "adaptive" in raw else None,
     )
     # Build every trial once now, so a bad combination fails before anything runs.
     expand(spec, lrs=None, placeholder_lr=True)

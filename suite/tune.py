@@ -82,6 +82,8 @@ class RunOptions:
     num_cpus: int | None = None
     num_gpus: int | None = None
     max_concurrent: int | None = None
+    # Search each Table 1 / 2 cell (suite.adaptive) instead of running the whole grid.
+    adaptive: bool = False
 
 
 @dataclass
@@ -114,6 +116,7 @@ class SweepOutcome:
     search_wall_s: float = 0.0
     wall_s: float = 0.0
     concurrency: int = 0
+    adaptive: Any = None  # the suite.adaptive.AdaptivePlan of an adaptive run
 
     @property
     def failed(self) -> list[TrialRecord]:
@@ -614,12 +617,13 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
     results = normalize_results(options.results)
     outcome = SweepOutcome(sweep=spec.name, results=results)
     wall = time.perf_counter()
+    adaptive = options.adaptive or spec.adaptive is not None  # the spec key asks for it too
     trials, done, chosen = plan(spec, results)
     outcome.lrs = dict(chosen)
     if trials is not None:
         outcome.total = len(trials)
         outcome.already_done = sum(cfg.config_hash in done for cfg in trials)
-        if outcome.already_done == outcome.total:
+        if outcome.already_done == outcome.total and not adaptive:
             outcome.wall_s = time.perf_counter() - wall
             return outcome  # nothing to do: Ray is never started
     storage = tempfile.mkdtemp(prefix="bench-tune-")
@@ -660,7 +664,9 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
             outcome.total = len(trials)
             outcome.already_done = sum(cfg.config_hash in done for cfg in trials)
         todo = [cfg for cfg in trials if cfg.config_hash not in done]
-        if todo:
+        if adaptive:
+            _run_adaptive(trials, spec, options, results, storage, console, outcome)
+        elif todo:
             _run_grid(todo, spec, options, results, storage, console, outcome)
     except KeyboardInterrupt:
         outcome.interrupted = True
@@ -702,7 +708,90 @@ def _run_grid(todo: list[TrialConfig], spec: Spec, options: RunOptions, results:
             outcome.grid_wall_s = time.perf_counter() - start
 
 
+# --------------------------------------------------------------------------- adaptive search
+
+
+from ray.tune.search import Searcher  # noqa: E402
+
+
+class AdaptiveSearcher(Searcher):
+    """Thin adapter: hands Tune what `suite.adaptive.AdaptivePlan` asks for (every seed of a candidate
+    at once, all cells side by side) and feeds each finished trial's stored rows back to it."""
+
+    def __init__(self, plan, lookup, results: str, sweep: str, console: Any | None = None):
+        super().__init__(metric="test_acc", mode="max")
+        self.plan, self.lookup, self.results, self.sweep, self.console = plan, lookup, results, sweep, console
+        self.queue: list[TrialConfig] = []
+        self.running: dict[str, TrialConfig] = {}
+        self.lines: dict[int, str] = {}
+        self.configs: dict[str, dict] = {}  # hash -> config, for failures the driver records
+
+    def __getstate__(self) -> dict:  # Tune pickles its state with the searcher; the console stays here
+        return {**self.__dict__, "console": None}
+
+    def advance(self) -> None:
+        from suite.adaptive_run import cell_line
+
+        self.queue.extend(self.plan.advance(self.lookup))
+        for i in range(len(self.plan.cells) if self.console is not None else 0):
+            line = cell_line(self.plan, i)
+            if self.lines.get(i) != line:  # per search: its bracket and trials spent, when they change
+                self.lines[i] = line
+                self.console.print(f"[cyan]search[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+    def suggest(self, trial_id: str):
+        if not self.queue:
+            self.advance()
+        if not self.queue:
+            return Searcher.FINISHED if self.plan.finished else None
+        cfg = self.queue.pop(0)
+        self.running[trial_id] = cfg
+        self.configs[cfg.config_hash] = cfg.to_dict()
+        return {"config_hash": cfg.config_hash, "cfg": cfg.to_dict()}
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        from suite.adaptive_run import trial_rows
+
+        cfg = self.running.pop(trial_id, None)
+        if cfg is not None:
+            self.plan.observe(cfg, None if error else trial_rows(self.results, self.sweep, cfg.config_hash))
+            self.advance()
+
+
+def _adaptive_trainable(params: dict, job: dict) -> None:
+    tune.report(execute_trial(params["cfg"], job))
+
+
+def _run_adaptive(trials: list[TrialConfig], spec: Spec, options: RunOptions, results: str, storage: str,
+                  console: Any | None, outcome: SweepOutcome) -> None:
+    from suite.adaptive import AdaptivePlan
+    from suite.adaptive_run import budget_bound, store_lookup
+    from suite.adaptive_spec import AdaptiveSettings
+
+    plan = outcome.adaptive = AdaptivePlan(trials, spec.adaptive or AdaptiveSettings())
+    searcher = AdaptiveSearcher(plan, store_lookup(results, spec.name), results, spec.name, console)
+    searcher.advance()  # resume: everything the store answers is fed in before anything trains
+    start = time.perf_counter()
+    if searcher.queue:
+        bound = budget_bound(plan)
+        with Phase(f"adaptive {spec.name} (at most {bound})", bound, {}, console) as phase:
+            callback = _TuneProgress(
+                phase, key_of=lambda c: c["config_hash"], label_of=lambda c, r: describe(c["cfg"]),
+                on_crash=lambda key, error: write_failure(results, spec.name, key, searcher.configs.get(key, {}),
+                                                          f"{error}\n\n(recorded by the driver)"))
+            tuner = _tuner(tune.with_parameters(_adaptive_trainable, job=_job(spec, options, results)), {},
+                           spec=spec, storage=storage, name=f"adaptive-{spec.name}", callback=callback,
+                           max_concurrent=options.max_concurrent, search_alg=searcher, num_samples=-1,
+                           trial_name=lambda t: f"a_{t.trial_id}")
+            try:
+                tuner.fit()
+            finally:
+                outcome.records.extend(phase.records)
+    outcome.grid_wall_s = time.perf_counter() - start
+    outcome.total, outcome.already_done = len(plan.used | plan.pending), len(plan.reused)
+
+
 __all__ = [
-    "RunOptions", "SweepOutcome", "TrialRecord", "TuneSetupError", "check_address", "cluster_slots",
+    "AdaptiveSearcher", "RunOptions", "SweepOutcome", "TrialRecord", "TuneSetupError", "check_address", "cluster_slots",
     "execute_trial", "load_chosen_lrs", "normalize_results", "plan", "run_lr_search", "run_sweep", "start_ray",
 ]
