@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from suite.methods import DWF_INIT_FIELDS, METHODS
 from suite.report_terminal import print_table
 from suite.store import ROW_SCHEMA, load_failures, load_table
 
@@ -180,12 +181,16 @@ def _ensure_columns(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([rows, pd.DataFrame({name: [None] * len(rows) for name in missing}, index=rows.index)], axis=1)
 
 
-def _settings_key(config_json) -> str:
-    """Canonical text of a trial's remaining config fields ('' for hand-made rows)."""
+def _settings_key(config_json, method: str) -> str:
+    """Canonical text of a trial's remaining config fields ('' for hand-made rows),
+    less the fields its method does not read (the DWF init's, for a non-factorized
+    method: a GMP run is the same configuration whatever omega_min said)."""
     if not isinstance(config_json, str) or not config_json:
         return ""
     config = json.loads(config_json)
-    return json.dumps({k: v for k, v in config.items() if k not in _NOT_SETTINGS}, sort_keys=True)
+    known = METHODS.get(method)
+    ignored = _NOT_SETTINGS | (DWF_INIT_FIELDS if known is not None and not known.factorized else set())
+    return json.dumps({k: v for k, v in config.items() if k not in ignored}, sort_keys=True)
 
 
 def assign_configs(rows: pd.DataFrame) -> pd.DataFrame:
@@ -198,7 +203,7 @@ def assign_configs(rows: pd.DataFrame) -> pd.DataFrame:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     point_id = pd.to_numeric(df["point_id"], errors="coerce").fillna(-1)
     df["point_key"] = point_id.where(df["target_compression"].isna(), -1).astype("int64")
-    df["settings"] = [_settings_key(text) for text in df["config_json"]]
+    df["settings"] = [_settings_key(text, method) for text, method in zip(df["config_json"], df["method"])]
     if df.empty:
         df["config_id"] = pd.Series(dtype="int64")
         return df

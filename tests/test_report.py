@@ -8,6 +8,7 @@ configuration 1e-4 below it (one test sample in 10k) must stay out.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 
@@ -363,3 +364,21 @@ def test_configurations_differing_in_other_settings_are_not_merged_as_seeds():
     configs = aggregate_configs(rows).sort_values("test_acc_median")
     assert list(configs["n_seeds"]) == [2, 1]
     assert list(configs["test_acc_median"]) == pytest.approx([0.17, 0.86])
+
+
+def test_fields_a_method_does_not_read_do_not_split_its_configurations():
+    """omega_min changed its default from 3e-3 to null; SynFlow never reads it, so its
+    seeds stay one configuration, while for DWF the two values are two configurations."""
+    from suite.report import aggregate_configs
+
+    def row(method, seed, omega_min, depth=None):
+        config = {"seed": seed, "omega_min": omega_min, "compressions": [100.0]}
+        return {"method": method, "model": "lenet300", "dataset": "fmnist", "lr": 0.15, "epochs": 75, "seed": seed,
+                "depth": depth, "point": "final", "target_compression": 100.0, "compression_ratio": 100.0,
+                "sparsity": 0.99, "status": "ok", "total_params": 266200, "test_acc": 0.85,
+                "config_json": json.dumps(config)}
+
+    synflow = aggregate_configs(pd.DataFrame([row("synflow", 0, 0.003), row("synflow", 1, None)]))
+    assert list(synflow["n_seeds"]) == [2]
+    dwf = aggregate_configs(pd.DataFrame([row("dwf", 0, 0.003, 3), row("dwf", 1, None, 3)]))
+    assert sorted(dwf["n_seeds"]) == [1, 1]
