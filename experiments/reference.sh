@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The committed reference reproduction of the DWF paper's LeNet-300-100 / F-MNIST
+# rows (Tables 1 and 2): the full paper protocol (75 epochs, 3 seeds, every
+# method of sweeps/lenet300_fmnist.yaml) driven by the adaptive ε-search, into
+# results/reference/, then its report into reports/reference/lenet300_fmnist/.
+# Resumable: re-run it and it trains only what is missing. Commit
+# results/reference as it grows (the checkpoints/ folder is not tracked).
+# Usage: experiments/reference.sh [extra `bench sweep` flags, e.g. --address auto]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench sweep lenet300_fmnist --adaptive --data ../shared/data --results results/reference "$@"
+bench report lenet300_fmnist --results results/reference --out reports/reference/lenet300_fmnist
