@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from suite.config import FLOAT32_EPS
+from suite.dwf_product import factor_product
 
 PRUNABLE_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _FACTORS = "_dwf_factors"  # attribute: {"weight": ParameterList, "bias": ...}
@@ -99,10 +100,8 @@ def layer_tensor(module: nn.Module, name: str) -> torch.Tensor | None:
 
 
 def _product(factors) -> torch.Tensor:
-    out = factors[0]
-    for factor in factors[1:]:
-        out = out * factor
-    return out
+    # One autograd node per tensor (suite/dwf_product.py), not D-1.
+    return factor_product(factors)
 
 
 def _compose_factors(module: nn.Module, _inputs) -> None:

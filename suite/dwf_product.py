@@ -1,0 +1,111 @@
+"""The DWF product w = omega_1 * ... * omega_D as one autograd node per tensor.
+
+Autograd's chain of D-1 binary products records D-1 nodes per tensor and, in
+the backward, walks them one by one (2(D-1) products, each its own memory pass
+and, on a GPU, its own kernel launch). `FactorProduct` is one node: the
+forward keeps the prefix products it computes anyway, and the backward forms
+every factor gradient
+
+    d w / d omega_d * g = (omega_1 ... omega_{d-1}) * g * (omega_{d+1} ... omega_D)
+
+from those prefixes and a running suffix, without division, so a factor or a
+product that is exactly zero (collapsed, pruned) gets the same gradient as
+from the plain product.
+
+`torch.compile` of the product is optional (`set_compiled`): Inductor fuses
+the forward into one loop and the backward into one loop over the D factors.
+It pays off only where its compile time does (see benchmarks/speed.py), and
+nothing requires a compiler: the eager node is the default.
+"""
+
+from __future__ import annotations
+
+import torch
+
+COMPILE_MODES = ("off", "product")
+
+
+class FactorProduct(torch.autograd.Function):
+    """w = factors[0] * ... * factors[-1] (same shapes), gradients by prefix/suffix products."""
+
+    @staticmethod
+    def forward(ctx, *factors: torch.Tensor) -> torch.Tensor:
+        # prefixes[k] = omega_1 ... omega_{k+1}; the last one is w itself.
+        prefixes = [factors[0]]
+        for factor in factors[1:]:
+            prefixes.append(prefixes[-1] * factor)
+        # The backward needs every factor but the first and every prefix but w.
+        ctx.save_for_backward(*factors[1:], *prefixes[:-1])
+        return prefixes[-1]
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        saved = ctx.saved_tensors
+        depth = len(saved) // 2 + 1
+        tail, prefixes = saved[: depth - 1], saved[depth - 1:]
+        grads: list[torch.Tensor | None] = [None] * depth
+        # suffix = g * omega_{d+1} ... omega_D, grown from the right. The first
+        # step is out of place (`grad` may be shared with other consumers of
+        # w), the rest in place: one buffer instead of D-1 allocations.
+        suffix = grad
+        for d in range(depth - 1, 0, -1):
+            if ctx.needs_input_grad[d]:
+                grads[d] = prefixes[d - 1] * suffix
+            suffix = suffix * tail[d - 1] if suffix is grad else suffix.mul_(tail[d - 1])
+        if ctx.needs_input_grad[0]:
+            grads[0] = suffix
+        return tuple(grads)
+
+
+def _eager_product(*factors: torch.Tensor) -> torch.Tensor:
+    if len(factors) < 2:
+        raise ValueError(f"a DWF product needs at least 2 factors, got {len(factors)}")
+    shape = factors[0].shape
+    for i, factor in enumerate(factors):
+        if factor.shape != shape:
+            raise ValueError(f"factor {i} has shape {tuple(factor.shape)}; all factors must have shape {tuple(shape)}")
+    if not torch.is_grad_enabled() or not any(f.requires_grad for f in factors):
+        # No graph to record: the plain in-place product, one buffer.
+        out = factors[0] * factors[1]
+        for factor in factors[2:]:
+            out.mul_(factor)
+        return out
+    return FactorProduct.apply(*factors)
+
+
+def _plain_product(*factors: torch.Tensor) -> torch.Tensor:
+    # What torch.compile traces: Inductor fuses the chain into one loop
+    # forward and derives a single fused backward loop from it.
+    out = factors[0]
+    for factor in factors[1:]:
+        out = out * factor
+    return out
+
+
+_state = {"mode": "off", "compiled": None}
+
+
+def set_compiled(mode: str) -> None:
+    """'off': the eager FactorProduct node (default, no compiler needed);
+    'product': the product compiled with torch.compile (Inductor; needs a C++
+    compiler on CPU, Triton on a GPU). Compiles lazily, once per shape."""
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"compile mode {mode!r} not allowed; allowed: {list(COMPILE_MODES)}")
+    _state["mode"] = mode
+    if mode == "product" and _state["compiled"] is None:
+        # dynamic=False: a network has a handful of fixed factor shapes, and a
+        # static kernel per shape is the fastest; the cache must hold them all.
+        torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
+        _state["compiled"] = torch.compile(_plain_product, dynamic=False)
+
+
+def compiled_mode() -> str:
+    return _state["mode"]
+
+
+def factor_product(factors) -> torch.Tensor:
+    """The collapsed tensor omega_1 * ... * omega_D of one factorized tensor."""
+    factors = tuple(factors)
+    if _state["mode"] == "product" and torch.is_grad_enabled():
+        return _state["compiled"](*factors)
+    return _eager_product(*factors)
