@@ -12,18 +12,14 @@ from those prefixes and a running suffix, without division, so a factor or a
 product that is exactly zero (collapsed, pruned) gets the same gradient as
 from the plain product.
 
-`torch.compile` of the product is optional (`set_compiled`): Inductor fuses
-the forward into one loop and the backward into one loop over the D factors.
-It pays off only where its compile time does (see benchmarks/speed.py), and
-nothing requires a compiler: the eager node is the default.
+This eager node is the default and needs no compiler. `suite/dwf_compile.py`
+optionally replaces it, for a whole network at once, by a torch.compile'd
+product (measured in benchmarks/speed.py).
 """
 
 from __future__ import annotations
 
 import torch
-
-COMPILE_MODES = ("off", "product")
-
 
 class FactorProduct(torch.autograd.Function):
     """w = factors[0] * ... * factors[-1] (same shapes), gradients by prefix/suffix products."""
@@ -57,7 +53,9 @@ class FactorProduct(torch.autograd.Function):
         return tuple(grads)
 
 
-def _eager_product(*factors: torch.Tensor) -> torch.Tensor:
+def factor_product(factors) -> torch.Tensor:
+    """The collapsed tensor omega_1 * ... * omega_D of one factorized tensor."""
+    factors = tuple(factors)
     if len(factors) < 2:
         raise ValueError(f"a DWF product needs at least 2 factors, got {len(factors)}")
     shape = factors[0].shape
@@ -71,41 +69,3 @@ def _eager_product(*factors: torch.Tensor) -> torch.Tensor:
             out.mul_(factor)
         return out
     return FactorProduct.apply(*factors)
-
-
-def _plain_product(*factors: torch.Tensor) -> torch.Tensor:
-    # What torch.compile traces: Inductor fuses the chain into one loop
-    # forward and derives a single fused backward loop from it.
-    out = factors[0]
-    for factor in factors[1:]:
-        out = out * factor
-    return out
-
-
-_state = {"mode": "off", "compiled": None}
-
-
-def set_compiled(mode: str) -> None:
-    """'off': the eager FactorProduct node (default, no compiler needed);
-    'product': the product compiled with torch.compile (Inductor; needs a C++
-    compiler on CPU, Triton on a GPU). Compiles lazily, once per shape."""
-    if mode not in COMPILE_MODES:
-        raise ValueError(f"compile mode {mode!r} not allowed; allowed: {list(COMPILE_MODES)}")
-    _state["mode"] = mode
-    if mode == "product" and _state["compiled"] is None:
-        # dynamic=False: a network has a handful of fixed factor shapes, and a
-        # static kernel per shape is the fastest; the cache must hold them all.
-        torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
-        _state["compiled"] = torch.compile(_plain_product, dynamic=False)
-
-
-def compiled_mode() -> str:
-    return _state["mode"]
-
-
-def factor_product(factors) -> torch.Tensor:
-    """The collapsed tensor omega_1 * ... * omega_D of one factorized tensor."""
-    factors = tuple(factors)
-    if _state["mode"] == "product" and torch.is_grad_enabled():
-        return _state["compiled"](*factors)
-    return _eager_product(*factors)
