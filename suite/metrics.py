@@ -74,7 +74,7 @@ def sparsity_stats(model: nn.Module, include_bias: bool = True, threshold: float
         nonzeros.append((~(tensor.abs() < threshold)).sum())
         sq_norms.append(tensor.double().pow(2).sum())
     counts = torch.stack(nonzeros).tolist() if nonzeros else []
-    sq_norm = float(torch.stack(sq_norms).sum()) if sq_norms else 0.0
+    sq_norm = sum(torch.stack(sq_norms).tolist()) if sq_norms else 0.0
     per_layer: dict[str, list[int]] = {}
     for layer, total, nonzero in zip(names, totals, counts):
         entry = per_layer.setdefault(layer, [0, 0])
@@ -88,19 +88,18 @@ def sparsity_stats(model: nn.Module, include_bias: bool = True, threshold: float
 def evaluate(model: nn.Module, batches) -> tuple[float, float]:
     """(mean cross-entropy loss, accuracy) of `model` over `batches`, in eval mode.
 
-    Sums stay on the device (float64 loss, integer hits) and are read once at
-    the end, so a GPU is not synchronised per batch."""
+    Per-batch sums stay on the device and are read in one transfer at the end,
+    so a GPU is not synchronised per batch; they are added on the host in
+    float64, in batch order, as before."""
     was_training = model.training
     model.eval()
-    loss_sum, correct, count = None, None, 0
+    losses, hits, count = [], [], 0
     for x, y in batches:
         logits = model(x)
-        loss = F.cross_entropy(logits, y, reduction="sum").double()
-        hits = (logits.argmax(1) == y).sum()
-        loss_sum = loss if loss_sum is None else loss_sum + loss
-        correct = hits if correct is None else correct + hits
+        losses.append(F.cross_entropy(logits, y, reduction="sum"))
+        hits.append((logits.argmax(1) == y).sum())
         count += y.numel()
     model.train(was_training)
     if count == 0:
         raise ValueError("evaluate() got no batches: the split is empty")
-    return float(loss_sum) / count, int(correct) / count
+    return sum(torch.stack(losses).tolist()) / count, sum(torch.stack(hits).tolist()) / count
