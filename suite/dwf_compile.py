@@ -7,13 +7,15 @@ pass over memory. Compiled, Inductor fuses each tensor's forward into one loop
 factors, write the D gradients), and one call per forward covers all tensors,
 so the per-call cost of the compiled function (guards, wrappers) is paid once
 per step, not once per tensor; compiled per tensor it cost more than it saved
-on LeNet-300-100 (measured). The product traced is the plain chain w = omega_1 * ... *
+on LeNet-300-100. The product traced is the plain chain w = omega_1 * ... *
 omega_D: AOTAutograd derives its backward without division, like FactorProduct.
 
-Compiling takes seconds to tens of seconds per network shape (cached on disk
-by Inductor across processes), so it is off unless asked for
-(`BENCH_COMPILE=1`, or `compile_products` directly); benchmarks/speed.py
-measures when it pays back. It needs a C++ compiler on CPU, Triton on a GPU.
+On the 2-core CPU this was developed on it did not lower the CPU time per
+epoch measurably (README, Speed); the case it is meant for is a GPU, where
+each eager product is a kernel launch. Compiling takes seconds per network
+shape (Inductor caches it on disk across processes), so it is off unless
+asked for (`BENCH_COMPILE=1`, or `compile_products` directly). It needs a C++
+compiler on CPU, Triton on a GPU.
 """
 
 from __future__ import annotations

@@ -1,25 +1,25 @@
 """The DWF product w = omega_1 * ... * omega_D as one autograd node per tensor.
 
 Autograd's chain of D-1 binary products records D-1 nodes per tensor and, in
-the backward, walks them one by one (2(D-1) products, each its own memory pass
-and, on a GPU, its own kernel launch). `FactorProduct` is one node: the
-forward keeps the prefix products it computes anyway, and the backward forms
-every factor gradient
+the backward, walks them one by one. `FactorProduct` is one node: the forward
+keeps the prefix products it computes anyway, and the backward forms every
+factor gradient
 
     d w / d omega_d * g = (omega_1 ... omega_{d-1}) * g * (omega_{d+1} ... omega_D)
 
 from those prefixes and a running suffix, without division, so a factor or a
 product that is exactly zero (collapsed, pruned) gets the same gradient as
-from the plain product.
-
-This eager node is the default and needs no compiler. `suite/dwf_compile.py`
-optionally replaces it, for a whole network at once, by a torch.compile'd
-product (measured in benchmarks/speed.py).
+from the plain product. It does the same 2(D-1) elementwise products as the
+chain, in the same order (so the results are bit-identical), with fewer graph
+nodes and allocations; fewer memory passes need a compiler, see
+`suite/dwf_compile.py` (optional, off by default; benchmarks/speed.py measures
+it). This eager node needs none.
 """
 
 from __future__ import annotations
 
 import torch
+
 
 class FactorProduct(torch.autograd.Function):
     """w = factors[0] * ... * factors[-1] (same shapes), gradients by prefix/suffix products."""
