@@ -10,9 +10,10 @@ per step, not once per tensor; compiled per tensor it cost more than it saved
 on LeNet-300-100. The product traced is the plain chain w = omega_1 * ... *
 omega_D: AOTAutograd derives its backward without division, like FactorProduct.
 
-On the 2-core CPU this was developed on it did not lower the CPU time per
-epoch measurably (README, Speed); the case it is meant for is a GPU, where
-each eager product is a kernel launch. Compiling takes seconds per network
+On the shared 2-core CPU this was developed on its gain was small and
+load-dependent (D=4: 1.20x dense instead of 1.32x in one run, none in two
+others; README, Speed); the case it is meant for is a GPU, where each eager
+product is a kernel launch. Compiling takes seconds per network
 shape (Inductor caches it on disk across processes), so it is off unless
 asked for (`BENCH_COMPILE=1`, or `compile_products` directly). It needs a C++
 compiler on CPU, Triton on a GPU.
