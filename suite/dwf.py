@@ -20,9 +20,14 @@ import torch
 from torch import nn
 
 from suite.config import FLOAT32_EPS
+from suite.dwf_product import factor_product
 
 PRUNABLE_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _FACTORS = "_dwf_factors"  # attribute: {"weight": ParameterList, "bias": ...}
+# Layer attribute: True while a network-wide composer forms this layer's products.
+COMPOSED_OUTSIDE = "dwf_composed_outside"
+# Root attribute: id of the network-wide composer's forward pre-hook.
+COMPOSER_HOOK = "dwf_composer_hook_id"
 
 
 def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -110,17 +115,24 @@ def layer_tensor(module: nn.Module, name: str) -> torch.Tensor | None:
 
 
 def _product(factors) -> torch.Tensor:
-    out = factors[0]
-    for factor in factors[1:]:
-        out = out * factor
-    return out
+    # One autograd node per tensor (suite/dwf_product.py), not D-1.
+    return factor_product(factors)
 
 
 def _compose_factors(module: nn.Module, _inputs) -> None:
     # Runs before every forward: the layer's own forward then reads the
-    # collapsed product as if it were a plain parameter.
+    # collapsed product as if it were a plain parameter. Skipped while a
+    # network-wide composer (suite/dwf_compile.py) forms the products.
+    if module.__dict__.get(COMPOSED_OUTSIDE, False) and _inputs is not None:
+        return
     for name, factors in getattr(module, _FACTORS).items():
         setattr(module, name, _product(factors))
+
+
+def factorized_tensors(model: nn.Module) -> list[tuple[nn.Module, str, list[nn.Parameter]]]:
+    """(layer, "weight" or "bias", its factors) for every factorized tensor of `model`."""
+    return [(module, name, list(factors)) for _, module in prunable_layers(model) if is_factorized(module)
+            for name, factors in module._modules[_FACTORS].items()]
 
 
 def factorize(
@@ -189,11 +201,16 @@ def collapse(model: nn.Module, threshold: float = FLOAT32_EPS) -> nn.Module:
             # which deepcopy refuses; recompute them without autograd first.
             _compose_factors(module, None)
     plain = copy.deepcopy(model)
+    # The copy must not run a network-wide composer of the original's factors.
+    hook_id = plain.__dict__.pop(COMPOSER_HOOK, None)
+    if hook_id is not None:
+        plain._forward_pre_hooks.pop(hook_id, None)
     for _, module in prunable_layers(plain):
         if not is_factorized(module):
             continue
         factors = module._modules.pop(_FACTORS)
         module._forward_pre_hooks.clear()
+        module.__dict__.pop(COMPOSED_OUTSIDE, None)
         for name, params in factors.items():
             value = _product(list(params)).detach().clone()
             value[value.abs() < threshold] = 0.0

@@ -62,30 +62,44 @@ class SparsityStats:
 @torch.no_grad()
 def sparsity_stats(model: nn.Module, include_bias: bool = True, threshold: float = FLOAT32_EPS) -> SparsityStats:
     """Per-layer totals and nonzeros (weight and bias of a layer counted together)
-    and the L2 norm of the counted (collapsed) parameters."""
-    per_layer: dict[str, list[int]] = {}
-    sq_norm = 0.0
+    and the L2 norm of the counted (collapsed) parameters.
+
+    Each collapsed tensor is formed once; the counts and squared norms stay on
+    the device and come to the host in one transfer (one sync per call on a GPU)."""
+    names, totals, nonzeros, sq_norms = [], [], [], []
     for name, tensor in counted_tensors(model, include_bias):
-        layer = name.rsplit(".", 1)[0]
-        counts = per_layer.setdefault(layer, [0, 0])
-        counts[0] += tensor.numel()
+        names.append(name.rsplit(".", 1)[0])
+        totals.append(tensor.numel())
         # NaN compares False with <, so a diverged weight counts as nonzero.
-        counts[1] += int((~(tensor.abs() < threshold)).sum())
-        sq_norm += float(tensor.double().pow(2).sum())
+        nonzeros.append((~(tensor.abs() < threshold)).sum())
+        sq_norms.append(tensor.double().pow(2).sum())
+    counts = torch.stack(nonzeros).tolist() if nonzeros else []
+    sq_norm = sum(torch.stack(sq_norms).tolist()) if sq_norms else 0.0
+    per_layer: dict[str, list[int]] = {}
+    for layer, total, nonzero in zip(names, totals, counts):
+        entry = per_layer.setdefault(layer, [0, 0])
+        entry[0] += total
+        entry[1] += int(nonzero)
     layers = tuple(LayerCount(k, v[0], v[1]) for k, v in per_layer.items())
     return SparsityStats(layers=layers, l2_norm=math.sqrt(sq_norm))
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, batches) -> tuple[float, float]:
-    """(mean cross-entropy loss, accuracy) of `model` over `batches`, in eval mode."""
+    """(mean cross-entropy loss, accuracy) of `model` over `batches`, in eval mode.
+
+    Per-batch sums stay on the device and are read in one transfer at the end,
+    so a GPU is not synchronised per batch; they are added on the host in
+    float64, in batch order, as before."""
     was_training = model.training
     model.eval()
-    loss_sum, correct, count = 0.0, 0, 0
+    losses, hits, count = [], [], 0
     for x, y in batches:
         logits = model(x)
-        loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
-        correct += int((logits.argmax(1) == y).sum())
+        losses.append(F.cross_entropy(logits, y, reduction="sum"))
+        hits.append((logits.argmax(1) == y).sum())
         count += y.numel()
     model.train(was_training)
-    return loss_sum / count, correct / count
+    if count == 0:
+        raise ValueError("evaluate() got no batches: the split is empty")
+    return sum(torch.stack(losses).tolist()) / count, sum(torch.stack(hits).tolist()) / count

@@ -25,6 +25,7 @@ from torch import nn
 from suite.checkpoints import CheckpointCache
 from suite.config import TrialConfig
 from suite.data import DataBundle, load_dataset
+from suite.dwf_compile import compile_products, compile_requested
 from suite.methods import EvalPoint, Prepared, get_method
 from suite.metrics import evaluate, sparsity_stats
 from suite.models import build_model
@@ -125,6 +126,10 @@ def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: tor
     if epochs == 0:
         return history, "ok"
     optimizer, scheduler = _make_optimizer(cfg, prepared, epochs)
+    if compile_requested():
+        # Opt-in ($BENCH_COMPILE=1): fused DWF products, same results up to
+        # float rounding; pays back its compile time on long trials only.
+        compile_products(prepared.model)
     for epoch in range(1, epochs + 1):
         stats = train_epoch(prepared, optimizer, data, cfg.batch_size, generator, epoch)
         if stats.diverged:

@@ -1,0 +1,141 @@
+"""The fused DWF product against the plain chain of products: values and gradients."""
+
+import pytest
+import torch
+from torch import nn
+
+from suite.dwf import factorize
+from suite.dwf import collapse
+from suite.dwf_compile import compile_products, compile_requested, compiler_missing, uncompile_products
+from suite.dwf_product import FactorProduct, factor_product
+
+
+def _plain(factors):
+    out = factors[0]
+    for f in factors[1:]:
+        out = out * f
+    return out
+
+
+def _factors(depth, shape=(4, 5), dtype=torch.float64, zeros=False, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    factors = [torch.randn(shape, generator=gen, dtype=dtype) for _ in range(depth)]
+    if zeros:
+        # Exact zeros: one factor zero alone, two factors zero at the same
+        # entry, and a zero in the first and in the last factor.
+        factors[0][0, 0] = 0.0
+        factors[-1][0, 1] = 0.0
+        factors[0][1, 2] = 0.0
+        factors[-1][1, 2] = 0.0
+        factors[depth // 2][2, :] = 0.0
+    return [f.requires_grad_() for f in factors]
+
+
+@pytest.mark.parametrize("zeros", [False, True])
+@pytest.mark.parametrize("depth", [2, 3, 4, 5])
+def test_fused_product_passes_float64_gradcheck(depth, zeros):
+    factors = _factors(depth, zeros=zeros)
+    assert torch.autograd.gradcheck(FactorProduct.apply, factors)
+    assert torch.autograd.gradgradcheck(lambda *f: _plain(f), factors)  # the reference itself is sound
+
+
+@pytest.mark.parametrize("zeros", [False, True])
+@pytest.mark.parametrize("depth", [2, 3, 4, 5])
+def test_fused_product_matches_plain_values_and_gradients(depth, zeros):
+    fused = _factors(depth, dtype=torch.float32, zeros=zeros, seed=depth)
+    plain = [f.detach().clone().requires_grad_() for f in fused]
+    out_fused, out_plain = factor_product(fused), _plain(plain)
+    # Same multiplications in the same order: bit-identical forward.
+    assert torch.equal(out_fused, out_plain)
+    upstream = torch.randn(out_plain.shape, generator=torch.Generator().manual_seed(7))
+    grads_fused = torch.autograd.grad(out_fused, fused, upstream)
+    grads_plain = torch.autograd.grad(out_plain, plain, upstream)
+    for d, (a, b) in enumerate(zip(grads_fused, grads_plain)):
+        # Prefix/suffix form the same products as autograd's chain, in the
+        # same order (x*y == y*x in IEEE), so even the gradients are bit-identical.
+        assert torch.equal(a, b), f"factor {d} of D={depth}"
+        assert torch.isfinite(a).all()
+    if zeros:
+        # Where two factors are zero, every factor's gradient is exactly zero;
+        # a division-based gradient (w / omega_d) would give NaN here.
+        assert all(g[1, 2] == 0 for g in grads_fused)
+
+
+def test_only_the_factors_that_need_a_gradient_get_one():
+    factors = _factors(3)
+    factors[1].requires_grad_(False)
+    grads = torch.autograd.grad(factor_product(factors).sum(), [factors[0], factors[2]])
+    torch.testing.assert_close(grads[0], (factors[1] * factors[2]).detach())
+    torch.testing.assert_close(grads[1], (factors[0] * factors[1]).detach())
+
+
+def test_product_without_autograd_matches_and_records_no_graph():
+    factors = _factors(4)
+    with torch.no_grad():
+        out = factor_product(factors)
+    assert out.grad_fn is None
+    torch.testing.assert_close(out, _plain([f.detach() for f in factors]), rtol=0, atol=0)
+    assert all(f.abs().sum() > 0 for f in factors)  # inputs untouched by the in-place product
+
+
+def test_factorized_layer_records_one_product_node_per_tensor():
+    layer = nn.Linear(3, 2)
+    factorize(nn.Sequential(layer), 4, generator=torch.Generator().manual_seed(0))
+    out = layer(torch.randn(5, 3))
+    out.sum().backward()
+    for factors in layer._dwf_factors.values():
+        assert all(f.grad is not None and torch.isfinite(f.grad).all() for f in factors)
+    assert type(layer.weight.grad_fn).__name__ == "FactorProductBackward"
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="at least 2 factors"):
+        factor_product([torch.ones(3)])
+    with pytest.raises(ValueError, match=r"factor 1 has shape \(2,\)"):
+        factor_product([torch.ones(3), torch.ones(2)])
+
+
+def test_compile_switch_is_off_by_default_and_rejects_bad_values(monkeypatch):
+    monkeypatch.delenv("BENCH_COMPILE", raising=False)
+    assert compile_requested() is False
+    monkeypatch.setenv("BENCH_COMPILE", "1")
+    assert compile_requested() is True
+    monkeypatch.setenv("BENCH_COMPILE", "fast")
+    with pytest.raises(ValueError, match=r"BENCH_COMPILE='fast' not allowed"):
+        compile_requested()
+
+
+def test_compile_products_ignores_a_network_without_factors():
+    model = nn.Sequential(nn.Linear(3, 2))
+    assert compile_products(model) is False
+    assert not model._forward_pre_hooks
+
+
+@pytest.mark.skipif(compiler_missing(torch.device("cpu")) is not None, reason="no C++ compiler for Inductor")
+def test_compiled_products_match_eager_values_and_gradients():
+    """The optional compiled path (one call for all tensors) against the eager nodes."""
+    def build():
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3))
+        return factorize(net, 3, generator=torch.Generator().manual_seed(0))
+    eager, compiled = build(), build()
+    assert compile_products(compiled) is True
+    x = torch.randn(5, 6)
+    for _ in range(2):  # the second step runs on the compiled code, after an update
+        out_e, out_c = eager(x), compiled(x)
+        torch.testing.assert_close(out_c, out_e, rtol=1e-6, atol=1e-7)
+        out_e.square().sum().backward()
+        out_c.square().sum().backward()
+        for pe, pc in zip(eager.parameters(), compiled.parameters()):
+            torch.testing.assert_close(pc.grad, pe.grad, rtol=1e-5, atol=1e-7)
+            with torch.no_grad():
+                pe -= 0.1 * pe.grad
+                pc -= 0.1 * pc.grad
+            pe.grad = pc.grad = None
+    # Collapsing drops the network-wide composer; uncompiling restores the per-layer one.
+    plain = collapse(compiled, threshold=0.0)
+    assert not plain._forward_pre_hooks
+    torch.testing.assert_close(plain(x), eager(x), rtol=1e-5, atol=1e-6)
+    uncompile_products(compiled)
+    assert not compiled._forward_pre_hooks
+    torch.testing.assert_close(compiled(x), eager(x), rtol=0, atol=0)
