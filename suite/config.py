@@ -59,8 +59,9 @@ class TrialConfig:
         # Imported here: the registries import this module.
         from suite.methods import validate_config
 
-        object.__setattr__(self, "compressions", tuple(float(c) for c in self.compressions))
+        # Validated before it is normalized, so compressions=None is a ConfigError, not a TypeError.
         validate_config(self)
+        object.__setattr__(self, "compressions", tuple(float(c) for c in self.compressions))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
