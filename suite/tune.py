@@ -244,7 +244,7 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     data_s = 0.0
     try:
         # A store that stopped taking writes fails the trial before it trains, not after.
-        probe_writable(root)
+        probe_writable(f"{str(root).rstrip('/')}/{cfg.sweep}")
     except StoreWriteError as exc:
         return {**base, "status": "failed", "error": f"StoreWriteError: {exc} (not trained)", "test_acc": -1.0,
                 "train_s": time.perf_counter() - start, "data_s": 0.0}
