@@ -100,10 +100,10 @@ def done_hashes(root: str | Path, sweep: str) -> set[str]:
     return scan_rows(root, sweep)[0]
 
 
-def quarantine_damaged(root: str | Path, sweep: str) -> list[Damage]:
+def quarantine_damaged(root: str | Path, sweep: str, stamp: str | None = None) -> list[Damage]:
     """Move every damaged file of the sweep's tables aside (never deleted); returns them, moved."""
     damaged = [d for table in TABLES for d in scan_table(root, sweep, table)[1]]
-    return quarantine(str(root), damaged)
+    return quarantine(str(root), damaged, stamp)
 
 
 def load_checked(root: str | Path, sweep: str, table: str = "rows") -> tuple[pd.DataFrame, list[Damage]]:

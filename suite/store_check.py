@@ -93,10 +93,15 @@ def read_checked(root: str, relpath: str) -> tuple[bytes | None, str | None]:
         return None, f"cannot be read ({_first_line(exc)})"
 
 
-def quarantine(root: str, damaged: list[Damage]) -> list[Damage]:
+def new_stamp() -> str:
+    """The name of one quarantine's folder: when it happened (UTC, sortable)."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def quarantine(root: str, damaged: list[Damage], stamp: str | None = None) -> list[Damage]:
     """Move every damaged file aside (never delete it); returns them with `moved_to` set."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = stamp or new_stamp()
     return [replace(d, moved_to=move(root, d.relpath, damaged_path(d.relpath, stamp))) for d in damaged]
 
 
-__all__ = ["Damage", "REQUIRED_COLUMNS", "check_record", "check_table", "quarantine", "read_checked"]
+__all__ = ["Damage", "REQUIRED_COLUMNS", "check_record", "check_table", "new_stamp", "quarantine", "read_checked"]

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from suite.driver_lock import DriverLock
 from suite.process_guard import clean_stale_tempdirs, sigterm_as_interrupt, tune_tempdir
 from suite.store import Damage, load_failures_checked, quarantine_damaged
-from suite.store_check import check_record, quarantine, read_checked
+from suite.store_check import check_record, new_stamp, quarantine, read_checked
 from suite.store_io import list_names, probe_writable
 
 LR_SEARCH = "lr_search"
@@ -57,8 +57,9 @@ def consequence(damage: Damage) -> str:
 
 def set_aside(root: str, sweep: str) -> list[Damage]:
     """Move every damaged file of the sweep aside (never deleted); returns them."""
-    moved = quarantine_damaged(root, sweep) + quarantine_damaged(root, f"{sweep}/{LR_SEARCH}")
-    return moved + quarantine(root, damaged_records(root, sweep))
+    stamp = new_stamp()  # one folder per run of the driver
+    moved = quarantine_damaged(root, sweep, stamp) + quarantine_damaged(root, f"{sweep}/{LR_SEARCH}", stamp)
+    return moved + quarantine(root, damaged_records(root, sweep), stamp)
 
 
 @contextlib.contextmanager
