@@ -59,14 +59,14 @@ import ray  # noqa: E402
 from ray import tune  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
+from suite import store_layout  # noqa: E402
 from suite.config import TrialConfig  # noqa: E402
 from suite.process_guard import interrupt_on_sigterm  # noqa: E402
 from suite.store import (  # noqa: E402
     DamagedRecord, done_hashes, load_table, read_record, scan_table, write_bytes, write_failure, write_trial)
 from suite.store_io import StoreWriteError, probe_writable  # noqa: E402
-from suite import store_layout  # noqa: E402
-from suite.sweep_guard import guarded_store  # noqa: E402
 from suite.sweep import LRSearch, Spec, cap_grid, expand, import_plugins, logspace, lr_searches, round_sig  # noqa: E402
+from suite.sweep_guard import guarded_store  # noqa: E402
 
 
 class TuneSetupError(RuntimeError):
