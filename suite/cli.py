@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -92,34 +93,47 @@ def run(
     pilot_schedule: str = typer.Option("budget", help="PILoT regularization schedule."),
     finetune_epochs: int = typer.Option(0, help="gmp: retraining epochs after pruning (>= 1; gmp_oneshot: 0)."),
     weight_decay: float = typer.Option(0.0, help="L2 weight decay of the non-factorized parameters."),
-    sweep: str = typer.Option("adhoc", help="Sweep name the row is stored under."),
+    sweep: str = typer.Option("adhoc", help="Sweep name the row is stored under (one path component)."),
     data: Optional[Path] = typer.Option(None, help="Data root (default: $BENCH_DATA or ~/.cache/bench/data)."),
     download: bool = typer.Option(True, "--download/--no-download", help="Download a missing dataset (torchvision)."),
-    results: Path = typer.Option(Path(DEFAULT_RESULTS), help="Results root."),
+    results: str = typer.Option(DEFAULT_RESULTS, help="Results root: a directory or a URI (s3://bucket/results)."),
     device: Optional[str] = typer.Option(None, help="cpu, cuda, cuda:1 ... (default: $BENCH_DEVICE, else CUDA if present)."),
 ) -> None:
     """Run one trial, print its result rows, and write them to the store."""
     from suite.checkpoints import CheckpointCache
     from suite.config import ConfigError, TrialConfig
     from suite.data import DataError
+    from suite.devices import DeviceError, check_device
+    from suite.process_guard import sigterm_as_interrupt
     from suite.store import write_trial
+    from suite.store_io import StoreWriteError, probe_writable
+    from suite.store_layout import StoreNameError, check_sweep_name
     from suite.train import run_trial
 
     try:
+        check_sweep_name(sweep, "--sweep")
         cfg = TrialConfig(model=model, dataset=dataset, method=method, depth=depth, lam=lam, lr=lr, epochs=epochs,
                           batch_size=batch_size, seed=seed, compressions=tuple(compression), include_bias=include_bias,
                           omega_min=omega_min, base_init=base_init, pilot_schedule=pilot_schedule,
                           finetune_epochs=finetune_epochs, weight_decay=weight_decay, sweep=sweep)
-    except ConfigError as exc:
+        device = check_device(device)
+        # Before training: a result that cannot be stored would be lost.
+        probe_writable(results)
+    except (ConfigError, StoreNameError, DeviceError, StoreWriteError) as exc:
         fail(str(exc))
     progress, update = _epoch_progress(cfg.epochs)
     try:
-        with progress:
+        with sigterm_as_interrupt(), progress:
             result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update,
                                download=download, checkpoints=CheckpointCache(results))
     except DataError as exc:
         fail(str(exc))
-    path = write_trial(results, cfg.sweep, result)
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C or SIGTERM): the trial did not finish and nothing was written", code=130)
+    try:
+        path = write_trial(results, cfg.sweep, result)
+    except OSError as exc:
+        fail(f"--results {results}: the trial finished but its result could not be written: {exc}")
     _print_rows(result.rows)
     console.print(f"wrote {len(result.rows)} row(s) to {path}")
 
@@ -152,19 +166,29 @@ def report(
     table: list[str] = typer.Option([], help="Table: compression (paper Table 1) or accuracy (Table 2). Repeatable."),
     plot: list[str] = typer.Option([], help="Figure: pareto, layers or dynamics. Repeatable."),
     eps: list[float] = typer.Option([5.0, 10.0], help="Accuracy tolerance in percentage points (repeatable)."),
-    results: Path = typer.Option(Path(DEFAULT_RESULTS), help="Results root holding NAME/."),
+    results: str = typer.Option(DEFAULT_RESULTS, help="Results root holding NAME/: a directory or a URI."),
     out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/NAME)."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.report import PLOT_NAMES, TABLE_NAMES, write_report
-    from suite.store import done_hashes, load_failures
+    from suite.store import load_failures, scan_rows
+    from suite.store_io import list_folders, list_names
+    from suite.store_layout import StoreNameError, check_sweep_name
 
+    try:
+        check_sweep_name(name)
+    except StoreNameError as exc:
+        fail(str(exc))
     for value, allowed, what in ((table, TABLE_NAMES, "--table"), (plot, PLOT_NAMES, "--plot")):
         bad = sorted(set(value) - set(allowed))
         if bad:
             fail(f"{what} {', '.join(bad)} not known; allowed: {', '.join(allowed)}")
-    if not done_hashes(results, name) and not load_failures(results, name):
-        found = sorted(p.name for p in results.iterdir() if (p / "rows").is_dir()) if results.is_dir() else []
+    bad_eps = [e for e in eps if not (math.isfinite(e) and 0 < e <= 100)]
+    if bad_eps:
+        fail(f"--eps {', '.join(f'{e:g}' for e in bad_eps)}: allowed: a number of percentage points in (0, 100]")
+    done, damaged = scan_rows(results, name)
+    if not done and not damaged and not load_failures(results, name):
+        found = [f for f in list_folders(results) if list_names(results, f"{f}/rows", ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
     everything = not table and not plot
     write_report(results, name, out or Path("reports") / name,

@@ -33,11 +33,11 @@ def _parse_names(text: str | None) -> list[str] | None:
     return names
 
 
-def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial):
-    from suite.sweep import SpecError, apply_overrides, load_spec
+def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials=None):
+    from suite.sweep import DEFAULT_MAX_TRIALS, SpecError, apply_overrides, load_spec
 
     try:
-        spec = load_spec(name)
+        spec = load_spec(name, max_trials=DEFAULT_MAX_TRIALS if max_trials is None else max_trials)
         return apply_overrides(spec, epochs=epochs, seeds=_parse_ints(seeds, "--seeds"),
                                methods=_parse_names(methods), max_grid=max_grid, lr_budget=lr_budget,
                                cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial)
@@ -46,12 +46,19 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
 
 
 def _print_plan(spec, results: str) -> None:
+    """The plan, read from the store without changing it (a dry run writes and creates nothing)."""
+    from suite.store import scan_rows
     from suite.sweep import expand, lr_searches
+    from suite.sweep_guard import consequence
     from suite.tune import load_chosen_lrs
-    from suite.store import done_hashes
 
-    trials = expand(spec, {k: v["lr"] for k, v in load_chosen_lrs(spec, results).items()}, placeholder_lr=True)
-    done = done_hashes(results, spec.name)
+    damaged: list = []
+    chosen = load_chosen_lrs(spec, results, damaged)
+    trials = expand(spec, {k: v["lr"] for k, v in chosen.items()}, placeholder_lr=True)
+    done, bad_rows = scan_rows(results, spec.name)
+    for d in damaged + bad_rows:
+        console.print(f"[yellow]damaged[/]: {escape(d.describe(results))}; a run moves it aside and "
+                      f"{escape(consequence(d).replace('will be', 'is'))}", highlight=False, soft_wrap=True)
     table = Table(title=f"sweep {spec.name} ({spec.model} on {spec.dataset}, {len(spec.seeds)} seed(s))")
     for col in ("method", "trials", "done", "to run"):
         table.add_column(col, justify="right" if col != "method" else "left")
@@ -62,7 +69,6 @@ def _print_plan(spec, results: str) -> None:
     n_done = sum(c.config_hash in done for c in trials)
     table.add_row("[bold]total", str(len(trials)), str(n_done), str(len(trials) - n_done))
     console.print(table)
-    chosen = load_chosen_lrs(spec, results)
     for search in lr_searches(spec):
         if search.key in chosen:
             console.print(f"lr {search.label}: {chosen[search.key]['lr']:g} (searched earlier, {search.key})")
@@ -104,6 +110,13 @@ def _summary(outcome, spec) -> None:
                           highlight=False, soft_wrap=True)
         console.print(f"tracebacks: {outcome.results}/{outcome.sweep}/failed/<config_hash>.json; "
                       f"re-run the same command to retry only what is missing", highlight=False, soft_wrap=True)
+    if outcome.damaged:
+        console.print(f"{len(outcome.damaged)} damaged file(s) moved aside before the run (kept under "
+                      f"{outcome.results}/{outcome.sweep}/damaged/); their trials were trained again",
+                      highlight=False, soft_wrap=True)
+    if outcome.error:
+        console.print(f"[bold red]stopped[/]: {escape(outcome.error)}; finished trials are in the store, re-run "
+                      f"the same command once the store is writable", highlight=False, soft_wrap=True)
     if outcome.interrupted:
         console.print("[yellow]interrupted[/]: finished trials are in the store; re-run the same command to "
                       "finish the sweep (nothing finished is retrained)")
@@ -137,14 +150,18 @@ def sweep(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (trials, done, to run); run nothing."),
     adaptive: bool = typer.Option(False, "--adaptive", help="Search each Table 1 / 2 cell by bisection (spec key "
                                                             "`adaptive`) instead of running the whole grid."),
+    max_trials: Optional[int] = typer.Option(None, help="Refuse a spec with more trials than this "
+                                                        "(default 20000), counted before it is expanded."),
 ) -> None:
     """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
 
     Finished trials are never retrained: re-run the same command after an
-    interruption to finish the sweep. Exit status: 0 all done, 1 some trial
-    failed (see the summary), 2 bad input, 130 interrupted.
+    interruption (Ctrl-C or SIGTERM) to finish the sweep. One driver per sweep
+    and store at a time. Exit status: 0 all done, 1 some trial failed (see the
+    summary), 2 bad input or store busy, 130 interrupted.
     """
-    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial)
+    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    from suite.driver_lock import StoreBusy
     from suite.tune import RunOptions, TuneSetupError, normalize_results, run_sweep
 
     if num_cpus is not None and num_cpus < 1:
@@ -168,7 +185,7 @@ def sweep(
                          max_concurrent=max_concurrent, adaptive=adaptive)
     try:
         outcome = run_sweep(spec, options, console=err_console)
-    except TuneSetupError as exc:
+    except (TuneSetupError, StoreBusy) as exc:
         fail(str(exc))
     if outcome.total and outcome.already_done == outcome.total and not outcome.ray_started:
         console.print(f"sweep {spec.name}: all {outcome.total} trial(s) already in the store "

@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from suite.data_lock import download_lock
+
 DATA_ENV = "BENCH_DATA"
 DEFAULT_DATA_ROOT = Path("~/.cache/bench/data")
 
@@ -280,8 +282,9 @@ def _torchvision_split(cls: type, name: str, root: Path, download: bool, train: 
         if not download:
             raise DataError(_missing_message(name, root, where, "download is disabled")) from missing
     try:
-        return cls(str(root), train=train, download=True)
-    except Exception as failed:  # URLError, OSError, RuntimeError...: all mean "could not get it"
+        with download_lock(root, name):  # other workers of this node wait, then find the files
+            return cls(str(root), train=train, download=True)
+    except Exception as failed:  # URLError, OSError, RuntimeError, lock timeout...: all mean "could not get it"
         reason = f"downloading failed ({type(failed).__name__}: {failed})"
         raise DataError(_missing_message(name, root, where, reason)) from failed
 
@@ -408,6 +411,10 @@ def _load_tinyimagenet(root: Path, download: bool) -> DataBundle:
     redone on each load from the cached pixels.
     """
     cache = root / TINY_IMAGENET_CACHE
+    if not cache.is_file() and download:
+        with download_lock(root, "tinyimagenet"):  # one worker fetches and decodes; the others wait
+            if not cache.is_file():
+                _atomic_save(_decode_tinyimagenet(_tinyimagenet_folder(root, download)), cache)
     if cache.is_file():
         raw = torch.load(cache, weights_only=True)
     else:

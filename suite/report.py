@@ -28,7 +28,7 @@ import pandas as pd
 
 from suite.methods import DWF_INIT_FIELDS, METHODS
 from suite.report_terminal import print_table
-from suite.store import ROW_SCHEMA, load_failures, load_table
+from suite.store import ROW_SCHEMA, SweepData, load_sweep
 
 if TYPE_CHECKING:  # rich is only needed by the terminal renderer
     import rich.console
@@ -581,8 +581,20 @@ def _failure_line(failure: dict) -> str:
     config = failure.get("config") or {}
     what = ", ".join(f"{k}={config[k]}" for k in ("method", "model", "dataset", "depth", "lam", "seed")
                      if config.get(k) is not None)
-    error = (failure.get("error") or "").strip().splitlines()
-    return f"- `{failure.get('config_hash', '?')}` {what}: {error[-1] if error else 'no error message'}"
+    # The first paragraph is the error itself (the traceback and notes follow a blank line).
+    error = " ".join((failure.get("error") or "").strip().split("\n\n")[0].split())
+    return f"- `{failure.get('config_hash', '?')}` {what}: {error[:500] or 'no error message'}"
+
+
+def store_notes(data: SweepData, root: str) -> list[str]:
+    """What the store check left out of the figures and tables, for the index."""
+    notes = [f"skipped a damaged file: {d.describe(root)}" for d in data.damaged]
+    if data.duplicates:
+        notes.append(f"dropped {data.duplicates} duplicate row(s) (same config_hash, seed and point_id)")
+    for table, hashes in data.lacking.items():
+        notes.append(f"{len(hashes)} trial(s) lack their {table} table, so they are missing from the figures "
+                     f"that use it: {', '.join(hashes)}")
+    return notes
 
 
 def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
@@ -669,10 +681,8 @@ def write_report(
     """
     tables = _check_names(tables, TABLE_NAMES, "table(s)")
     plots = _check_names(plots, PLOT_NAMES, "plot(s)")
-    rows = load_table(root, sweep, "rows")
-    layers = load_table(root, sweep, "layers")
-    history = load_table(root, sweep, "history")
-    failures = load_failures(root, sweep)
+    data = load_sweep(root, sweep)  # damaged files skipped, copies of rows dropped
+    rows, layers, history, failures = data.rows, data.layers, data.history, data.failures
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -684,8 +694,9 @@ def write_report(
     if plots:
         for stem, fig in _report_figures(rows, layers, history, plots, notes):
             written += _write_figure(out, stem, fig)
-    notes = list(dict.fromkeys(notes))
-    written.append(_write_text(out / "index.md", _index_markdown(sweep, rows, written, failures, notes, expected_methods)))
+    notes = list(dict.fromkeys(notes + store_notes(data, str(root))))
+    written.append(_write_text(out / "index.md",
+                               _index_markdown(sweep, rows, written, failures, notes, expected_methods)))
     if console is not None:
         console.print(f"wrote {len(written)} files to {out}")
     return written

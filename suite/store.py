@@ -1,105 +1,30 @@
-"""Parquet result store: one file per trial and table, written atomically.
+"""Parquet result store: one file per trial and table, written atomically and checked when read.
 
-Layout under a results root::
-
-    <root>/<sweep>/rows/<config_hash>.parquet     one row per evaluated sparsity point
-    <root>/<sweep>/layers/<config_hash>.parquet   per-layer counts of each point
-    <root>/<sweep>/history/<config_hash>.parquet  per-epoch training history
-    <root>/<sweep>/failed/<config_hash>.json      error of a trial that raised
-
-A trial counts as done once its `rows` file exists. Each file is written to a
-temporary name in the same directory and renamed into place (atomic on POSIX),
-and the rows file is renamed last, so a crash never leaves a partial file that
-a later read takes for a result, and never a rows file without its side tables.
-
-The root may also be a URI with a scheme (s3://bucket/results, gs://...,
-file:///shared/results) that every node of a cluster reaches: then the same
-layout is written through pyarrow filesystems (`_uri_fs`); object stores
-publish an object only once its upload completes, other filesystems get the
-same temporary-name-and-rename treatment.
+The layout is `suite.store_layout`'s; the bytes go through `suite.store_io`
+(fsync, rename, local or URI roots); `suite.store_check` decides whether a
+file counts. A trial is done once its rows file passes that check: each file
+is written to a temporary name and renamed into place, the rows file last, so
+a crash never leaves a partial file that counts and never a rows file without
+its side tables. A file that does not pass (truncated, garbage, a dangling
+link, another trial's copy) is skipped by every reader and named; the driver
+moves it aside (`quarantine_damaged`) and trains its trial again.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-# The result-row contract (DESIGN.md). Accuracies are fractions in [0, 1];
-# compression_ratio = total_params / nonzero_params over the counted parameters.
-ROW_SCHEMA = pa.schema(
-    [
-        ("sweep", pa.string()),
-        ("method", pa.string()),
-        ("model", pa.string()),
-        ("dataset", pa.string()),
-        ("depth", pa.int64()),
-        ("lam", pa.float64()),
-        ("lr", pa.float64()),
-        ("target_compression", pa.float64()),
-        ("seed", pa.int64()),
-        ("epochs", pa.int64()),
-        # Which evaluation of the trial this row is: "final" (the trained
-        # network as is: DWF collapsed, pruned-at-init masked, dense, L1's
-        # inherent sparsity) or "posthoc" (magnitude-pruned after training).
-        ("point", pa.string()),
-        ("point_id", pa.int64()),
-        ("status", pa.string()),  # "ok" or "diverged" (NaN loss: chance accuracy)
-        ("test_acc", pa.float64()),
-        ("train_acc", pa.float64()),
-        ("test_loss", pa.float64()),
-        ("train_loss", pa.float64()),
-        ("total_params", pa.int64()),
-        ("nonzero_params", pa.int64()),
-        ("compression_ratio", pa.float64()),
-        ("sparsity", pa.float64()),
-        ("l2_norm", pa.float64()),
-        ("misalignment", pa.float64()),
-        ("config_hash", pa.string()),
-        ("config_json", pa.string()),
-        ("device", pa.string()),
-        ("wall_time_s", pa.float64()),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
-LAYER_SCHEMA = pa.schema(
-    [
-        ("config_hash", pa.string()),
-        ("point_id", pa.int64()),
-        ("layer", pa.string()),
-        ("layer_index", pa.int64()),
-        ("total_params", pa.int64()),
-        ("nonzero_params", pa.int64()),
-    ]
-)
-
-HISTORY_SCHEMA = pa.schema(
-    [
-        ("config_hash", pa.string()),
-        ("epoch", pa.int64()),
-        ("lr", pa.float64()),
-        ("train_loss", pa.float64()),
-        ("train_acc", pa.float64()),
-        ("test_loss", pa.float64()),
-        ("test_acc", pa.float64()),
-        ("compression_ratio", pa.float64()),
-        ("l2_norm", pa.float64()),
-        ("misalignment", pa.float64()),
-        ("reg_strength", pa.float64()),
-        ("epoch_time_s", pa.float64()),
-    ]
-)
-
-TABLES = {"rows": ROW_SCHEMA, "layers": LAYER_SCHEMA, "history": HISTORY_SCHEMA}
+from suite.store_check import Damage, check_record, check_table, quarantine, read_checked
+from suite.store_io import delete, list_names, read_bytes, uri_fs, where, write_bytes
+from suite.store_layout import failed_dir, failed_path, table_dir, table_path
+from suite.store_schema import HISTORY_SCHEMA, LAYER_SCHEMA, ROW_SCHEMA, TABLES
 
 
 @dataclass
@@ -115,101 +40,11 @@ class TrialResult:
         return self.rows[0]["config_hash"]
 
 
-def _table(records: list[dict], schema: pa.Schema) -> pa.Table:
-    columns = {name: [r.get(name) for r in records] for name in schema.names}
-    return pa.Table.from_pydict(columns, schema=schema)
-
-
-def _atomic_write_bytes(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# --------------------------------------------------------------------------- URI roots
-
-# Filesystems whose writes publish a whole object at once (no rename needed).
-_OBJECT_STORES = ("s3", "gcs", "abfs")
-
-
-def _uri_fs(root: str | Path) -> tuple[pafs.FileSystem, str] | None:
-    """(filesystem, base path) when `root` is a URI with a scheme, else None (a local path)."""
-    text = str(root)
-    if "://" not in text:
-        return None
-    fs, path = pafs.FileSystem.from_uri(text)
-    return fs, path.rstrip("/")
-
-
-def _uri_write(fs: pafs.FileSystem, path: str, data: bytes) -> None:
-    parent, name = path.rsplit("/", 1)
-    fs.create_dir(parent, recursive=True)
-    if fs.type_name in _OBJECT_STORES:
-        with fs.open_output_stream(path) as out:
-            out.write(data)
-        return
-    tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
-    try:
-        with fs.open_output_stream(tmp) as out:
-            out.write(data)
-        fs.move(tmp, path)
-    except BaseException:
-        if fs.get_file_info(tmp).type != pafs.FileType.NotFound:
-            fs.delete_file(tmp)
-        raise
-
-
-def _uri_list(fs: pafs.FileSystem, folder: str, suffix: str) -> list[str]:
-    """Paths of the finished files in `folder` (temporary '.name...tmp' files never match)."""
-    infos = fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
-    return sorted(i.path for i in infos if i.type == pafs.FileType.File
-                  and i.base_name.endswith(suffix) and not i.base_name.startswith("."))
-
-
-def _uri_delete(fs: pafs.FileSystem, path: str) -> None:
-    if fs.get_file_info(path).type != pafs.FileType.NotFound:
-        fs.delete_file(path)
-
-
 def _parquet_bytes(records: list[dict], schema: pa.Schema) -> bytes:
-    sink = pa.BufferOutputStream()
-    pq.write_table(_table(records, schema), sink)
-    return sink.getvalue().to_pybytes()
-
-
-def write_bytes(root: str | Path, relpath: str, data: bytes) -> str:
-    """Write `data` atomically to `root/relpath` (a local root or a URI); returns where."""
-    remote = _uri_fs(root)
-    if remote is not None:
-        fs, base = remote
-        _uri_write(fs, f"{base}/{relpath}", data)
-        return f"{str(root).rstrip('/')}/{relpath}"
-    target = Path(root) / relpath
-    _atomic_write_bytes(target, lambda tmp: Path(tmp).write_bytes(data))
-    return str(target)
-
-
-def read_bytes(root: str | Path, relpath: str) -> bytes | None:
-    """The bytes at `root/relpath` (a local root or a URI), or None if there is no such file."""
-    remote = _uri_fs(root)
-    if remote is not None:
-        fs, base = remote
-        path = f"{base}/{relpath}"
-        if fs.get_file_info(path).type != pafs.FileType.File:
-            return None
-        with fs.open_input_stream(path) as f:
-            return f.read()
-    path = Path(root) / relpath
-    return path.read_bytes() if path.is_file() else None
-
-
-# --------------------------------------------------------------------------- trials
+    columns = {name: [r.get(name) for r in records] for name in schema.names}
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pydict(columns, schema=schema), sink)
+    return sink.getvalue()
 
 
 def sweep_dir(root: str | Path, sweep: str) -> Path:
@@ -218,69 +53,153 @@ def sweep_dir(root: str | Path, sweep: str) -> Path:
 
 def write_trial(root: str | Path, sweep: str, result: TrialResult) -> Path:
     """Write a trial's tables; the rows file last so it marks completion."""
-    remote = _uri_fs(root)
-    if remote is not None:
-        fs, base = remote
-        name = f"{result.config_hash}.parquet"
-        for table in ("layers", "history", "rows"):
-            _uri_write(fs, f"{base}/{sweep}/{table}/{name}", _parquet_bytes(getattr(result, table), TABLES[table]))
-        _uri_delete(fs, f"{base}/{sweep}/failed/{result.config_hash}.json")
-        return f"{str(root).rstrip('/')}/{sweep}/rows/{name}"  # type: ignore[return-value]
-    base = sweep_dir(root, sweep)
-    name = f"{result.config_hash}.parquet"
     for table in ("layers", "history", "rows"):
-        records = getattr(result, table)
-        target = base / table / name
-        _atomic_write_bytes(target, lambda tmp, r=records, t=table: pq.write_table(_table(r, TABLES[t]), tmp))
-    (base / "failed" / f"{result.config_hash}.json").unlink(missing_ok=True)
-    return base / "rows" / name
+        written = write_bytes(root, table_path(sweep, table, result.config_hash),
+                              _parquet_bytes(getattr(result, table), TABLES[table]))
+    delete(root, failed_path(sweep, result.config_hash))
+    return written if uri_fs(root) is not None else Path(written)  # type: ignore[return-value]
 
 
 def write_failure(root: str | Path, sweep: str, config_hash: str, config: dict, error: str) -> Path:
     """Record a trial that raised. It is retried by the next run of the sweep."""
     text = json.dumps({"config_hash": config_hash, "config": config, "error": error}, indent=1, default=list)
-    if _uri_fs(root) is not None:
-        return write_bytes(root, f"{sweep}/failed/{config_hash}.json", text.encode())  # type: ignore[return-value]
-    target = sweep_dir(root, sweep) / "failed" / f"{config_hash}.json"
-    _atomic_write_bytes(target, lambda tmp: Path(tmp).write_text(text))
-    return target
+    written = write_bytes(root, failed_path(sweep, config_hash), text.encode())
+    return written if uri_fs(root) is not None else Path(written)  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- checked reads
+
+
+def scan_table(root: str | Path, sweep: str, table: str = "rows") -> tuple[dict[str, pa.Table], list[Damage]]:
+    """({config_hash: table} of the files that pass their check, [the damaged ones]); changes nothing."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; allowed: {sorted(TABLES)}")
+    good: dict[str, pa.Table] = {}
+    damaged: list[Damage] = []
+    folder = table_dir(sweep, table)
+    for name in list_names(root, folder, ".parquet"):
+        relpath = f"{folder}/{name}"
+        data, problem = read_checked(str(root), relpath)
+        if problem is None:
+            read, problem = check_table(data, table, name[: -len(".parquet")])
+        if problem is None:
+            good[name[: -len(".parquet")]] = read
+        else:
+            damaged.append(Damage(relpath, problem))
+    return good, damaged
+
+
+def scan_rows(root: str | Path, sweep: str) -> tuple[set[str], list[Damage]]:
+    """(config hashes of the trials done, damaged rows files); changes nothing."""
+    good, damaged = scan_table(root, sweep, "rows")
+    return set(good), damaged
 
 
 def done_hashes(root: str | Path, sweep: str) -> set[str]:
-    """Config hashes of the trials whose results are on disk."""
-    remote = _uri_fs(root)
-    if remote is not None:
-        fs, base = remote
-        return {Path(p).stem for p in _uri_list(fs, f"{base}/{sweep}/rows", ".parquet")}
-    rows = sweep_dir(root, sweep) / "rows"
-    return {p.stem for p in rows.glob("*.parquet")} if rows.is_dir() else set()
+    """Config hashes of the trials whose rows file passes its check."""
+    return scan_rows(root, sweep)[0]
 
 
-def load_failures(root: str | Path, sweep: str) -> list[dict]:
-    remote = _uri_fs(root)
-    if remote is not None:
-        fs, base = remote
-        out = []
-        for path in _uri_list(fs, f"{base}/{sweep}/failed", ".json"):
-            with fs.open_input_stream(path) as f:
-                out.append(json.loads(f.read()))
-        return out
-    failed = sweep_dir(root, sweep) / "failed"
-    return [json.loads(p.read_text()) for p in sorted(failed.glob("*.json"))] if failed.is_dir() else []
+def quarantine_damaged(root: str | Path, sweep: str, stamp: str | None = None) -> list[Damage]:
+    """Move every damaged file of the sweep's tables aside (never deleted); returns them, moved."""
+    damaged = [d for table in TABLES for d in scan_table(root, sweep, table)[1]]
+    return quarantine(str(root), damaged, stamp)
+
+
+def load_checked(root: str | Path, sweep: str, table: str = "rows") -> tuple[pd.DataFrame, list[Damage]]:
+    """(all valid files of one table as one DataFrame, the damaged files skipped)."""
+    good, damaged = scan_table(root, sweep, table)
+    if not good:
+        return TABLES[table].empty_table().to_pandas(), damaged
+    frames = [good[h].to_pandas() for h in sorted(good)]
+    return pd.concat(frames, ignore_index=True), damaged
 
 
 def load_table(root: str | Path, sweep: str, table: str = "rows") -> pd.DataFrame:
-    """All files of one table of a sweep as one DataFrame (empty if none)."""
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; allowed: {sorted(TABLES)}")
-    remote = _uri_fs(root)
-    if remote is not None:
-        fs, base = remote
-        paths = _uri_list(fs, f"{base}/{sweep}/{table}", ".parquet")
-        if not paths:
-            return TABLES[table].empty_table().to_pandas()
-        return pd.concat([pq.read_table(p, filesystem=fs).to_pandas() for p in paths], ignore_index=True)
-    files = sorted((sweep_dir(root, sweep) / table).glob("*.parquet"))
-    if not files:
-        return TABLES[table].empty_table().to_pandas()
-    return pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+    """All valid files of one table of a sweep as one DataFrame (empty if none; damaged files skipped)."""
+    return load_checked(root, sweep, table)[0]
+
+
+def load_failures_checked(root: str | Path, sweep: str) -> tuple[list[dict], list[Damage]]:
+    """(the failure records, the unreadable ones)."""
+    out, damaged = [], []
+    for name in list_names(root, failed_dir(sweep), ".json"):
+        relpath = f"{failed_dir(sweep)}/{name}"
+        data, problem = read_checked(str(root), relpath)
+        record = None
+        if problem is None:
+            record, problem = check_record(data) if data is not None else (None, "no readable file there")
+        if problem is None:
+            out.append(record)
+        else:
+            damaged.append(Damage(relpath, problem))
+    return out, damaged
+
+
+def load_failures(root: str | Path, sweep: str) -> list[dict]:
+    return load_failures_checked(root, sweep)[0]
+
+
+# One result row per (trial, seed, evaluation point); a duplicate is a copy of one already counted.
+ROW_KEY = ["config_hash", "seed", "point_id"]
+
+
+@dataclass
+class SweepData:
+    """Everything a report reads from one sweep, checked: what counts and what was skipped."""
+
+    rows: pd.DataFrame
+    layers: pd.DataFrame
+    history: pd.DataFrame
+    failures: list[dict]
+    damaged: list[Damage]
+    duplicates: int = 0  # rows dropped as copies of a (config_hash, seed, point_id) already counted
+    lacking: dict[str, list[str]] = field(default_factory=dict)  # side table -> config hashes without it
+
+
+def load_sweep(root: str | Path, sweep: str) -> SweepData:
+    """A sweep's tables for reading: damaged files skipped and named, rows de-duplicated, gaps listed."""
+    rows, damaged = load_checked(root, sweep, "rows")
+    before = len(rows)
+    if not rows.empty:
+        order = rows.sort_values("created_at", kind="stable") if "created_at" in rows else rows
+        rows = order.drop_duplicates(ROW_KEY, keep="last").sort_index().reset_index(drop=True)
+    sides = {}
+    lacking = {}
+    for table in ("layers", "history"):
+        sides[table], bad = load_checked(root, sweep, table)
+        damaged += bad
+        have = set(sides[table]["config_hash"]) if not sides[table].empty else set()
+        missing = sorted(set(rows["config_hash"]) - have) if not rows.empty else []
+        if missing:
+            lacking[table] = missing
+    failures, bad = load_failures_checked(root, sweep)
+    return SweepData(rows, sides["layers"], sides["history"], failures, damaged + bad, before - len(rows), lacking)
+
+
+class DamagedRecord(ValueError):
+    """A JSON record of the store cannot be read; the message names the file."""
+
+    def __init__(self, damage: Damage, root: str):
+        super().__init__(damage.describe(root))
+        self.damage = damage
+
+
+def read_record(root: str | Path, relpath: str) -> dict | None:
+    """The JSON object at `relpath`, None if there is none; DamagedRecord (naming the file) if unreadable."""
+    data, problem = read_checked(str(root), relpath)
+    if problem is None and data is not None:
+        record, problem = check_record(data)
+        if problem is None:
+            return record
+    if problem is None:
+        return None
+    raise DamagedRecord(Damage(relpath, problem), str(root))
+
+
+__all__ = [
+    "Damage", "DamagedRecord", "HISTORY_SCHEMA", "LAYER_SCHEMA", "ROW_KEY", "ROW_SCHEMA", "SweepData", "TABLES",
+    "TrialResult", "done_hashes", "load_checked", "load_failures", "load_failures_checked", "load_sweep",
+    "load_table", "quarantine_damaged",
+    "read_bytes", "read_record", "scan_rows", "scan_table", "where", "write_bytes", "write_failure", "write_trial",
+]

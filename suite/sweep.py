@@ -52,6 +52,7 @@ import yaml
 
 from suite.config import ConfigError, TrialConfig
 from suite.grid import linspace, logspace, round_sig  # noqa: F401 - part of this module's API
+from suite.store_layout import SWEEP_NAME_RULE, StoreNameError, check_sweep_name
 
 SWEEPS_ENV = "BENCH_SWEEPS"
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
@@ -71,6 +72,9 @@ LR_SEARCH_KEYS = ("budget", "lam", "space", "low", "high", "grid", "seed", "samp
 # The paper's discrete LR grid between 0.05 and 1 (App. G.2).
 DEFAULT_LR_GRID = (0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 DEFAULT_LR_BUDGET = 8
+# A spec with more trials is refused before it is built (--max-trials raises the
+# limit): a typo such as n = 10^8 in a logspace must not run for minutes or exhaust memory.
+DEFAULT_MAX_TRIALS = 20_000
 
 
 class SpecError(ValueError):
@@ -237,10 +241,11 @@ def resolve_spec_path(name_or_path: str | Path) -> Path:
 
 
 class _Ctx:
-    """Error context: the file."""
+    """Error context: the file, and the grid-size limit values are counted against."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, max_trials: int = DEFAULT_MAX_TRIALS):
         self.path = path
+        self.max_trials = max_trials
 
     def error(self, key: str, problem: str, allowed: str | None = None) -> SpecError:
         text = f"{self.path}: key {key!r}: {problem}" if key else f"{self.path}: {problem}"
@@ -311,6 +316,7 @@ def _values(ctx: _Ctx, value: Any, name: str, key: str) -> list:
                 and _is_int(args[2]) and args[2] >= 1):
             raise ctx.error(f"{key}.{kind}", f"must be [lo, hi, n] with numbers lo, hi and an integer n >= 1, got {args!r}")
         lo, hi, n = args
+        check_count(ctx, n, f"{key}.{kind}")  # before the values are made: n may be 10^8
         if kind == "logspace" and (lo <= 0 or hi <= 0):
             raise ctx.error(f"{key}.{kind}", f"bounds must be > 0, got [{lo}, {hi}]")
         values = logspace(lo, hi, n) if kind == "logspace" else linspace(lo, hi, n)
@@ -318,6 +324,7 @@ def _values(ctx: _Ctx, value: Any, name: str, key: str) -> list:
     if isinstance(value, list):
         if not value:
             raise ctx.error(key, "empty list", "a non-empty list")
+        check_count(ctx, len(value), key)
         return [_scalar(ctx, v, name, f"{key}[{i}]") for i, v in enumerate(value)]
     return [_scalar(ctx, value, name, key)]
 
@@ -384,6 +391,10 @@ def _parse_method(ctx: _Ctx, name: str, block: Any) -> MethodBlock:
         if missing:
             raise ctx.error(f"{key}.lr", f"no learning rate for depth(s) {missing}",
                             f"one entry per depth of {key}.depth {list(depths)}")
+        extra = sorted(d for d in lr_by_depth if d not in depths)
+        if extra:
+            raise ctx.error(f"{key}.lr", f"learning rate(s) for depth(s) {extra} not in the grid",
+                            f"one entry per depth of {key}.depth {list(depths)}")
     if any(v == AUTO for _, v in lr_by_depth.items()) or ("lr", (AUTO,)) in axes:
         if method.compressions in ("one", "many"):
             raise ctx.error(f"{key}.lr", f"'auto' is not supported for method {name!r}",
@@ -433,12 +444,12 @@ def _parse_adaptive(ctx: _Ctx, value: Any):
         raise ctx.error(exc.key, exc.problem, exc.allowed) from None
 
 
-def parse_spec(raw: Any, path: str, default_name: str = "adhoc") -> Spec:
+def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int = DEFAULT_MAX_TRIALS) -> Spec:
     """Validate a loaded YAML document into a `Spec` (raises SpecError)."""
     from suite.data import DATASETS
     from suite.models import MODELS
 
-    ctx = _Ctx(path)
+    ctx = _Ctx(path, check_max_trials(max_trials))
     if not isinstance(raw, dict):
         raise ctx.error("", f"a sweep spec must be a YAML mapping, got {type(raw).__name__}",
                         ", ".join(TOP_KEYS))
@@ -455,8 +466,10 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc") -> Spec:
         if k not in raw:
             raise ctx.error(k, "missing", f"a spec needs {', '.join(REQUIRED_TOP)}")
     name = raw.get("name", default_name)
-    if not (isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_.\-]+", name)):
-        raise ctx.error("name", f"value {name!r} is not allowed", "letters, digits, '_', '.', '-'")
+    try:
+        check_sweep_name(name)
+    except StoreNameError:
+        raise ctx.error("name", f"value {name!r} is not allowed", SWEEP_NAME_RULE) from None
     if raw["model"] not in MODELS:
         raise ctx.error("model", f"unknown model {raw['model']!r}", ", ".join(sorted(MODELS)))
     if raw["dataset"] not in DATASETS:
@@ -496,13 +509,15 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc") -> Spec:
         description=str(description or ""),
         adaptive=_parse_adaptive(ctx, raw["adaptive"]) if "adaptive" in raw else None,
     )
-    # Build every trial once now, so a bad combination fails before anything runs.
+    # Count the trials first (cheap), then build every trial once, so a bad
+    # combination fails before anything runs.
+    check_count(ctx, count_trials(spec), "", what="trials")
     expand(spec, lrs=None, placeholder_lr=True)
     return spec
 
 
-def load_spec(name_or_path: str | Path) -> Spec:
-    """Load and validate `sweeps/NAME.yaml` or a YAML file at a path."""
+def load_spec(name_or_path: str | Path, max_trials: int = DEFAULT_MAX_TRIALS) -> Spec:
+    """Load and validate `sweeps/NAME.yaml` or a YAML file at a path (at most `max_trials` trials)."""
     path = resolve_spec_path(name_or_path)
     try:
         text = path.read_text()
@@ -512,7 +527,7 @@ def load_spec(name_or_path: str | Path) -> Spec:
         raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: malformed YAML: {exc}") from exc
-    return parse_spec(raw, str(path), default_name=path.stem)
+    return parse_spec(raw, str(path), default_name=path.stem, max_trials=max_trials)
 
 
 # --------------------------------------------------------------------------- overrides
@@ -671,13 +686,31 @@ def summarize(spec: Spec) -> list[tuple[str, int]]:
     return list(counts.items())
 
 
+def check_max_trials(max_trials: Any) -> int:
+    if not (_is_int(max_trials) and max_trials >= 1):
+        raise SpecError(f"--max-trials: {max_trials!r} is out of range; allowed: an integer >= 1")
+    return max_trials
+
+
+def check_count(ctx: _Ctx, n: int, key: str, what: str = "values") -> None:
+    """SpecError if a grid axis or the whole spec has more than the limit (counted, not built)."""
+    if n > ctx.max_trials:
+        raise ctx.error(key, f"{n:,} {what} exceed the limit of {ctx.max_trials:,} trials per spec",
+                        f"at most {ctx.max_trials:,}, or raise the limit with --max-trials N")
+
+
+def count_trials(spec: Spec) -> int:
+    """How many trials the spec has, from the axis lengths, without building them."""
+    return len(spec.seeds) * sum(math.prod(len(v) for _, v in block.axes) for block in spec.methods)
+
+
 def import_plugins(modules: Sequence[str]) -> None:
     for module in modules:
         importlib.import_module(module)
 
 
 __all__ = [
-    "AUTO", "LRSearch", "LRSearchSettings", "MethodBlock", "Spec", "SpecError", "apply_overrides",
-    "available_sweeps", "cap_grid", "expand", "load_spec", "logspace", "lr_searches", "parse_spec",
+    "AUTO", "DEFAULT_MAX_TRIALS", "LRSearch", "LRSearchSettings", "MethodBlock", "Spec", "SpecError", "apply_overrides",
+    "available_sweeps", "cap_grid", "count_trials", "expand", "load_spec", "logspace", "lr_searches", "parse_spec",
     "resolve_spec_path", "round_sig", "summarize",
 ]

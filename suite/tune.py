@@ -41,9 +41,7 @@ import json
 import logging
 import math
 import os
-import shutil
 import socket
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -61,9 +59,14 @@ import ray  # noqa: E402
 from ray import tune  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
+from suite import store_layout  # noqa: E402
 from suite.config import TrialConfig  # noqa: E402
-from suite.store import done_hashes, load_table, read_bytes, write_bytes, write_failure, write_trial  # noqa: E402
+from suite.process_guard import interrupt_on_sigterm  # noqa: E402
+from suite.store import (  # noqa: E402
+    DamagedRecord, done_hashes, load_table, read_record, scan_table, write_bytes, write_failure, write_trial)
+from suite.store_io import StoreWriteError, probe_writable  # noqa: E402
 from suite.sweep import LRSearch, Spec, cap_grid, expand, import_plugins, logspace, lr_searches, round_sig  # noqa: E402
+from suite.sweep_guard import guarded_store  # noqa: E402
 
 
 class TuneSetupError(RuntimeError):
@@ -117,6 +120,8 @@ class SweepOutcome:
     wall_s: float = 0.0
     concurrency: int = 0
     adaptive: Any = None  # the suite.adaptive.AdaptivePlan of an adaptive run
+    damaged: list = field(default_factory=list)  # store files moved aside before the run (store.Damage)
+    error: str | None = None  # what stopped the sweep early (e.g. the store stopped taking writes)
 
     @property
     def failed(self) -> list[TrialRecord]:
@@ -124,20 +129,19 @@ class SweepOutcome:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.failed_searches and not self.interrupted and not self.blocked
+        return (not self.failed and not self.failed_searches and not self.interrupted and not self.blocked
+                and not self.error)
 
 
 # --------------------------------------------------------------------------- Ray set-up
 
 
 def normalize_results(results: str | Path) -> str:
-    """A URI stays as is; a local path becomes absolute (workers may run elsewhere)."""
+    """A URI stays as is; a local path becomes absolute (workers may run elsewhere). Creates nothing."""
     text = str(results)
     if "://" in text:
         return text.rstrip("/")
-    path = Path(text).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+    return str(Path(text).expanduser().resolve())
 
 
 def check_address(address: str, timeout: float = 5.0) -> None:
@@ -243,6 +247,12 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     device = "cuda" if job.get("gpus_per_trial", 0) > 0 else "cpu"
     data_s = 0.0
     try:
+        # A store that stopped taking writes fails the trial before it trains, not after.
+        probe_writable(f"{str(root).rstrip('/')}/{cfg.sweep}")
+    except StoreWriteError as exc:
+        return {**base, "status": "failed", "error": f"StoreWriteError: {exc} (not trained)", "test_acc": -1.0,
+                "train_s": time.perf_counter() - start, "data_s": 0.0}
+    try:
         t = time.perf_counter()
         load_dataset(cfg.dataset, job.get("data"))  # cached per process: ~0 s after the first trial
         data_s = time.perf_counter() - t
@@ -250,8 +260,11 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
         write_trial(root, cfg.sweep, result)
     except Exception as exc:  # noqa: BLE001 - a failing trial is recorded, the sweep goes on
         error = f"{type(exc).__name__}: {exc}"
-        write_failure(root, cfg.sweep, cfg.config_hash, cfg.to_dict(),
-                      f"{error}\n\n{traceback.format_exc()}")
+        try:
+            write_failure(root, cfg.sweep, cfg.config_hash, cfg.to_dict(),
+                          f"{error}\n\n{traceback.format_exc()}")
+        except OSError as store_exc:  # the store itself fails: say so, never raise out of the worker
+            error += f" (and the failure could not be recorded: {type(store_exc).__name__}: {store_exc})"
         return {**base, "status": "failed", "error": error, "test_acc": -1.0,
                 "train_s": time.perf_counter() - start, "data_s": data_s}
     final = _final_row(result.rows)
@@ -429,17 +442,25 @@ def _tuner(trainable, param_space: dict, *, spec: Spec, storage: str, name: str,
 
 
 def lr_search_path(spec: Spec, key: str) -> str:
-    return f"{spec.name}/lr_search/{key}.json"
+    return store_layout.lr_search_path(spec.name, key)
 
 
-def load_chosen_lrs(spec: Spec, results: str) -> dict[str, dict]:
-    """The lr searches already finished for this spec: key -> record (with "lr")."""
+def load_chosen_lrs(spec: Spec, results: str, damaged: list | None = None) -> dict[str, dict]:
+    """The lr searches already finished for this spec: key -> record (with "lr").
+
+    A record that does not read is left out (so it is searched again) and, when
+    `damaged` is a list, appended to it; the driver has moved such files aside.
+    """
     out = {}
     for search in lr_searches(spec):
-        data = read_bytes(results, lr_search_path(spec, search.key))
-        if data is None:
+        try:
+            choice = read_record(results, lr_search_path(spec, search.key))
+        except DamagedRecord as exc:
+            if damaged is not None:
+                damaged.append(exc.damage)
             continue
-        choice = json.loads(data)
+        if choice is None:
+            continue
         # A larger budget than the stored search had extends it (its trials are reused).
         if choice.get("search", {}).get("budget", 0) >= search.settings.budget:
             out[search.key] = choice
@@ -573,25 +594,19 @@ def adopt_search_trials(spec: Spec, results: str, trials: list[TrialConfig], don
     The search's best trial at λ = 1e-6 is exactly the grid's trial at that λ for
     the search seed; it is not trained twice. Returns the updated done hashes.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from suite.store import TrialResult
 
     if not lr_searches(spec):
         return done
     search_sweep = f"{spec.name}/lr_search"
-    searched = done_hashes(results, search_sweep)
+    # Only files that pass the store's check are copied (a damaged one is not a result).
+    checked = {table: scan_table(results, search_sweep, table)[0] for table in ("rows", "layers", "history")}
     done = set(done)
     for cfg in trials:
-        if cfg.config_hash in done or cfg.config_hash not in searched:
+        if cfg.config_hash in done or cfg.config_hash not in checked["rows"]:
             continue
-        tables = {}
-        for table in ("rows", "layers", "history"):
-            data = read_bytes(results, f"{search_sweep}/{table}/{cfg.config_hash}.parquet")
-            tables[table] = pq.read_table(pa.BufferReader(data)).to_pylist() if data is not None else []
-        if not tables["rows"]:
-            continue
+        tables = {table: (found[cfg.config_hash].to_pylist() if cfg.config_hash in found else [])
+                  for table, found in checked.items()}
         for row in tables["rows"]:
             row["sweep"] = spec.name
             row["config_json"] = json.dumps(cfg.to_dict(), sort_keys=True, default=list)
@@ -612,11 +627,33 @@ def plan(spec: Spec, results: str) -> tuple[list[TrialConfig] | None, set[str], 
 
 
 def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None = None) -> SweepOutcome:
-    """Run every trial of `spec` not yet in the store (see the module docstring)."""
+    """Run every trial of `spec` not yet in the store (see the module docstring).
+
+    The store is probed, locked for this driver and cleared of damaged files
+    first (`suite.sweep_guard`); a store that cannot be written, or another
+    driver on it, raises TuneSetupError / StoreBusy before anything trains.
+    """
     options = options or RunOptions()
     results = normalize_results(options.results)
     outcome = SweepOutcome(sweep=spec.name, results=results)
     wall = time.perf_counter()
+    try:
+        with guarded_store(results, spec.name, console) as (storage, damaged):
+            outcome.damaged = damaged
+            _run_guarded(spec, options, results, storage, console, outcome)
+    except StoreWriteError as exc:
+        raise TuneSetupError(str(exc)) from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Ray started
+        outcome.interrupted = True
+    except OSError as exc:  # the store failed under the driver mid-sweep: stop with a summary
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        outcome.wall_s = time.perf_counter() - wall
+    return outcome
+
+
+def _run_guarded(spec: Spec, options: RunOptions, results: str, storage: str, console: Any | None,
+                 outcome: SweepOutcome) -> None:
     adaptive = options.adaptive or spec.adaptive is not None  # the spec key asks for it too
     trials, done, chosen = plan(spec, results)
     outcome.lrs = dict(chosen)
@@ -624,12 +661,11 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
         outcome.total = len(trials)
         outcome.already_done = sum(cfg.config_hash in done for cfg in trials)
         if outcome.already_done == outcome.total and not adaptive:
-            outcome.wall_s = time.perf_counter() - wall
-            return outcome  # nothing to do: Ray is never started
-    storage = tempfile.mkdtemp(prefix="bench-tune-")
+            return  # nothing to do: Ray is never started
     started_here = not ray.is_initialized()
     try:
         outcome.ray_start_s = start_ray(options)
+        interrupt_on_sigterm()  # ray.init installed its own SIGTERM handler (sys.exit)
         outcome.ray_started = True
         outcome.concurrency = cluster_slots(spec.cpus_per_trial, spec.gpus_per_trial)
         if outcome.concurrency < 1:
@@ -673,9 +709,6 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
     finally:
         if started_here and ray.is_initialized():
             ray.shutdown()
-        shutil.rmtree(storage, ignore_errors=True)
-        outcome.wall_s = time.perf_counter() - wall
-    return outcome
 
 
 def _run_grid(todo: list[TrialConfig], spec: Spec, options: RunOptions, results: str, storage: str,
@@ -684,8 +717,11 @@ def _run_grid(todo: list[TrialConfig], spec: Spec, options: RunOptions, results:
     job = _job(spec, options, results)
 
     def on_crash(key: str, error: str) -> None:
-        write_failure(results, spec.name, key, configs[key], f"{error}\n\n(recorded by the driver: the Ray "
-                                                              f"worker running this trial died)")
+        try:
+            write_failure(results, spec.name, key, configs[key], f"{error}\n\n(recorded by the driver: the Ray "
+                                                                  f"worker running this trial died)")
+        except OSError:
+            pass  # the store fails; the summary lists the trial as failed all the same
 
     if console is not None:
         console.print(f"[bold]sweep {spec.name}[/]: {len(todo)} trial(s) to run"
