@@ -32,7 +32,7 @@ SPEC = """\
     methods:
       dense: {{}}
       dwf: {{depth: [2], lam: [1.0e-6, 1.0e-3], lr: {{2: auto}}}}
-      gmp: {{compression: [10]}}
+      gmp: {{compression: [10], finetune_epochs: 1}}
     """
 
 
@@ -46,7 +46,7 @@ PLAIN = """\
     methods:
       dense: {{}}
       dwf: {{depth: [2], lam: [1.0e-4], lr: 0.15}}
-      gmp: {{compression: [10]}}
+      gmp: {{compression: [10], finetune_epochs: 1}}
     """
 
 

@@ -144,10 +144,10 @@ def test_sweep_with_lr_search_runs_once_and_reuses_everything(tmp_path):
     assert len(done_hashes(root, "tunetest/lr_search")) == 2
     # The grid: every trial once, the auto depth at the chosen lr.
     trials = expand(spec, {search.key: choice["lr"]})
-    assert len(trials) == 1 + 4 + 1 + 1
+    assert len(trials) == 1 + 4 + 2 + 1  # GMP: one trial per target
     assert done_hashes(root, "tunetest") == {c.config_hash for c in trials}
     rows = load_table(root, "tunetest")
-    assert len(rows) == 1 + 4 + 2 + 1  # GMP: one row per target
+    assert len(rows) == 1 + 4 + 2 + 1  # one row per trial
     assert set(rows[(rows.method == "dwf") & (rows.depth == 2)].lr) == {choice["lr"]}
     assert set(rows.sweep) == {"tunetest"}
     # The search's best trial (λ = 1e-6, seed 0, chosen lr) is a grid trial: adopted, not trained again.
