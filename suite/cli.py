@@ -203,7 +203,7 @@ def _spec_methods(name: str) -> list[str] | None:
     if name not in available_sweeps():
         return None
     try:
-        return load_spec(name).method_names()
+        return load_spec(name).method_names
     except SpecError:
         return None
 

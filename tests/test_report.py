@@ -382,3 +382,23 @@ def test_fields_a_method_does_not_read_do_not_split_its_configurations():
     assert list(synflow["n_seeds"]) == [2]
     dwf = aggregate_configs(pd.DataFrame([row("dwf", 0, 0.003, 3), row("dwf", 1, None, 3)]))
     assert sorted(dwf["n_seeds"]) == [1, 1]
+
+
+def test_bench_report_judges_missing_methods_by_the_sweeps_spec(tmp_path):
+    """`bench report smoke`: the smoke spec asks for dense, dwf, gmp and snip; with only
+    dense stored, exactly the other three are missing (not spred, pilot, ...)."""
+    from typer.testing import CliRunner
+
+    from suite.cli import app
+    from suite.config import TrialConfig
+    from suite.store import write_trial
+    from suite.train import run_trial
+
+    write_trial(tmp_path, "smoke", run_trial(TrialConfig(model="lenet300", dataset="synthetic", method="dense",
+                                                         epochs=1, sweep="smoke")))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["report", "smoke", "--results", str(tmp_path), "--out", str(out),
+                                      "--table", "compression"])
+    assert result.exit_code == 0, result.output
+    missing = (out / "index.md").read_text().split("## Missing methods")[1].split("##")[0].strip()
+    assert missing == "dwf, gmp, snip"
