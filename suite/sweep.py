@@ -548,8 +548,15 @@ def apply_overrides(spec: Spec, *, epochs: int | None = None, seeds: Sequence[in
     if epochs is not None:
         if not (_is_int(epochs) and epochs >= 1):
             raise SpecError(f"--epochs: {epochs!r} is out of range; allowed: an integer >= 1")
-        changes["train"] = tuple(sorted({**dict(spec.train), "epochs": epochs}.items()))
-        blocks = [dataclasses.replace(b, axes=tuple((k, v) for k, v in b.axes if k != "epochs")) for b in blocks]
+        # GMP's retraining is capped at the same count, so a quick look stays a
+        # quick look and GMP gets no more epochs than the methods it is compared with.
+        train = {**dict(spec.train), "epochs": epochs}
+        if "finetune_epochs" in train:
+            train["finetune_epochs"] = min(train["finetune_epochs"], epochs)
+        changes["train"] = tuple(sorted(train.items()))
+        blocks = [dataclasses.replace(b, axes=tuple(
+            (k, tuple(dict.fromkeys(min(x, epochs) for x in v)) if k == "finetune_epochs" else v)
+            for k, v in b.axes if k != "epochs")) for b in blocks]
     if seeds is not None:
         seeds = list(seeds)
         if not seeds or not all(_is_int(s) and s >= 0 for s in seeds) or len(set(seeds)) != len(seeds):

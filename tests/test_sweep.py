@@ -159,6 +159,7 @@ def test_overrides_epochs_seeds_methods_max_grid(tmp_path):
     gmp = [c for c in trials if c.method == "gmp"]
     ends_and_middle = [PRUNING_TARGETS[0], PRUNING_TARGETS[len(PRUNING_TARGETS) // 2], PRUNING_TARGETS[-1]]
     assert sorted({c.compressions[0] for c in gmp}) == ends_and_middle and len(gmp) == 3 * 2
+    assert {c.finetune_epochs for c in gmp} == {2}  # retraining capped by --epochs too
     assert sorted({c.compressions[0] for c in trials if c.method == "snip"}) == ends_and_middle
     with pytest.raises(SpecError, match="--methods.*allowed: dense, dwf"):
         apply_overrides(spec, methods=["dwf", "nope"])
