@@ -264,6 +264,10 @@ def test_submit_to_a_ray_cluster_on_loopback(tmp_path):
     head = subprocess.Popen(
         [str(BIN / "ray"), "start", "--head", "--port", str(gcs_port), "--num-cpus", "2",
          "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard_port), "--temp-dir", temp_dir,
+         # Free ports for the agents too: Ray's fixed defaults (52365, ...) clash with any other Ray
+         # instance on the machine, and the Jobs API then answers "No available agent" forever.
+         "--dashboard-agent-listen-port", str(free_port()), "--dashboard-agent-grpc-port", str(free_port()),
+         "--runtime-env-agent-port", str(free_port()), "--metrics-export-port", str(free_port()),
          "--disable-usage-stats", "--block"],
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     address = f"http://127.0.0.1:{dashboard_port}"
