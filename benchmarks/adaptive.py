@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/adaptive.py     # lenet300_fmnist, 3 epochs, seed 0, dense,dwf,synflow
 
 Runs the spec's full grid and the adaptive search (`bench sweep --adaptive`)
-through `suite.tune.run_sweep` into separate results folders under --out
+through `suite.run.tune.run_sweep` into separate results folders under --out
 (re-running resumes both: nothing finished is trained again), then prints both
 trial counts, both wall times, both Table 1s and the issue's check per cell:
 the grid's cell lies inside the adaptive search's final bracket, or the
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _cells(plan, eps: float) -> list[dict]:
     """The plan's cells of one ε with the report label of their method variant."""
-    from suite.report import method_label
+    from suite.analysis.report import method_label
 
     out = []
     for cell in plan.cells:
@@ -64,13 +64,13 @@ def main() -> None:
 
     import pandas as pd
 
-    from suite.adaptive import AdaptivePlan
-    from suite.adaptive_run import run_serial, store_lookup, summary_lines
-    from suite.adaptive_spec import AdaptiveSettings
-    from suite.report import compression_table
-    from suite.store import load_table
-    from suite.sweep import AUTO, apply_overrides, load_spec
-    from suite.tune import RunOptions, run_sweep
+    from suite.run.adaptive import AdaptivePlan
+    from suite.run.adaptive_results import run_serial, store_lookup, summary_lines
+    from suite.sweep.adaptive_spec import AdaptiveSettings
+    from suite.analysis.report import compression_table
+    from suite.results.store import load_table
+    from suite.sweep.spec import AUTO, apply_overrides, load_spec
+    from suite.run.tune import RunOptions, run_sweep
 
     eps = tuple(float(e) for e in args.eps.split(",") if e)
     levels = tuple(float(c) for c in args.levels.split(",") if c)
@@ -144,7 +144,7 @@ def main() -> None:
 
 
 def _grid_trials(spec):
-    from suite.sweep import expand
+    from suite.sweep.spec import expand
 
     return expand(spec)
 

@@ -5,7 +5,7 @@
 
 Runs DWF (D = 2, 3) over a λ grid (and, with --with-baselines, dense, GMP with
 3 targets and SNIP with 2) on real data, in a fresh results directory, through
-`suite.tune.run_sweep` (local Ray, one CPU per trial), and prints what it
+`suite.run.tune.run_sweep` (local Ray, one CPU per trial), and prints what it
 measured, nothing extrapolated:
 
 * orchestration efficiency = summed trial time / (grid wall time x concurrent
@@ -46,8 +46,8 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="keep the results in this directory (default: a temp dir)")
     args = parser.parse_args()
 
-    from suite.sweep import logspace, parse_spec
-    from suite.tune import RunOptions, run_sweep
+    from suite.sweep.spec import logspace, parse_spec
+    from suite.run.tune import RunOptions, run_sweep
 
     seeds = [int(s) for s in args.seeds.split(",")]
     raw = {

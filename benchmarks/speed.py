@@ -10,7 +10,7 @@ timed twice: CPU seconds of this process, which other programs on a shared
 machine barely change at 1 thread, and wall seconds. The table gives the
 medians and their ratios to dense at the same batch size ("best": the fastest
 epoch's CPU time over dense's fastest, the least disturbed pair). "compiled"
-forms the DWF products with suite/dwf_compile.py; its compile time (first
+forms the DWF products with suite/core/dwf_compile.py; its compile time (first
 epoch minus the median) is printed with the epochs it takes to pay back.
 Also printed: the per-epoch history's cost (test evaluation, sparsity
 statistics, misalignment), as a share of a training epoch.
@@ -25,10 +25,10 @@ import time
 import torch
 
 from suite.config import TrialConfig
-from suite.data import load_dataset
-from suite.dwf_compile import compile_products, compiler_missing
-from suite.methods import get_method
-from suite.models import build_model
+from suite.core.data import load_dataset
+from suite.core.dwf_compile import compile_products, compiler_missing
+from suite.methods.base import get_method
+from suite.core.models import build_model
 from suite.train import EpochStats, _history_record, _make_optimizer, resolve_device, train_epoch
 
 DEPTHS = (2, 3, 4)

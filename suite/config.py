@@ -70,7 +70,7 @@ class TrialConfig:
 
     def __post_init__(self) -> None:
         # Imported here: the registries import this module.
-        from suite.methods import validate_config
+        from suite.methods.base import validate_config
 
         if self.compressions is None or isinstance(self.compressions, (str, bytes)):
             raise ConfigError(f"config field 'compressions' = {self.compressions!r} is not allowed; "

@@ -22,14 +22,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from suite.checkpoints import CheckpointCache
+from suite.results.checkpoints import CheckpointCache
 from suite.config import TrialConfig
-from suite.data import DataBundle, load_dataset
-from suite.dwf_compile import compile_products, compile_requested
-from suite.methods import EvalPoint, Prepared, get_method
-from suite.metrics import evaluate, sparsity_stats
-from suite.models import build_model
-from suite.store import TrialResult
+from suite.core.data import DataBundle, load_dataset
+from suite.core.dwf_compile import compile_products, compile_requested
+from suite.methods.base import EvalPoint, Prepared, get_method
+from suite.core.metrics import evaluate, sparsity_stats
+from suite.core.models import build_model
+from suite.results.store import TrialResult
 
 EVAL_BATCH = 2048
 

@@ -13,9 +13,9 @@ import math
 
 import pytest
 
-from suite.adaptive import AdaptivePlan
-from suite.adaptive_run import progress, run_serial, summary_lines
-from suite.adaptive_spec import AdaptiveSettings, AdaptiveSpecError, parse_adaptive
+from suite.run.adaptive import AdaptivePlan
+from suite.run.adaptive_results import progress, run_serial, summary_lines
+from suite.sweep.adaptive_spec import AdaptiveSettings, AdaptiveSpecError, parse_adaptive
 from suite.config import TrialConfig
 
 TOTAL = 10**6

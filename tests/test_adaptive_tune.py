@@ -4,10 +4,10 @@ import textwrap
 
 import pytest
 
-from suite.adaptive_run import progress
-from suite.report import compression_table
-from suite.store import done_hashes, load_table
-from suite.sweep import SpecError, load_spec
+from suite.run.adaptive_results import progress
+from suite.analysis.report import compression_table
+from suite.results.store import done_hashes, load_table
+from suite.sweep.spec import SpecError, load_spec
 
 
 def _spec(tmp_path, adaptive: str):
@@ -34,7 +34,7 @@ def test_bad_adaptive_key_names_the_file_and_key(tmp_path):
 
 @pytest.mark.slow
 def test_adaptive_sweep_through_tune_and_its_resume(tmp_path):
-    from suite.tune import RunOptions, run_sweep
+    from suite.run.tune import RunOptions, run_sweep
 
     spec = _spec(tmp_path, "{budget: 2, eps: [5], levels: [100]}")
     root = tmp_path / "res"

@@ -11,16 +11,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines import pilot, snip, synflow
-from baselines.masks import (
+from suite.methods import pilot, snip, synflow
+from suite.methods.masks import (
     DEFAULT_LADDER, counted_parameters, global_topk_mask, keep_count, magnitude_masks, magnitude_pruned,
     masked_prepared, posthoc_ladder,
 )
 from suite.config import ConfigError, TrialConfig
-from suite.data import DataBundle, load_dataset
-from suite.methods import get_method, kaiming_init
-from suite.metrics import sparsity_stats
-from suite.models import build_model
+from suite.core.data import DataBundle, load_dataset
+from suite.methods.base import get_method, kaiming_init
+from suite.core.metrics import sparsity_stats
+from suite.core.models import build_model
 from suite.train import run_trial
 
 PRUNE_AT_INIT = ["snip", "synflow", "random"]

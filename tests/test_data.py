@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-import suite.data as data
-from suite.data import DataError, UnknownDatasetError, augment_batch, list_datasets, load_dataset
+import suite.core.data as data
+from suite.core.data import DataError, UnknownDatasetError, augment_batch, list_datasets, load_dataset
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

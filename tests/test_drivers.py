@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from suite.store import done_hashes
+from suite.results.store import done_hashes
 
-BENCH = [sys.executable, "-c", "from suite.cli import main; main()"]
+BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 ENV = {**os.environ, "COLUMNS": "200"}
 SPEC = """\
     name: {name}

@@ -4,10 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from suite.dwf import factorize
-from suite.dwf import collapse
-from suite.dwf_compile import compile_products, compile_requested, compiler_missing, uncompile_products
-from suite.dwf_product import FactorProduct, factor_product
+from suite.core.dwf import factorize
+from suite.core.dwf import collapse
+from suite.core.dwf_compile import compile_products, compile_requested, compiler_missing, uncompile_products
+from suite.core.dwf_product import FactorProduct, factor_product
 
 
 def _plain(factors):

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from suite.config import ConfigError, TrialConfig
-from suite.sweep import SpecError, load_spec
+from suite.sweep.spec import SpecError, load_spec
 
-BENCH = [sys.executable, "-c", "from suite.cli import main; main()"]
+BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 RUN = ["run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense", "--epochs", "1"]
 
 
@@ -29,7 +29,7 @@ def cli(*args: str) -> SimpleNamespace:
     """The command in this process (typer's runner): the checks below need no fresh interpreter."""
     from typer.testing import CliRunner
 
-    from suite.cli import app
+    from suite.cli.main import app
 
     result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
     return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
@@ -175,7 +175,7 @@ def test_dataset_downloads_take_a_lock(tmp_path, monkeypatch):
     import torch
     import torchvision.datasets as tvd
 
-    from suite.data import clear_cache, load_dataset
+    from suite.core.data import clear_cache, load_dataset
 
     state = {"inside": 0, "most": 0, "downloads": 0}
     guard = threading.Lock()

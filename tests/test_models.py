@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from suite.models import MODELS, UnknownModelError, build_model, list_models, register_model
+from suite.core.models import MODELS, UnknownModelError, build_model, list_models, register_model
 
 MNIST_SHAPE = (1, 28, 28)
 CIFAR_SHAPE = (3, 32, 32)

@@ -11,14 +11,14 @@ import pytest
 import torch
 
 import suite.train as train_module
-from baselines.masks import counted_parameters, keep_count
-from suite.checkpoints import CheckpointCache
+from suite.methods.masks import counted_parameters, keep_count
+from suite.results.checkpoints import CheckpointCache
 from suite.config import ConfigError, TrialConfig
-from suite.dwf import prunable_layers
+from suite.core.dwf import prunable_layers
 from suite.grid import TABLE2_LEVELS
-from suite.methods import METHODS
-from suite.models import build_model
-from suite.sweep import available_sweeps, expand, load_spec
+from suite.methods.base import METHODS
+from suite.core.models import build_model
+from suite.sweep.spec import available_sweeps, expand, load_spec
 
 BASE = {"model": "lenet300", "dataset": "synthetic", "epochs": 1, "batch_size": 256, "lr": 0.1}
 
@@ -61,7 +61,7 @@ def test_gmp_without_cache_trains_the_same_dense_network(tmp_path):
     cache = CheckpointCache(tmp_path)
     dense = cfg("dense", seed=1)
     train_module.run_trial(dense, checkpoints=cache)
-    from suite.data import load_dataset
+    from suite.core.data import load_dataset
 
     fresh = train_module.trained_dense_state(cfg("gmp", seed=1, compressions=(10.0,), finetune_epochs=1),
                                              load_dataset("synthetic"), torch.device("cpu"), None)
@@ -76,7 +76,7 @@ def test_gmp_and_gmp_oneshot_are_told_apart():
         cfg("gmp", compressions=(10.0,))
     with pytest.raises(ConfigError, match="finetune_epochs.*method 'gmp'"):
         cfg("gmp_oneshot", compressions=(10.0,), finetune_epochs=5)
-    from suite.report import method_label
+    from suite.analysis.report import method_label
 
     assert method_label("gmp", None, "final") != method_label("gmp_oneshot", None, "posthoc")
 
@@ -113,7 +113,7 @@ def test_prune_at_init_leaves_biases_trainable(method):
     """As the reference pruners: weights scored and pruned, biases never masked."""
     c = _method_cfg(method, compressions=(1000.0,))
     model = build_model("lenet300", 10, (1, 28, 28))
-    from suite.data import load_dataset
+    from suite.core.data import load_dataset
 
     prepared = METHODS[method].prepare(c, model, torch.Generator().manual_seed(0), load_dataset("synthetic"))
     masked = {id(p) for _, p in counted_parameters(model, include_bias=False)}
@@ -167,7 +167,7 @@ def test_malformed_numbers_are_config_errors(field, value):
 def test_default_omega_min_bounds_the_product_and_an_explicit_one_the_factor(depth):
     """App. G.2's 3e-3 read as Algorithm 1's eps on |product|: every factor starts
     above (3e-3)^(1/D); an explicit omega_min is the factor bound itself."""
-    from suite.dwf import factor_parameters, factor_bound, factorize
+    from suite.core.dwf import factor_parameters, factor_bound, factorize
 
     assert factor_bound(None, depth) == pytest.approx(3e-3 ** (1 / depth))
     for omega_min, bound in ((None, 3e-3 ** (1 / depth)), (3e-3, 3e-3)):

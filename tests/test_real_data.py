@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from suite.cli import app
+from suite.cli.main import app
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suite import plots, report
-from suite.store import TrialResult, write_failure, write_trial
+from suite.analysis import plots, report
+from suite.results.store import TrialResult, write_failure, write_trial
 
 TOTAL = 100_000
 LAYER_TOTALS = {"fc1": 80_000, "fc2": 19_000, "fc3": 1_000}
@@ -232,7 +232,7 @@ def test_formatters(rows):
     assert dwf3["99%"] == "85.00 ± 1.00"
     csv = report.to_csv(report.compression_table(rows))
     assert csv.splitlines()[0].startswith("model,dataset,label,dense_acc,cr@5")
-    from suite.report_terminal import tables_for
+    from suite.analysis.terminal import tables_for
 
     sections = display[["Model", "Dataset"]].drop_duplicates()
     wide = tables_for(display, "t", width=200)
@@ -248,7 +248,7 @@ def test_terminal_tables_keep_every_method_and_cell_readable(width, rows):
 
     from rich.console import Console
 
-    from suite.report_terminal import print_table
+    from suite.analysis.terminal import print_table
 
     for display in (report.format_accuracy_table(report.accuracy_table(rows)),
                     report.format_compression_table(report.compression_table(rows, missing_dense="skip"))):
@@ -350,7 +350,7 @@ def test_write_report_rejects_unknown_names(tmp_path):
 
 def test_configurations_differing_in_other_settings_are_not_merged_as_seeds():
     """GMP with and without fine-tuning, same seed and target: two configurations."""
-    from suite.report import aggregate_configs
+    from suite.analysis.report import aggregate_configs
 
     base = {"method": "gmp", "model": "lenet300", "dataset": "fmnist", "lr": 0.15, "epochs": 75, "seed": 0,
             "point": "posthoc", "target_compression": 100.0, "compression_ratio": 100.0, "sparsity": 0.99,
@@ -369,7 +369,7 @@ def test_configurations_differing_in_other_settings_are_not_merged_as_seeds():
 def test_fields_a_method_does_not_read_do_not_split_its_configurations():
     """omega_min changed its default from 3e-3 to null; SynFlow never reads it, so its
     seeds stay one configuration, while for DWF the two values are two configurations."""
-    from suite.report import aggregate_configs
+    from suite.analysis.report import aggregate_configs
 
     def row(method, seed, omega_min, depth=None):
         config = {"seed": seed, "omega_min": omega_min, "compressions": [100.0]}
@@ -389,9 +389,9 @@ def test_bench_report_judges_missing_methods_by_the_sweeps_spec(tmp_path):
     dense stored, exactly the other three are missing (not spred, pilot, ...)."""
     from typer.testing import CliRunner
 
-    from suite.cli import app
+    from suite.cli.main import app
     from suite.config import TrialConfig
-    from suite.store import write_trial
+    from suite.results.store import write_trial
     from suite.train import run_trial
 
     write_trial(tmp_path, "smoke", run_trial(TrialConfig(model="lenet300", dataset="synthetic", method="dense",

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from suite.store import done_hashes
-from suite.sweep import expand, load_spec
+from suite.results.store import done_hashes
+from suite.sweep.spec import expand, load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 CLUSTER = REPO / ".ci" / "slurm_cluster.sh"
-BENCH = [sys.executable, "-c", "from suite.cli import main; main()"]
+BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 
 
 def write_script(tmp_path: Path, *args: str, cwd: Path | None = None) -> str:
@@ -56,14 +56,14 @@ def test_script_paths_are_absolute_and_steps_name_their_resources(tmp_path):
     assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
     # A bundled sweep by name stays a name; the Ray-job path names the same file relative to the project.
     assert "SWEEP=(bench sweep smoke --address auto" in write_script(tmp_path, "smoke", "--results", "r")
-    from suite.submit import resolve_spec_for_upload
+    from suite.run.submit import resolve_spec_for_upload
 
     assert resolve_spec_for_upload("smoke.yaml", REPO / "sweeps" / "smoke.yaml") == ("sweeps/smoke.yaml", None)
 
 
 def test_submit_without_sbatch_says_where_the_script_is(tmp_path, monkeypatch):
-    from suite.slurm import submit_slurm
-    from suite.submit import SubmitError
+    from suite.run.slurm import submit_slurm
+    from suite.run.submit import SubmitError
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch here
     with pytest.raises(SubmitError, match="sbatch not found on PATH.*job.sbatch"):
@@ -133,8 +133,8 @@ def test_a_missing_environment_is_an_error(tmp_path):
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"{tmp_path / 'gone'}/bin/python is missing on" in done.stderr
-    from suite.slurm import slurm_script
-    from suite.submit import SubmitError
+    from suite.run.slurm import slurm_script
+    from suite.run.submit import SubmitError
 
     with pytest.raises(SubmitError, match=r"has no `ray` in .*gone/bin; run `bench submit` from the environment"):
         slurm_script("smoke", "/r", nodes=1, gpus_per_node=0, env_prefix=str(tmp_path / "gone"))

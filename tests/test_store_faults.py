@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from suite.config import TrialConfig
-from suite.driver_lock import DriverLock, StoreBusy
-from suite.process_guard import clean_stale_tempdirs
-from suite.store import (
+from suite.results.driver_lock import DriverLock, StoreBusy
+from suite.run.process_guard import clean_stale_tempdirs
+from suite.results.store import (
     DamagedRecord, load_sweep, load_table, quarantine_damaged, read_record, scan_rows, write_trial)
-from suite.store_layout import StoreNameError, check_store_sweep, check_sweep_name, table_path
-from suite.sweep_guard import set_aside
+from suite.results.layout import StoreNameError, check_store_sweep, check_sweep_name, table_path
+from suite.run.sweep_guard import set_aside
 from suite.train import run_trial
 
 
@@ -79,7 +79,7 @@ def test_a_copy_under_another_name_is_damage_and_rows_are_deduplicated(tmp_path,
 
 
 def test_report_skips_and_names_damaged_files_and_missing_side_tables(tmp_path, results):
-    from suite.report import write_report
+    from suite.analysis.report import write_report
 
     root, paths = _store(tmp_path, results)
     paths[0].write_bytes(b"garbage")
@@ -98,7 +98,7 @@ def test_report_skips_and_names_damaged_files_and_missing_side_tables(tmp_path, 
 def test_bench_report_does_not_crash_on_garbage(tmp_path, results):
     root, paths = _store(tmp_path, results)
     paths[0].write_bytes(b"garbage")
-    proc = subprocess.run([sys.executable, "-m", "suite.cli", "report", "s", "--results", str(root), "--out",
+    proc = subprocess.run([sys.executable, "-m", "suite.cli.main", "report", "s", "--results", str(root), "--out",
                            str(tmp_path / "rep"), "--table", "compression"], capture_output=True, text=True,
                           env={**os.environ, "COLUMNS": "200"}, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -188,7 +188,7 @@ def test_stale_tune_scratch_folders_of_dead_pids_are_removed(tmp_path):
 
 
 def test_a_store_that_cannot_be_written_fails_the_trial_before_training(tmp_path):
-    from suite.tune import execute_trial
+    from suite.run.tune import execute_trial
 
     root = tmp_path / "res"
     root.mkdir()

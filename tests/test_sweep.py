@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from suite.sweep import (
+from suite.sweep.spec import (
     SpecError, apply_overrides, available_sweeps, cap_grid, expand, load_spec, logspace, lr_searches,
 )
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH = [sys.executable, "-c", "from suite.cli import main; main()"]
+BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 PAPER_LAM = logspace(1e-6, 1e-1, 20)
 PAPER_CR = logspace(10, 1e5, 15)
 PRUNING_TARGETS = sorted(set(PAPER_CR) | {10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0})
@@ -213,7 +213,7 @@ def test_config_hashes_are_insensitive_to_key_order(tmp_path):
 
 def test_config_hashes_are_stable_across_processes(tmp_path):
     path = write(tmp_path, TINY)
-    code = ("import json,sys; from suite.sweep import load_spec, expand; "
+    code = ("import json,sys; from suite.sweep.spec import load_spec, expand; "
             f"print(json.dumps([c.config_hash for c in expand(load_spec({str(path)!r}), placeholder_lr=True)]))")
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}) for seed in ("1", "2")]
@@ -277,7 +277,7 @@ def test_missing_file_and_unknown_sweep_name(tmp_path):
 def _cli(*args: str):
     from typer.testing import CliRunner
 
-    from suite.cli import app
+    from suite.cli.main import app
 
     return CliRunner().invoke(app, list(args))
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from suite.config import ConfigError, TrialConfig
-from suite.store import ROW_SCHEMA, done_hashes, load_table, write_trial
+from suite.results.store import ROW_SCHEMA, done_hashes, load_table, write_trial
 from suite.train import run_trial
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def test_store_writes_atomically_and_ignores_partial_files(tmp_path):
 @pytest.mark.skipif(not (SHARED_DATA / "FashionMNIST").is_dir(), reason="shared Fashion-MNIST not beside the repo")
 def test_bench_run_on_real_fashion_mnist(tmp_path):
     """One short DWF trial on the shared Fashion-MNIST through the CLI, end to end."""
-    cmd = [sys.executable, "-m", "suite.cli", "run", "--model", "lenet300", "--dataset", "fmnist", "--method", "dwf",
+    cmd = [sys.executable, "-m", "suite.cli.main", "run", "--model", "lenet300", "--dataset", "fmnist", "--method", "dwf",
            "--depth", "2", "--lam", "1e-4", "--lr", "0.15", "--epochs", "1", "--data", str(SHARED_DATA),
            "--results", str(tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"}, timeout=300)
@@ -129,7 +129,7 @@ def test_bench_run_on_real_fashion_mnist(tmp_path):
 
 
 def test_bench_run_missing_data_is_a_clear_error(tmp_path):
-    cmd = [sys.executable, "-m", "suite.cli", "run", "--model", "lenet300", "--dataset", "kmnist", "--method", "dense",
+    cmd = [sys.executable, "-m", "suite.cli.main", "run", "--model", "lenet300", "--dataset", "kmnist", "--method", "dense",
            "--epochs", "1", "--no-download", "--data", str(tmp_path / "nowhere"), "--results", str(tmp_path / "r")]
     env = {**os.environ, "COLUMNS": "200"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
@@ -138,7 +138,7 @@ def test_bench_run_missing_data_is_a_clear_error(tmp_path):
 
 
 def test_bench_run_bad_method_lists_allowed(tmp_path):
-    cmd = [sys.executable, "-m", "suite.cli", "run", "--model", "lenet300", "--dataset", "synthetic",
+    cmd = [sys.executable, "-m", "suite.cli.main", "run", "--model", "lenet300", "--dataset", "synthetic",
            "--method", "magic", "--results", str(tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=120)
     assert proc.returncode == 2

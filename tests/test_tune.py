@@ -23,16 +23,16 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from suite.store import done_hashes, load_failures, load_table
-from suite.sweep import expand, load_spec, lr_searches
+from suite.results.store import done_hashes, load_failures, load_table
+from suite.sweep.spec import expand, load_spec, lr_searches
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-BENCH = [sys.executable, "-c", "from suite.cli import main; main()"]
+BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 
 PLUGIN = '''
 """Test only: a method that raises inside run_trial."""
-from suite.methods import METHODS, Method, register_method
+from suite.methods.base import METHODS, Method, register_method
 
 
 def _prepare(cfg, model, generator, data=None):
@@ -70,7 +70,7 @@ def rows_files(root: Path, sweep: str) -> list[Path]:
 
 def test_execute_trial_writes_through_a_uri_store(tmp_path):
     """The worker-side function on a file:// URI root: pyarrow filesystem writes, no temp files left."""
-    from suite.tune import execute_trial
+    from suite.run.tune import execute_trial
 
     root = f"file://{tmp_path}/store"
     cfg = dict(model="lenet300", dataset="synthetic", method="gmp_oneshot", compressions=[10.0, 100.0], epochs=1,
@@ -101,11 +101,11 @@ def test_unreachable_address_gives_a_clear_error(tmp_path):
     assert done.returncode == 2, done.stderr
     assert f"cannot reach a Ray cluster at '127.0.0.1:{port}'" in done.stderr
     assert time.monotonic() - start < 60
-    from suite.tune import TuneSetupError, check_address
+    from suite.run.tune import TuneSetupError, check_address
 
     with pytest.raises(TuneSetupError, match="bench submit"):
         check_address(f"http://127.0.0.1:{port}")
-    from suite.submit import SubmitError, jobs_client
+    from suite.run.submit import SubmitError, jobs_client
 
     with pytest.raises(SubmitError, match=rf"cannot reach the Ray Jobs API at 'http://127.0.0.1:{port}'"):
         jobs_client(f"http://127.0.0.1:{port}")
@@ -117,7 +117,7 @@ def test_unreachable_address_gives_a_clear_error(tmp_path):
 @pytest.mark.slow
 def test_sweep_with_lr_search_runs_once_and_reuses_everything(tmp_path):
     """In-process: Optuna lr search first, then the grid; workers reused; a re-run starts no Ray."""
-    from suite.tune import RunOptions, run_sweep
+    from suite.run.tune import RunOptions, run_sweep
 
     spec = load_spec(write_spec(tmp_path, """\
         name: tunetest
@@ -305,7 +305,7 @@ def test_submit_to_a_ray_cluster_on_loopback(tmp_path):
 
 
 def test_submit_retries_only_while_the_head_has_no_agent(monkeypatch):
-    from suite import submit
+    from suite.run import submit
 
     monkeypatch.setattr(submit.time, "sleep", lambda s: None)
 

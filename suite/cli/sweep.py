@@ -1,0 +1,307 @@
+"""`bench sweep` and `bench submit` (registered on the main typer app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from suite.paths import DEFAULT_RESULTS
+from suite.cli.main import app, console, err_console, fail
+
+
+def _parse_ints(text: str | None, flag: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        values = [int(part) for part in text.split(",") if part.strip() != ""]
+    except ValueError:
+        fail(f"{flag} {text!r}: allowed: comma-separated integers, e.g. 0,1,2")
+    if not values:
+        fail(f"{flag} {text!r}: allowed: comma-separated integers, e.g. 0,1,2")
+    return values
+
+
+def _parse_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        fail(f"--methods {text!r}: allowed: comma-separated method names, e.g. dwf,gmp")
+    return names
+
+
+def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials=None):
+    from suite.sweep.spec import DEFAULT_MAX_TRIALS, SpecError, apply_overrides, load_spec
+
+    try:
+        spec = load_spec(name, max_trials=DEFAULT_MAX_TRIALS if max_trials is None else max_trials)
+        return apply_overrides(spec, epochs=epochs, seeds=_parse_ints(seeds, "--seeds"),
+                               methods=_parse_names(methods), max_grid=max_grid, lr_budget=lr_budget,
+                               cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial)
+    except SpecError as exc:
+        fail(str(exc))
+
+
+def _print_plan(spec, results: str) -> None:
+    """The plan, read from the store without changing it (a dry run writes and creates nothing)."""
+    from suite.results.store import scan_rows
+    from suite.sweep.spec import expand, lr_searches
+    from suite.run.sweep_guard import consequence
+    from suite.run.tune import load_chosen_lrs
+
+    damaged: list = []
+    chosen = load_chosen_lrs(spec, results, damaged)
+    trials = expand(spec, {k: v["lr"] for k, v in chosen.items()}, placeholder_lr=True)
+    done, bad_rows = scan_rows(results, spec.name)
+    for d in damaged + bad_rows:
+        console.print(f"[yellow]damaged[/]: {escape(d.describe(results))}; a run moves it aside and "
+                      f"{escape(consequence(d).replace('will be', 'is'))}", highlight=False, soft_wrap=True)
+    table = Table(title=f"sweep {spec.name} ({spec.model} on {spec.dataset}, {len(spec.seeds)} seed(s))")
+    for col in ("method", "trials", "done", "to run"):
+        table.add_column(col, justify="right" if col != "method" else "left")
+    for method in spec.method_names:
+        mine = [c for c in trials if c.method == method]
+        n_done = sum(c.config_hash in done for c in mine)
+        table.add_row(method, str(len(mine)), str(n_done), str(len(mine) - n_done))
+    n_done = sum(c.config_hash in done for c in trials)
+    table.add_row("[bold]total", str(len(trials)), str(n_done), str(len(trials) - n_done))
+    console.print(table)
+    for search in lr_searches(spec):
+        if search.key in chosen:
+            console.print(f"lr {search.label}: {chosen[search.key]['lr']:g} (searched earlier, {search.key})")
+        else:
+            console.print(f"lr {search.label}: auto -> Optuna search first ({spec.lr_search.budget} trials at "
+                          f"λ={spec.lr_search.lam:g}); the trials above then use the chosen lr")
+
+
+def _summary(outcome, spec) -> None:
+    from suite.run.tune import _fmt_time
+
+    ran = outcome.records
+    n_ok = sum(r.status == "ok" for r in ran)
+    n_div = sum(r.status == "diverged" for r in ran)
+    failed = outcome.failed
+    parts = [f"[bold]sweep {outcome.sweep}[/]: {outcome.total} trial(s)"]
+    parts.append(f"{len(ran)} ran now ({n_ok} ok, {n_div} diverged, {len(failed)} failed)")
+    parts.append(f"{outcome.already_done} already in the store")
+    console.print(" · ".join(parts), highlight=False, soft_wrap=True)
+    if outcome.ray_started:
+        busy = sum(r.seconds for r in ran)
+        eff = busy / (outcome.grid_wall_s * outcome.concurrency) if outcome.grid_wall_s and outcome.concurrency else 0
+        console.print(f"time: {_fmt_time(outcome.wall_s)} wall (Ray start {outcome.ray_start_s:.1f}s"
+                      + (f", lr search {_fmt_time(outcome.search_wall_s)}" if outcome.search_wall_s else "")
+                      + f", grid {_fmt_time(outcome.grid_wall_s)}); {outcome.concurrency} trial(s) at a time; "
+                      f"trials busy {100 * eff:.0f}% of the slots", highlight=False, soft_wrap=True)
+    for key, choice in outcome.lrs.items():
+        console.print(f"lr {choice.get('method')} D={choice.get('depth')}: {choice['lr']:g} (test acc "
+                      f"{100 * choice['test_acc']:.2f}% at λ={choice['lam']:g}; {len(choice['trials'])} search "
+                      f"trial(s); {outcome.results}/{outcome.sweep}/lr_search/{key}.json)", highlight=False, soft_wrap=True)
+    for key in outcome.failed_searches:
+        console.print(f"[red]lr search {key} failed[/]: every search trial failed; its trials did not run "
+                      f"({outcome.blocked} blocked)", highlight=False, soft_wrap=True)
+    if failed:
+        console.print(f"[bold red]{len(failed)} failed trial(s):[/]", highlight=False)
+        for record in failed:
+            error = (record.error or "").strip().splitlines()[0][:300] if record.error else "?"
+            console.print(f"  [red]✗[/] {record.config_hash}  {escape(record.label)}: {escape(error)}",
+                          highlight=False, soft_wrap=True)
+        console.print(f"tracebacks: {outcome.results}/{outcome.sweep}/failed/<config_hash>.json; "
+                      f"re-run the same command to retry only what is missing", highlight=False, soft_wrap=True)
+    if outcome.damaged:
+        console.print(f"{len(outcome.damaged)} damaged file(s) moved aside before the run (kept under "
+                      f"{outcome.results}/{outcome.sweep}/damaged/); their trials were trained again",
+                      highlight=False, soft_wrap=True)
+    if outcome.error:
+        console.print(f"[bold red]stopped[/]: {escape(outcome.error)}; finished trials are in the store, re-run "
+                      f"the same command once the store is writable", highlight=False, soft_wrap=True)
+    if outcome.interrupted:
+        console.print("[yellow]interrupted[/]: finished trials are in the store; re-run the same command to "
+                      "finish the sweep (nothing finished is retrained)")
+    if outcome.adaptive is not None:
+        from suite.run.adaptive_results import summary_lines
+
+        for line in summary_lines(outcome.adaptive):
+            console.print(escape(line), highlight=False, soft_wrap=True)
+    console.print(f"results: {outcome.results}/{outcome.sweep}  ->  bench report {outcome.sweep} --results "
+                  f"{outcome.results}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def sweep(
+    name: str = typer.Argument(..., help="Sweep name (sweeps/NAME.yaml, e.g. lenet300_fmnist or smoke) or a path to a YAML spec."),
+    epochs: Optional[int] = typer.Option(None, help="Override the training epochs of every trial."),
+    seeds: Optional[str] = typer.Option(None, help="Override the seeds, e.g. 0,1."),
+    methods: Optional[str] = typer.Option(None, help="Run only these methods of the spec, e.g. dwf,gmp."),
+    max_grid: Optional[int] = typer.Option(None, help="Cap every λ and compression grid to N values spread "
+                                                       "evenly over its range (endpoints kept)."),
+    lr_budget: Optional[int] = typer.Option(None, help="Trials of each `auto` learning-rate search."),
+    results: str = typer.Option(DEFAULT_RESULTS, help="Results root: a directory, or a URI every node reaches "
+                                                      "(s3://bucket/results, file:///shared/results)."),
+    data: Optional[Path] = typer.Option(None, help="Data root (default: $BENCH_DATA or ~/.cache/bench/data)."),
+    address: Optional[str] = typer.Option(None, help="Join a running Ray cluster (auto, HOST:6379, "
+                                                     "ray://HOST:10001); default: a local Ray instance."),
+    cpus_per_trial: Optional[float] = typer.Option(None, help="CPUs each trial holds (and torch threads)."),
+    gpus_per_trial: Optional[float] = typer.Option(None, help="GPUs each trial holds (fractions share a GPU)."),
+    num_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
+    max_concurrent: Optional[int] = typer.Option(None, help="At most this many trials at once."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (trials, done, to run); run nothing."),
+    adaptive: bool = typer.Option(False, "--adaptive", help="Search each Table 1 / 2 cell by bisection (spec key "
+                                                            "`adaptive`) instead of running the whole grid."),
+    max_trials: Optional[int] = typer.Option(None, help="Refuse a spec with more trials than this "
+                                                        "(default 20000), counted before it is expanded."),
+) -> None:
+    """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
+
+    Finished trials are never retrained: re-run the same command after an
+    interruption (Ctrl-C or SIGTERM) to finish the sweep. One driver per sweep
+    and store at a time. Exit status: 0 all done, 1 some trial failed (see the
+    summary), 2 bad input or store busy, 130 interrupted.
+    """
+    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    from suite.results.driver_lock import StoreBusy
+    from suite.run.tune import RunOptions, TuneSetupError, normalize_results, run_sweep
+
+    if num_cpus is not None and num_cpus < 1:
+        fail(f"--num-cpus {num_cpus}: allowed: an integer >= 1")
+    if max_concurrent is not None and max_concurrent < 1:
+        fail(f"--max-concurrent {max_concurrent}: allowed: an integer >= 1")
+    if data is not None and not data.expanduser().is_dir():
+        fail(f"--data {data}: no such directory")
+    try:
+        root = normalize_results(results)
+    except OSError as exc:
+        fail(f"--results {results}: cannot use it: {exc}")
+    if (adaptive or spec.adaptive is not None) and (spec.adaptive is None or spec.adaptive.eps) \
+            and "dense" not in spec.method_names:
+        fail("--adaptive: the ε cells are measured against dense, which this sweep does not run; allowed: a sweep "
+             "with the dense method (in --methods too), or `adaptive: {eps: []}` in the spec")
+    if dry_run:
+        _print_plan(spec, root)
+        return
+    options = RunOptions(results=root, data=str(data) if data else None, address=address, num_cpus=num_cpus,
+                         max_concurrent=max_concurrent, adaptive=adaptive)
+    try:
+        outcome = run_sweep(spec, options, console=err_console)
+    except (TuneSetupError, StoreBusy) as exc:
+        fail(str(exc))
+    if outcome.total and outcome.already_done == outcome.total and not outcome.ray_started:
+        console.print(f"sweep {spec.name}: all {outcome.total} trial(s) already in the store "
+                      f"({outcome.results}/{spec.name}); nothing to run", highlight=False, soft_wrap=True)
+        return
+    _summary(outcome, spec)
+    if outcome.interrupted:
+        raise typer.Exit(130)
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def submit(
+    name: str = typer.Argument(..., help="Sweep name or path to a YAML spec."),
+    address: Optional[str] = typer.Option(None, help="Ray Jobs API (dashboard) address, e.g. http://HEAD:8265."),
+    slurm: bool = typer.Option(False, "--slurm", help="Write a Slurm batch script (Ray over the allocation) and sbatch it."),
+    nodes: int = typer.Option(1, help="Slurm: nodes."),
+    gpus_per_node: int = typer.Option(0, help="Slurm: GPUs per node."),
+    cpus_per_node: Optional[int] = typer.Option(None, help="Slurm: CPUs per node (default: what Slurm gives)."),
+    time_limit: str = typer.Option("48:00:00", "--time", help="Slurm: time limit."),
+    partition: Optional[str] = typer.Option(None, help="Slurm: partition."),
+    script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script (default: ./bench-NAME.sbatch)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Slurm: write and print the script, do not sbatch it."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the job to end (Ray job: and print its logs; "
+                                                    "Slurm: sbatch --wait)."),
+    results: str = typer.Option(DEFAULT_RESULTS, help="Results root every node reaches: a shared path or a URI "
+                                                      "(s3://bucket/results); a relative path is made absolute."),
+    data: Optional[str] = typer.Option(None, help="Data root on the cluster nodes."),
+    epochs: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
+    seeds: Optional[str] = typer.Option(None, help="Passed on to bench sweep."),
+    methods: Optional[str] = typer.Option(None, help="Passed on to bench sweep."),
+    max_grid: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
+    lr_budget: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
+    cpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
+    gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
+    adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
+) -> None:
+    """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
+    from suite.run.submit import SubmitError, submit_ray_job, wait_for_job
+    from suite.sweep.spec import resolve_spec_path
+
+    if bool(address) == bool(slurm):
+        fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
+    # Validate here, before anything is sent: the same spec and flags must load on the cluster.
+    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial)
+    from suite.sweep.spec import SpecError
+
+    try:
+        spec_path = resolve_spec_path(name)
+    except SpecError as exc:
+        fail(str(exc))
+    if "://" not in results:
+        results = str(Path(results).expanduser().resolve())
+        err_console.print(f"note: results go to {results} on the cluster's nodes; it must be a path they all "
+                          f"reach (or pass --results s3://...)", highlight=False, soft_wrap=True)
+    extra: list[str] = []
+    for flag, value in (("--epochs", epochs), ("--seeds", seeds), ("--methods", methods), ("--max-grid", max_grid),
+                        ("--lr-budget", lr_budget), ("--cpus-per-trial", cpus_per_trial),
+                        ("--gpus-per-trial", gpus_per_trial)):
+        if value is not None:
+            extra += [flag, str(value)]
+    extra += ["--adaptive"] if adaptive else []
+    if address:
+        try:
+            job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
+        except SubmitError as exc:
+            fail(str(exc))
+        console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False, soft_wrap=True)
+        console.print(f"entrypoint: {entrypoint}", highlight=False, soft_wrap=True)
+        from suite.run.submit import auth_headers
+
+        # The ray CLI sends the cluster's token only when told that token auth is on.
+        ray_cli = "RAY_AUTH_MODE=token ray" if auth_headers() else "ray"
+        console.print(f"follow it:  {ray_cli} job logs --follow --address {address} {job_id}", highlight=False,
+                      soft_wrap=True)
+        console.print(f"status:     {ray_cli} job status --address {address} {job_id}", highlight=False,
+                      soft_wrap=True)
+        console.print(f"stop it:    {ray_cli} job stop --address {address} {job_id}", highlight=False,
+                      soft_wrap=True)
+        if wait:
+            status, logs = wait_for_job(address, job_id)
+            console.print(logs, highlight=False, markup=False, soft_wrap=True)
+            console.print(f"Ray job {job_id}: {status}", highlight=False, soft_wrap=True)
+            if status != "SUCCEEDED":
+                raise typer.Exit(1)
+        return
+    from suite.run.slurm import slurm_script, submit_slurm
+    from suite.run.submit import spec_for_slurm
+
+    # The script changes into the project first: every path in it is absolute (see suite/run/slurm.py).
+    if data is not None:
+        data = str(Path(data).expanduser().resolve())
+    try:
+        text = slurm_script(spec_for_slurm(name, spec_path), results, nodes=nodes, gpus_per_node=gpus_per_node,
+                            cpus_per_node=cpus_per_node, time_limit=time_limit, partition=partition, data=data,
+                            extra=extra)
+    except SubmitError as exc:
+        fail(str(exc))
+    path = (script or Path(f"bench-{spec.name}.sbatch")).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    if dry_run:
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+        console.print(f"wrote {path} (not submitted: --dry-run); submit with: sbatch {path}", highlight=False, soft_wrap=True)
+        return
+    try:
+        done = submit_slurm(path, wait=wait)
+    except SubmitError as exc:
+        fail(str(exc))
+    answer = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "submitted"
+    job_id = answer.split()[-1] if answer.split()[-1].isdigit() else "<jobid>"
+    console.print(f"{answer} (script {path}); its output: bench-{spec.name}-{job_id}.out in the folder sbatch ran in",
+                  highlight=False, soft_wrap=True)
+    if wait and done.returncode != 0:
+        err_console.print(f"the Slurm job ended with exit status {done.returncode}", highlight=False)
+        raise typer.Exit(1)

@@ -1,0 +1,248 @@
+"""Method registry: how each sparsification method sets up, trains and is evaluated.
+
+A method turns a freshly built network into a `Prepared` training set-up
+(parameter groups for SGD, an optional loss penalty, a hook after each
+optimizer step, a hook after each epoch) and, after training, into the list of
+networks to evaluate (`EvalPoint`s): one for DWF (the collapsed network), one
+per target for global magnitude pruning, the inherent sparsity plus post-hoc
+pruned points for L1 and PILoT.
+
+dense, dwf and spred live here; the comparison methods live beside this
+module, one each, listed in `suite/methods/__init__.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from suite.config import ConfigError, TrialConfig
+from suite.core.dwf import collapse, factor_parameters, factor_weight_decay, factorize, misalignment, prunable_layers
+
+
+@dataclass
+class Prepared:
+    """What the training loop needs from a method."""
+
+    model: nn.Module
+    param_groups: list[dict]
+    # Extra loss term added to the data loss each step (L1, PILoT).
+    penalty: Callable[[], torch.Tensor] | None = None
+    # Called after every optimizer step (masks are re-applied here).
+    after_step: Callable[[], None] | None = None
+    # Called after every epoch with the epoch index (PILoT's schedule).
+    on_epoch_end: Callable[[int], None] | None = None
+    # Current regularization strength, logged in the history.
+    reg_strength: Callable[[], float] | None = None
+    # Network to evaluate after training; default: the trained model itself.
+    finalize: Callable[[], nn.Module] | None = None
+    # Misalignment of the factors, for factorized methods.
+    misalignment: Callable[[], float] | None = None
+    # Epochs to train; default: the config's. GMP retrains for finetune_epochs.
+    epochs: int | None = None
+    state: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvalPoint:
+    """One network to evaluate: a row of the result store."""
+
+    point: str  # "final" or "posthoc"
+    model: nn.Module
+    target_compression: float | None = None
+
+
+# Default: the trained (finalized) network, evaluated once.
+def final_only(cfg: TrialConfig, final: nn.Module, test_accuracy: Callable[[nn.Module], float], data) -> list[EvalPoint]:
+    target = cfg.compressions[0] if cfg.compressions else None
+    return [EvalPoint("final", final, target)]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    description: str
+    # prepare(cfg, model, init_generator, data) -> Prepared; model is on its device.
+    prepare: Callable[..., Prepared]
+    # Config fields that must be set (e.g. {"lam"} or {"depth", "lam"}).
+    requires: frozenset[str] = frozenset()
+    # How the method uses `compressions`: "none"; "one" (a single target per
+    # trial: prune at init); "many" (every target evaluated after one run);
+    # "optional" (post-hoc ladder; a default ladder when none is given).
+    compressions: str = "none"
+    evaluate_points: Callable[..., list[EvalPoint]] = final_only
+    # Whether the sweep grid's depth applies (dwf); spred fixes D = 2.
+    uses_depth: bool = False
+    fixed_depth: int | None = None
+    # Starts from the trained dense network of the same seed and training
+    # settings (GMP): run_trial loads it (or trains and caches it) before prepare.
+    dense_start: bool = False
+    # Its trained network is that dense network (dense itself): run_trial
+    # deposits it for the dense_start methods.
+    publishes_dense: bool = False
+    # Method-specific checks beyond the shared ones; raises ConfigError.
+    validate: Callable[[TrialConfig], None] | None = None
+    # Reads the DWF-init fields (DWF_INIT_FIELDS); other methods ignore them, so
+    # they do not tell two of that method's configurations apart in reports.
+    factorized: bool = False
+
+
+METHODS: dict[str, Method] = {}
+
+# Config fields only the DWF initialization reads (Method.factorized).
+DWF_INIT_FIELDS = frozenset({"omega_min", "base_init"})
+
+
+def register_method(method: Method) -> Method:
+    if method.name in METHODS:
+        raise ValueError(f"method {method.name!r} registered twice")
+    METHODS[method.name] = method
+    return method
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise ConfigError(f"unknown method {name!r}; allowed: {sorted(METHODS)}")
+    return METHODS[name]
+
+
+def list_methods() -> list[Method]:
+    return [METHODS[k] for k in sorted(METHODS)]
+
+
+def _is_number(value: object) -> bool:
+    """A real, finite number; bool is not one (True would train with lr = 1)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _targets(value: object) -> tuple | None:
+    """`compressions` as a tuple, or None if it is not a list/tuple of finite numbers."""
+    if not isinstance(value, (list, tuple)) or not all(_is_number(c) for c in value):
+        return None
+    return tuple(value)
+
+
+def validate_config(cfg: TrialConfig) -> None:
+    """Reject a malformed config with a message that names the field.
+
+    The one validator of a trial: `bench run` flags and sweep specs both end here.
+    """
+    from suite.core.data import DATASETS
+    from suite.core.models import MODELS
+    from suite.methods.pilot import SCHEDULES as PILOT_SCHEDULES
+
+    def check(ok: bool, name: str, allowed: str) -> None:
+        if not ok:
+            raise ConfigError(f"config field {name!r} = {getattr(cfg, name)!r} is not allowed; allowed: {allowed}")
+
+    check(cfg.model in MODELS, "model", str(sorted(MODELS)))
+    check(cfg.dataset in DATASETS, "dataset", str(sorted(DATASETS)))
+    check(cfg.method in METHODS, "method", str(sorted(METHODS)))
+    for name in ("seed", "epochs", "batch_size", "finetune_epochs"):
+        value = getattr(cfg, name)
+        check(isinstance(value, int) and not isinstance(value, bool), name, "an integer")
+    check(cfg.seed >= 0, "seed", "an integer >= 0")
+    check(cfg.epochs >= 1, "epochs", "an integer >= 1")
+    check(cfg.batch_size >= 1, "batch_size", "an integer >= 1")
+    check(cfg.finetune_epochs >= 0, "finetune_epochs", "an integer >= 0")
+    check(_is_number(cfg.lr) and cfg.lr > 0, "lr", "a finite number > 0")
+    check(_is_number(cfg.momentum) and 0 <= cfg.momentum < 1, "momentum", "a number in [0, 1)")
+    check(_is_number(cfg.weight_decay) and cfg.weight_decay >= 0, "weight_decay", "a finite number >= 0")
+    check(cfg.schedule in ("cosine", "constant"), "schedule", "['cosine', 'constant']")
+    check(cfg.lam is None or (_is_number(cfg.lam) and cfg.lam >= 0), "lam", "null or a finite number >= 0")
+    check(isinstance(cfg.include_bias, bool), "include_bias", "true or false")
+    check(cfg.base_init in ("lecun", "kaiming"), "base_init", "['lecun', 'kaiming']")
+    check(cfg.omega_min is None or (_is_number(cfg.omega_min) and 0 <= cfg.omega_min < 1), "omega_min",
+          "null (App. G.2's 3e-3 on the product) or a factor bound in [0, 1)")
+    check(isinstance(cfg.pilot_schedule, str) and cfg.pilot_schedule in PILOT_SCHEDULES,
+          "pilot_schedule", str(list(PILOT_SCHEDULES)))
+    check(_is_number(cfg.pilot_budget) and cfg.pilot_budget > 0, "pilot_budget", "a finite number > 0")
+    targets = _targets(cfg.compressions)
+    check(targets is not None and all(c > 1 for c in targets), "compressions",
+          "a list of finite ratios total/nonzero > 1")
+    method = METHODS[cfg.method]
+    for name in sorted(method.requires):
+        value = targets if name == "compressions" else getattr(cfg, name)
+        check(value not in (None, ()), name, f"a value (method {cfg.method!r} requires it)")
+    if method.compressions == "one":
+        check(len(targets) == 1, "compressions", f"exactly one target for method {cfg.method!r}")
+    if method.compressions == "none":
+        check(len(targets) == 0, "compressions", f"none for method {cfg.method!r}")
+    if method.uses_depth:
+        check(isinstance(cfg.depth, int) and not isinstance(cfg.depth, bool) and cfg.depth >= 2, "depth",
+              "an integer >= 2")
+    else:
+        check(cfg.depth is None, "depth", f"null for method {cfg.method!r}")
+    if method.validate:
+        method.validate(cfg)
+
+
+def kaiming_init(model: nn.Module, generator: torch.Generator) -> None:
+    """Standard Kaiming (He) normal init for the comparison methods (Table 4 note):
+    weights N(0, 2/fan_in), biases zero."""
+    for _, module in prunable_layers(model):
+        fan_in = module.weight[0].numel()
+        with torch.no_grad():
+            module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+            if module.bias is not None:
+                module.bias.zero_()
+
+
+def split_params(model: nn.Module, chosen: list[nn.Parameter]) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """(chosen, the rest) — the rest are e.g. BatchNorm parameters."""
+    ids = {id(p) for p in chosen}
+    return chosen, [p for p in model.parameters() if id(p) not in ids]
+
+
+def prepare_dense(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data=None) -> Prepared:
+    """Kaiming init and plain SGD on every parameter: dense, and GMP's training run."""
+    kaiming_init(model, generator)
+    return Prepared(model=model, param_groups=[{"params": list(model.parameters()), "weight_decay": cfg.weight_decay}])
+
+
+def _prepare_factorized(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, depth: int, init: str) -> Prepared:
+    # Every weight and bias is factorized (Sec. 3), whether or not biases are
+    # counted (cfg.include_bias only decides the counted set).
+    factorize(model, depth, init=init, omega_min=cfg.omega_min, base_init=cfg.base_init,
+              include_bias=True, generator=generator)
+    factors, rest = split_params(model, factor_parameters(model))
+    wd = factor_weight_decay(cfg.lam, depth)
+    return Prepared(
+        model=model,
+        # Only the factors carry the L2 penalty; BatchNorm stays unregularized.
+        param_groups=[{"params": factors, "weight_decay": wd}, {"params": rest, "weight_decay": cfg.weight_decay}],
+        reg_strength=lambda: cfg.lam,
+        finalize=lambda: collapse(model),
+        misalignment=lambda: misalignment(model),
+    )
+
+
+register_method(Method(
+    name="dense",
+    description="No sparsification: the dense reference (Kaiming init, plain SGD).",
+    prepare=prepare_dense,
+    publishes_dense=True,
+))
+register_method(Method(
+    name="dwf",
+    description="Deep Weight Factorization: D factors, DWF init (Alg. 1), L2 on factors, collapse.",
+    prepare=lambda cfg, model, gen, data=None: _prepare_factorized(cfg, model, gen, cfg.depth, "dwf"),
+    requires=frozenset({"lam", "depth"}),
+    uses_depth=True,
+    factorized=True,
+))
+register_method(Method(
+    name="spred",
+    description="spred (Ziyin & Wang 2023): D = 2 factors with standard init, L2 on factors.",
+    prepare=lambda cfg, model, gen, data=None: _prepare_factorized(cfg, model, gen, 2, "standard"),
+    requires=frozenset({"lam"}),
+    fixed_depth=2,
+    factorized=True,
+))
+
+
+

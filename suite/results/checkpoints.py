@@ -1,0 +1,56 @@
+"""Trained dense weights shared between trials: `<results>/checkpoints/<config_hash>.pt`.
+
+GMP trains the dense network once per seed and then prunes and retrains it
+for each target (Han et al., 2015). Each GMP target is its own trial, so the
+trained dense weights are kept here, keyed by the config hash of the dense
+trial they come from: the `dense` trial of a sweep deposits its weights, and a
+GMP trial that finds none trains the same dense configuration itself (same
+seeded initialization and data order, so the same weights) and deposits them.
+
+The folder sits beside the sweeps of a results root, not inside one, because a
+dense trial is the same trial in whichever sweep it ran. A file lock per key
+makes concurrent GMP trials of one seed on one machine wait for one dense run
+instead of each training it; on a URI root (s3://...) there is no lock and
+the worst case is a duplicated, identical dense run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from filelock import FileLock
+
+from suite.results.store import read_bytes, write_bytes
+
+FOLDER = "checkpoints"
+
+
+class CheckpointCache:
+    def __init__(self, root: str | Path):
+        self.root = str(root)
+
+    def _relpath(self, key: str) -> str:
+        return f"{FOLDER}/{key}.pt"
+
+    def get(self, key: str) -> dict[str, torch.Tensor] | None:
+        data = read_bytes(self.root, self._relpath(key))
+        return None if data is None else torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+    def put(self, key: str, state: dict[str, torch.Tensor]) -> None:
+        buffer = io.BytesIO()
+        torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
+        write_bytes(self.root, self._relpath(key), buffer.getvalue())
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        if "://" in self.root:
+            yield
+            return
+        folder = Path(self.root) / FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / f"{key}.lock")):
+            yield

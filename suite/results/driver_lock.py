@@ -1,0 +1,168 @@
+"""One driver per sweep store at a time: a lock file naming its holder, with a heartbeat.
+
+Two `bench sweep` runs of one spec on one store would plan the same trials
+and train each twice. The driver therefore holds `<sweep>/driver.json`
+(host, pid, start, heartbeat) while it runs; a second driver finds it and
+stops with a message naming the holder (`StoreBusy`), before Ray starts.
+
+A holder that died leaves its file behind; it is taken over:
+* on the same host as soon as its pid no longer runs;
+* from another host when its heartbeat (rewritten every `beat_s`) is older
+  than `stale_after_s`, since a pid there cannot be checked;
+* at once when the file cannot be read (it is written atomically, so that is damage).
+
+Locally the file is created with O_EXCL, so of two drivers starting together
+exactly one gets it. On URI roots (object stores have no exclusive create) and
+when two drivers take over the same stale lock at once, the lock is
+best-effort: a driver writes its record, waits, and reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from suite.run.process_guard import pid_alive
+from suite.results.check import check_record
+from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes
+from suite.results.layout import driver_path
+
+STALE_AFTER_S = 300.0
+BEAT_S = 30.0
+
+
+class StoreBusy(RuntimeError):
+    """Another driver runs this sweep on this store; the message names it."""
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+
+
+class DriverLock:
+    """`with DriverLock(root, sweep) as lock:` holds the sweep's store; `lock.note` says what was taken over."""
+
+    def __init__(self, root: str, sweep: str, stale_after_s: float = STALE_AFTER_S, beat_s: float = BEAT_S):
+        self.root, self.sweep = root, sweep
+        self.relpath = driver_path(sweep)
+        self.stale_after_s, self.beat_s = stale_after_s, beat_s
+        self.token = uuid.uuid4().hex
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.started_at = _now()
+        self.note: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ record
+
+    def _record(self) -> bytes:
+        return json.dumps({"host": self.host, "pid": self.pid, "token": self.token,
+                           "started_at": self.started_at, "heartbeat_at": _now()}).encode()
+
+    def _read(self) -> tuple[dict | None, str | None]:
+        try:
+            data = read_bytes(self.root, self.relpath)
+        except OSError as exc:
+            return None, f"cannot be read ({exc})"
+        if data is None:
+            return None, None
+        return check_record(data)
+
+    def _stale(self, holder: dict) -> str | None:
+        """Why `holder` no longer holds the store, or None if it may still be running."""
+        host, pid, beat = holder.get("host"), holder.get("pid"), holder.get("heartbeat_at")
+        if not (isinstance(pid, int) and isinstance(beat, (int, float)) and isinstance(host, str)):
+            return "its record is incomplete"
+        if host == self.host and not pid_alive(pid):
+            return f"pid {pid} no longer runs on {host}"
+        if host != self.host and _now() - beat > self.stale_after_s:
+            return f"no heartbeat from {host} for {_now() - beat:.0f}s (> {self.stale_after_s:.0f}s)"
+        return None
+
+    def describe(self, holder: dict) -> str:
+        return (f"sweep {self.sweep!r} in {self.root} is being run by another driver: pid {holder.get('pid')} on "
+                f"host {holder.get('host')}, since {_iso(holder.get('started_at', 0))}, last heartbeat "
+                f"{_now() - holder.get('heartbeat_at', 0):.0f}s ago ({where(self.root, self.relpath)}). Wait "
+                f"for it to end or stop it; a driver that died is taken over automatically (on its host at once, "
+                f"from another host after {self.stale_after_s:.0f}s without a heartbeat)")
+
+    # ------------------------------------------------------------------ acquire / release
+
+    def _create_exclusive(self) -> bool:
+        """Locally: create the file only if absent (True if created)."""
+        path = Path(self.root) / self.relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as out:
+            out.write(self._record())
+            out.flush()
+            os.fsync(out.fileno())
+        return True
+
+    def acquire(self) -> "DriverLock":
+        if uri_fs(self.root) is None and self._create_exclusive():
+            self._start_heartbeat()
+            return self
+        holder, problem = self._read()
+        if holder is not None:
+            why = self._stale(holder)
+            if why is None:
+                raise StoreBusy(self.describe(holder))
+            self.note = (f"took over the lock of a driver that is gone (pid {holder.get('pid')} on "
+                         f"{holder.get('host')}: {why})")
+        elif problem is not None:
+            self.note = f"took over an unreadable driver lock ({problem})"
+        write_bytes(self.root, self.relpath, self._record())
+        time.sleep(0.2)  # let a driver taking over at the same moment write; then see who won
+        holder, _ = self._read()
+        if holder is None or holder.get("token") != self.token:
+            raise StoreBusy(self.describe(holder or {}))
+        self._start_heartbeat()
+        return self
+
+    def _start_heartbeat(self) -> None:
+        self._thread = threading.Thread(target=self._beat, name="bench-driver-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.beat_s):
+            holder, _ = self._read()
+            if holder is None or holder.get("token") != self.token:
+                return  # taken over (after a long stall): do not overwrite the new holder
+            try:
+                write_bytes(self.root, self.relpath, self._record())
+            except OSError:
+                pass  # the store may be failing; the trials report that themselves
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        holder, _ = self._read()
+        if holder is not None and holder.get("token") == self.token:
+            try:
+                delete(self.root, self.relpath)
+            except OSError:
+                pass
+
+    def __enter__(self) -> "DriverLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+__all__ = ["BEAT_S", "DriverLock", "STALE_AFTER_S", "StoreBusy"]

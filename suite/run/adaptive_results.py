@@ -1,0 +1,84 @@
+"""Driving an `AdaptivePlan` without Ray: the store as a lookup, a serial driver, progress text.
+
+`suite.run.tune.AdaptiveSearcher` (the Ray Tune adapter) uses these; tests use
+`run_serial` with a stub trial function.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from suite.run.adaptive import AdaptivePlan, Lookup, Rows
+from suite.config import TrialConfig
+from suite.results.store import load_table, read_bytes
+
+
+def store_lookup(results: str, sweep: str) -> Lookup:
+    """Rows of the trials already in the store (read once): resuming feeds them without training."""
+    table = load_table(results, sweep)
+    by_hash: dict[str, Rows] = {}
+    for row in table.to_dict("records"):
+        by_hash.setdefault(row["config_hash"], []).append(row)
+    return lambda cfg: by_hash.get(cfg.config_hash)
+
+
+def trial_rows(results: str, sweep: str, config_hash: str) -> Rows | None:
+    """One finished trial's rows from the store (None if it left none, e.g. it failed)."""
+    data = read_bytes(results, f"{sweep}/rows/{config_hash}.parquet")
+    return None if data is None else pq.read_table(pa.BufferReader(data)).to_pylist()
+
+
+def run_serial(plan: AdaptivePlan, train: Callable[[TrialConfig], Rows | None], lookup: Lookup | None = None) -> int:
+    """Drive a plan to the end one trial at a time (no Ray). Returns the trials trained."""
+    trained = 0
+    while True:
+        todo = plan.advance(lookup)
+        if not todo:
+            return trained
+        for cfg in todo:
+            plan.observe(cfg, train(cfg))
+            trained += 1
+
+
+def progress(plan: AdaptivePlan) -> list[dict]:
+    """Per cell: its bracket (axis values; None = the unevaluated grid bound), cell, points, trials, status."""
+    return [{"cell": c.title, "status": c.status, "lower": c.bracket[0], "upper": c.bracket[1], "cell_x": c.cell_x,
+             "points": len(c.path), "trials": len(c.path) * len(c.group.bases)} for c in plan.cells]
+
+
+def _end(value: float | None, bound: float) -> str:
+    if value is None:
+        return f"({bound:.3g})"  # the grid bound, not evaluated
+    return f"{value:.3g}"
+
+
+def cell_line(plan: AdaptivePlan, index: int) -> str:
+    """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · 3 point(s), 9 trial(s) · running'."""
+    cell, info = plan.cells[index], progress(plan)[index]
+    group = cell.group
+    name = "λ" if group.axis == "lam" else "target CR"
+    bracket = f"{name} [{_end(info['lower'], group.lo)}, {_end(info['upper'], group.hi)}]"
+    found = "" if info["cell_x"] is None else f" · cell {info['cell_x']:.3g}"
+    return f"{cell.title}: {bracket}{found} · {info['points']} point(s), {info['trials']} trial(s) · {info['status']}"
+
+
+def summary_lines(plan: AdaptivePlan) -> list[str]:
+    """Every cell's final line, then the trials used against the full grid's count."""
+    lines = [cell_line(plan, i) for i in range(len(plan.cells))]
+    used, grid = len(plan.used), plan.grid_trials
+    share = f" ({100 * used / grid:.0f}%)" if grid else ""
+    lines.append(f"adaptive: {used} trial(s) used{share} of the full grid's {grid}")
+    return lines
+
+
+def budget_bound(plan: AdaptivePlan) -> int:
+    """At most this many trials: the fixed ones plus every cell's budget for every seed."""
+    per_cell = [(plan.settings.budget if c.kind == "eps" or c.group.axis == "lam" else 1) * len(c.group.bases)
+                for c in plan.cells]
+    return len(plan.fixed) + sum(per_cell) if per_cell else len(plan.fixed)
+
+
+__all__ = ["budget_bound", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines", "trial_rows"]

@@ -1,0 +1,86 @@
+"""What a sweep driver does to its store before and around the work (no Ray here).
+
+`guarded_store(root, sweep, console)`:
+
+1. removes Tune scratch folders of drivers that died (`/tmp/bench-tune-<pid>-*`);
+2. probes that the root is writable (StoreWriteError otherwise), before any training;
+3. takes the sweep's driver lock (StoreBusy when another driver runs it);
+4. moves damaged files aside -- rows, layers and history files of the sweep and
+   of its lr-search trials, failure records and lr-search records that do not
+   read -- and reports each: their trials are trained again, and a damaged
+   lr-search record is searched again (its trials are in the store, so that
+   costs no training);
+5. yields a fresh scratch folder, with SIGTERM raising KeyboardInterrupt, and
+   removes the folder at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from typing import Any, Iterator
+
+from suite.results.driver_lock import DriverLock
+from suite.run.process_guard import clean_stale_tempdirs, sigterm_as_interrupt, tune_tempdir
+from suite.results.store import Damage, load_failures_checked, quarantine_damaged
+from suite.results.check import check_record, new_stamp, quarantine, read_checked
+from suite.results.files import list_names, probe_writable
+
+LR_SEARCH = "lr_search"
+
+
+def damaged_records(root: str, sweep: str) -> list[Damage]:
+    """lr-search records and failure records of the sweep that do not read as JSON objects."""
+    damaged = []
+    folder = f"{sweep}/{LR_SEARCH}"
+    for name in list_names(root, folder, ".json"):
+        data, problem = read_checked(root, f"{folder}/{name}")
+        if problem is None:
+            problem = "no readable file there (a dangling link?)" if data is None else check_record(data)[1]
+        if problem is not None:
+            damaged.append(Damage(f"{folder}/{name}", problem))
+    for sub in (sweep, f"{sweep}/{LR_SEARCH}"):
+        damaged += load_failures_checked(root, sub)[1]
+    return damaged
+
+
+def consequence(damage: Damage) -> str:
+    """What happens to what a damaged file recorded."""
+    if "/rows/" in damage.relpath:
+        return "its trial will be trained again"
+    if f"/{LR_SEARCH}/" in damage.relpath and damage.relpath.endswith(".json"):
+        return "the lr search will be redone from its stored trials"
+    if "/failed/" in damage.relpath:
+        return "its trial will be tried again"
+    return "the trial's figures lack this side table until it is trained again"
+
+
+def set_aside(root: str, sweep: str) -> list[Damage]:
+    """Move every damaged file of the sweep aside (never deleted); returns them."""
+    stamp = new_stamp()  # one folder per run of the driver
+    moved = quarantine_damaged(root, sweep, stamp) + quarantine_damaged(root, f"{sweep}/{LR_SEARCH}", stamp)
+    return moved + quarantine(root, damaged_records(root, sweep), stamp)
+
+
+@contextlib.contextmanager
+def guarded_store(root: str, sweep: str, console: Any | None = None) -> Iterator[tuple[str, list[Damage]]]:
+    """(scratch folder, damaged files moved aside) while this driver holds the sweep's store."""
+    clean_stale_tempdirs()
+    probe_writable(root)
+    with DriverLock(root, sweep) as lock:
+        if lock.note and console is not None:
+            console.print(f"[yellow]note[/]: {lock.note}", highlight=False, soft_wrap=True)
+        damaged = set_aside(root, sweep)
+        if console is not None:
+            for d in damaged:
+                console.print(f"[yellow]damaged[/]: {d.describe(root)}; {consequence(d)}",
+                              highlight=False, soft_wrap=True)
+        storage = tune_tempdir()
+        try:
+            with sigterm_as_interrupt():
+                yield storage, damaged
+        finally:
+            shutil.rmtree(storage, ignore_errors=True)
+
+
+__all__ = ["consequence", "damaged_records", "guarded_store", "set_aside"]

@@ -1,0 +1,1 @@
+"""Sweep specs: YAML loading, validation, grid expansion and overrides."""
