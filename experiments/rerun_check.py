@@ -1,0 +1,57 @@
+"""Re-run one stored trial from its stored config and compare its test accuracy (issue 10's check).
+
+A stored result is only worth something if it re-runs to the same number: this
+takes a trial's config from the store (rows/<hash>.parquet, `config_json`),
+trains it again with `run_trial` in this process (one torch thread, as a sweep
+worker with one CPU per trial), and prints the stored and re-run accuracy of
+every evaluated point and the largest difference in points. Exit status 1 if it
+exceeds --tolerance (default 0.3 points).
+
+Usage:
+    python experiments/rerun_check.py results/reference/lenet300_fmnist HASH --data ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import torch
+
+from suite.config import TrialConfig
+from suite.train import run_trial
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep_dir", type=Path, help="a sweep folder of a store, e.g. results/reference/lenet300_fmnist")
+    parser.add_argument("config_hash")
+    parser.add_argument("--data", default=None, help="dataset root (default: the suite's own resolution)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tolerance", type=float, default=0.3, help="allowed difference in accuracy points")
+    args = parser.parse_args()
+
+    stored = pq.read_table(args.sweep_dir / "rows" / f"{args.config_hash}.parquet").to_pylist()
+    config = TrialConfig.from_dict(json.loads(stored[0]["config_json"]))
+    if config.config_hash != args.config_hash:
+        sys.exit(f"stored config hashes to {config.config_hash}, not {args.config_hash}: the store needs re-keying")
+    torch.set_num_threads(args.threads)
+    print(f"re-running {args.config_hash}: {config.identity()}", flush=True)
+    rerun = {(row["point"], row["point_id"]): row for row in run_trial(config, data_root=args.data).rows}
+    worst = 0.0
+    for row in stored:
+        again = rerun[(row["point"], row["point_id"])]
+        diff = 100 * abs(again["test_acc"] - row["test_acc"])
+        worst = max(worst, diff)
+        print(f"  {row['point']:8s} {row['point_id']:>10}  stored {100 * row['test_acc']:.2f}%  "
+              f"re-run {100 * again['test_acc']:.2f}%  CR {row['compression_ratio']:.1f} vs "
+              f"{again['compression_ratio']:.1f}  |diff| {diff:.2f} points")
+    print(f"largest difference: {worst:.2f} points (tolerance {args.tolerance})")
+    return 0 if worst <= args.tolerance else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
