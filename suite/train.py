@@ -24,7 +24,8 @@ from torch import nn
 
 from suite.results.checkpoints import CheckpointCache
 from suite.config import TrialConfig
-from suite.core.data import DataBundle, load_dataset
+from suite.core.bundle import DataBundle
+from suite.core.data import load_dataset
 from suite.core.dwf_compile import compile_products, compile_requested
 from suite.methods.base import EvalPoint, Prepared, get_method
 from suite.core.metrics import evaluate, sparsity_stats

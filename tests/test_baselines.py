@@ -17,7 +17,8 @@ from suite.methods.masks import (
     masked_prepared, posthoc_ladder,
 )
 from suite.config import ConfigError, TrialConfig
-from suite.core.data import DataBundle, load_dataset
+from suite.core.bundle import DataBundle
+from suite.core.data import load_dataset
 from suite.methods.base import get_method, kaiming_init
 from suite.core.metrics import sparsity_stats
 from suite.core.models import build_model

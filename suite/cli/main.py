@@ -103,7 +103,7 @@ def run(
     """Run one trial, print its result rows, and write them to the store."""
     from suite.results.checkpoints import CheckpointCache
     from suite.config import ConfigError, TrialConfig
-    from suite.core.data import DataError
+    from suite.core.data_root import DataError
     from suite.core.devices import DeviceError, check_device
     from suite.run.process_guard import sigterm_as_interrupt
     from suite.results.store import write_trial
