@@ -48,7 +48,9 @@ from torch import nn
 
 from suite.methods.masks import posthoc_ladder
 from suite.config import TrialConfig
-from suite.core.dwf import _FACTORS, collapse, factor_parameters, factorize, is_factorized, misalignment, prunable_layers
+from suite.core.dwf import (
+    collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
+)
 from suite.methods.base import Method, Prepared, kaiming_init, register_method, split_params
 
 SCHEDULES = ("budget", "harmonic", "quadratic", "geometric", "constant")
@@ -66,12 +68,7 @@ def pilot_init_values(x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def pilot_factors(model: nn.Module) -> list[tuple[nn.Parameter, nn.Parameter]]:
     """(m, w) of every factorized counted tensor."""
-    pairs = []
-    for _, module in prunable_layers(model):
-        if is_factorized(module):
-            for factors in module._modules[_FACTORS].values():
-                pairs.append((factors[0], factors[1]))
-    return pairs
+    return [(factors[0], factors[1]) for _, _, factors in factorized_tensors(model)]
 
 
 @torch.no_grad()
@@ -105,7 +102,7 @@ def factorize_pilot(model: nn.Module, include_bias: bool = True) -> nn.Module:
     factorize(model, 2, init="standard", include_bias=include_bias, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         for name, module in prunable_layers(model):
-            factors = module._modules[_FACTORS]
+            factors = layer_factors(module)
             for tensor_name, params in factors.items():
                 m0, w0 = pilot_init_values(x0[(name, tensor_name)])
                 params[0].copy_(m0)
