@@ -51,7 +51,8 @@ from suite.config import TrialConfig
 from suite.core.dwf import (
     collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
 )
-from suite.methods.base import Method, Prepared, kaiming_init, register_method, split_params
+from suite.methods.base import Method, Prepared, kaiming_init, split_params
+from suite.methods.style import TOL_WINE, PlotStyle
 
 SCHEDULES = ("budget", "harmonic", "quadratic", "geometric", "constant")
 BUDGET_RAISE = 1.1
@@ -148,11 +149,16 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     )
 
 
-register_method(Method(
+PILOT = Method(
     name="pilot",
     description="PILoT (Jacobs & Burkholz): x = m * w, m0^2 - w0^2 = 1 init, time-dependent L2 alpha_t on m, w; post-hoc ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
     compressions="optional",
     evaluate_points=posthoc_ladder,
-))
+    label="PILoT",
+    posthoc_label="PILoT + GMP",
+    paper_order=3,
+    style=PlotStyle(TOL_WINE, "P"),
+    posthoc_style=PlotStyle(TOL_WINE, "P", "--"),
+)
