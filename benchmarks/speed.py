@@ -27,7 +27,7 @@ import torch
 from suite.config import TrialConfig
 from suite.core.data import load_dataset
 from suite.core.dwf_compile import compile_products, compiler_missing
-from suite.methods.base import get_method
+from suite.methods.base import METHODS
 from suite.core.models import build_model
 from suite.train import EpochStats, _history_record, _make_optimizer, resolve_device, train_epoch
 
@@ -48,7 +48,7 @@ def _setup(args, data, device, method: str, depth: int | None, compiled: bool):
     cfg = TrialConfig(model=args.model, dataset=args.dataset, method=method, depth=depth,
                       lam=None if method == "dense" else 1e-4, epochs=args.epochs + 1)
     model = build_model(args.model, data.num_classes, data.input_shape).to(device)
-    prepared = get_method(method).prepare(cfg, model, torch.Generator().manual_seed(0), data)
+    prepared = METHODS.get(method).prepare(cfg, model, torch.Generator().manual_seed(0), data)
     prepared.model.to(device)
     if compiled:
         compile_products(prepared.model)

@@ -32,8 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from suite.config import TrialConfig
-from suite.methods import get_method
-from suite.methods.base import DWF_INIT_FIELDS
+from suite.methods.base import DWF_INIT_FIELDS, METHODS
 from suite.results.layout import TABLE_NAMES
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrialConfig)}
@@ -41,7 +40,7 @@ DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrialConfig)}
 
 def current_config(config_json: str) -> TrialConfig:
     values = json.loads(config_json)
-    if not get_method(values["method"]).factorized:
+    if not METHODS.get(values["method"]).factorized:
         values.update({name: DEFAULTS[name] for name in DWF_INIT_FIELDS})
     return TrialConfig.from_dict(values)
 

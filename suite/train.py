@@ -24,9 +24,10 @@ from torch import nn
 
 from suite.results.checkpoints import CheckpointCache
 from suite.config import TrialConfig
-from suite.core.data import DataBundle, load_dataset
+from suite.core.bundle import DataBundle
+from suite.core.data import load_dataset
 from suite.core.dwf_compile import compile_products, compile_requested
-from suite.methods.base import EvalPoint, Prepared, get_method
+from suite.methods.base import METHODS, EvalPoint, Prepared
 from suite.core.metrics import evaluate, sparsity_stats
 from suite.core.models import build_model
 from suite.results.store import TrialResult
@@ -187,7 +188,7 @@ def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device
             init_gen, data_gen = _seeded_generators(dense_cfg.seed)
             torch.manual_seed(dense_cfg.seed)
             model = build_model(dense_cfg.model, data.num_classes, data.input_shape).to(device)
-            prepared = get_method("dense").prepare(dense_cfg, model, init_gen, data)
+            prepared = METHODS.get("dense").prepare(dense_cfg, model, init_gen, data)
             _, status = train(dense_cfg, prepared, data, data_gen)
             if status != "ok":
                 raise RuntimeError(f"the dense reference run ({key}) that {cfg.method} starts from ended {status}")
@@ -206,7 +207,7 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     with GMP) do not change the result, so they are not in cfg."""
     start = time.perf_counter()
     device = resolve_device(device)
-    method = get_method(cfg.method)
+    method = METHODS.get(cfg.method)
     init_gen, data_gen = _seeded_generators(cfg.seed)
     torch.manual_seed(cfg.seed)  # anything drawing from the global RNG (e.g. dropout)
     data = load_dataset(cfg.dataset, data_root, download=download).to(device)

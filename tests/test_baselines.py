@@ -17,14 +17,20 @@ from suite.methods.masks import (
     masked_prepared, posthoc_ladder,
 )
 from suite.config import ConfigError, TrialConfig
-from suite.core.data import DataBundle, load_dataset
-from suite.methods.base import get_method, kaiming_init
+from suite.core.bundle import DataBundle
+from suite.core.data import load_dataset
+from suite.methods.base import METHODS, kaiming_init
 from suite.core.metrics import sparsity_stats
 from suite.core.models import build_model
 from suite.train import run_trial
 
-PRUNE_AT_INIT = ["snip", "synflow", "random"]
-PRUNING = ["gmp", *PRUNE_AT_INIT]
+# From the registry, so a new method of a kind is tested without editing a list.
+# One target per trial: the method prunes to it (a mask), then trains with the mask fixed.
+PRUNING = [m.name for m in METHODS.values() if m.compressions == "one"]
+# ... pruning a fresh network, not the trained dense one (GMP).
+PRUNE_AT_INIT = [name for name in PRUNING if not METHODS.get(name).dense_start]
+# Inherent sparsity, then post-hoc pruning at increasing targets (L1, PILoT).
+POSTHOC_LADDER = [m.name for m in METHODS.values() if m.compressions == "optional"]
 SHAPE = (1, 28, 28)
 
 
@@ -39,7 +45,7 @@ def lenet300() -> nn.Module:
 
 def cfg_for(method: str, **kw) -> TrialConfig:
     base = {"model": "lenet300", "dataset": "synthetic", "method": method, "epochs": 1, "batch_size": 256, "lr": 0.1}
-    if method in ("l1", "pilot"):
+    if "lam" in METHODS.get(method).requires:
         base["lam"] = 1e-4
     if method == "gmp":
         base["finetune_epochs"] = 1
@@ -80,7 +86,7 @@ def prepared_masks(method: str, target: float, data, seed: int = 0, include_bias
         sgd_steps(model, data, steps=3)
         pruned, masks = magnitude_pruned(model, target, include_bias)
         return pruned, masked_prepared(cfg, pruned, masks), masks
-    prepared = get_method(method).prepare(cfg, model, generator, data)
+    prepared = METHODS.get(method).prepare(cfg, model, generator, data)
     return model, prepared, prepared.state["masks"]
 
 
@@ -223,7 +229,7 @@ def test_synflow_mask_does_not_depend_on_data():
         for method in ("synflow", "snip"):
             cfg = cfg_for(method, compressions=(100.0,))
             model = build_model("lenet300", 10, shape)
-            masks[index, method] = get_method(method).prepare(cfg, model, torch.Generator().manual_seed(0), bundle).state["masks"]
+            masks[index, method] = METHODS.get(method).prepare(cfg, model, torch.Generator().manual_seed(0), bundle).state["masks"]
     assert all(torch.equal(a, b) for a, b in zip(masks[0, "synflow"], masks[1, "synflow"]))
     # The comparison has teeth: SNIP, which sees the data, changes its mask.
     assert not all(torch.equal(a, b) for a, b in zip(masks[0, "snip"], masks[1, "snip"]))
@@ -311,7 +317,7 @@ def test_layer_collapse_at_1000x_on_lenet300(data):
 def test_l1_gradient_adds_lambda_sign_w(data):
     cfg = cfg_for("l1", lam=0.01, include_bias=True)  # biases in the counted set: penalized too
     model = lenet300()
-    prepared = get_method("l1").prepare(cfg, model, torch.Generator().manual_seed(0), data)
+    prepared = METHODS.get("l1").prepare(cfg, model, torch.Generator().manual_seed(0), data)
     with torch.no_grad():
         model[1].bias.copy_(torch.randn(300))  # nonzero biases are penalized too
         model[3].bias[:50] = 0.0
@@ -335,11 +341,11 @@ def _stub_accuracy(chance_from: float):
     return accuracy
 
 
-@pytest.mark.parametrize("method", ["l1", "pilot"])
+@pytest.mark.parametrize("method", POSTHOC_LADDER)
 def test_posthoc_ladder_stops_at_chance(method, data):
     cfg = cfg_for(method, include_bias=True)
     model = lenet300()
-    prepared = get_method(method).prepare(cfg, model, torch.Generator().manual_seed(0), data)
+    prepared = METHODS.get(method).prepare(cfg, model, torch.Generator().manual_seed(0), data)
     final = prepared.finalize() if prepared.finalize else prepared.model
     # Give the network an inherent sparsity of ~40x: all but 1/40 of the
     # counted entries below the counting threshold (not exactly zero).
@@ -352,7 +358,7 @@ def test_posthoc_ladder_stops_at_chance(method, data):
         for p, m in zip(params, keep_masks):
             p[~m] = 3e-8
     total = len(flat)
-    points = get_method(method).evaluate_points(cfg, final, _stub_accuracy(900.0), data)
+    points = METHODS.get(method).evaluate_points(cfg, final, _stub_accuracy(900.0), data)
     assert points[0].point == "final" and points[0].target_compression is None
     assert all(p.abs().min() == 0 for p in counted(points[0].model))  # sub-threshold made exactly zero
     inherent = sparsity_stats(points[0].model).compression_ratio
@@ -378,7 +384,7 @@ def test_pilot_init_identities(data):
     reference = lenet300()
     kaiming_init(reference, torch.Generator().manual_seed(5))
     model = lenet300()
-    prepared = get_method("pilot").prepare(cfg, model, torch.Generator().manual_seed(5), data)
+    prepared = METHODS.get("pilot").prepare(cfg, model, torch.Generator().manual_seed(5), data)
     pairs = pilot.pilot_factors(model)
     x0 = counted(reference)
     assert len(pairs) == len(x0) == 6
@@ -399,7 +405,7 @@ def test_pilot_init_identities(data):
 def test_pilot_budget_schedule_raises_above_and_decays_below(data):
     cfg = cfg_for("pilot", lam=1e-3, pilot_budget=0.5)
     model = lenet300()
-    prepared = get_method("pilot").prepare(cfg, model, torch.Generator().manual_seed(0), data)
+    prepared = METHODS.get("pilot").prepare(cfg, model, torch.Generator().manual_seed(0), data)
     optimizer = torch.optim.SGD(prepared.param_groups, lr=0.1, momentum=0.9)  # as train() builds it
     assert pilot.product_l1(model) > prepared.state["budget"]  # at init: ||x0||_1 > 0.5 ||x0||_1
     prepared.on_epoch_end(1)
@@ -423,7 +429,7 @@ def test_pilot_budget_schedule_raises_above_and_decays_below(data):
 ])
 def test_pilot_open_loop_schedules(schedule, expected, data):
     cfg = cfg_for("pilot", lam=0.01, pilot_schedule=schedule)
-    prepared = get_method("pilot").prepare(cfg, lenet300(), torch.Generator().manual_seed(0), data)
+    prepared = METHODS.get("pilot").prepare(cfg, lenet300(), torch.Generator().manual_seed(0), data)
     alphas = [prepared.state["alpha"]]
     for epoch in (1, 2):
         prepared.on_epoch_end(epoch)
@@ -467,7 +473,7 @@ def test_run_trial_gmp_oneshot_many_targets_and_gmp_retrained():
     assert tuned[0]["nonzero_params"] == keep_count(tuned[0]["total_params"], 50.0)  # mask held while retraining
 
 
-@pytest.mark.parametrize("method", ["l1", "pilot"])
+@pytest.mark.parametrize("method", POSTHOC_LADDER)
 def test_run_trial_inherent_plus_ladder(method):
     # Two epochs at lr 0.15: enough for the synthetic data to give a ladder of several points.
     rows = _rows(cfg_for(method, lam=1e-4, epochs=2, lr=0.15))

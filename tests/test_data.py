@@ -10,8 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-import suite.core.data as data
-from suite.core.data import DataError, UnknownDatasetError, augment_batch, list_datasets, load_dataset
+import suite.core.augment as augment
+from suite.core.augment import augment_batch
+from suite.core.bundle import DataBundle
+from suite.core.data import DATASETS, clear_cache, load_dataset
+from suite.core.data_root import DataError, resolve_data_root
+from suite.registry import UnknownNameError
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -19,14 +23,14 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test loads its own data (the in-process cache would hide loader bugs)."""
-    data.clear_cache()
+    clear_cache()
     yield
-    data.clear_cache()
+    clear_cache()
 
 
-def _epoch_indices(bundle: data.DataBundle, batch_size: int, seed: int) -> list[torch.Tensor]:
+def _epoch_indices(bundle: DataBundle, batch_size: int, seed: int) -> list[torch.Tensor]:
     """Recover the drawn indices through unique per-sample labels."""
-    tagged = data.DataBundle(
+    tagged = DataBundle(
         "tagged", 1, bundle.input_shape, bundle.train_x, torch.arange(bundle.n_train), bundle.test_x, bundle.test_y
     )
     return [y for _, y in tagged.train_batches(batch_size, torch.Generator().manual_seed(seed))]
@@ -48,7 +52,7 @@ def test_synthetic_shapes_and_dtypes() -> None:
 
 def test_synthetic_is_deterministic() -> None:
     first = load_dataset("synthetic")
-    data.clear_cache()
+    clear_cache()
     second = load_dataset("synthetic")
     assert first is not second
     assert torch.equal(first.train_x, second.train_x) and torch.equal(first.test_y, second.test_y)
@@ -117,10 +121,10 @@ def test_to_device_is_cached() -> None:
 # --------------------------------------------------------------------------- augmentation
 
 
-def _augmented_bundle() -> data.DataBundle:
+def _augmented_bundle() -> DataBundle:
     x = torch.randn(20, 3, 16, 16)
     y = torch.arange(20) % 4
-    return data.DataBundle("toy", 4, (3, 16, 16), x, y, x[:12].clone(), y[:12].clone(), augment=True)
+    return DataBundle("toy", 4, (3, 16, 16), x, y, x[:12].clone(), y[:12].clone(), augment=True)
 
 
 def test_augmentation_keeps_shape_and_is_reproducible() -> None:
@@ -142,8 +146,8 @@ def test_augmentation_changes_images() -> None:
 
 def test_flip_only_augmentation_is_exact_flip(monkeypatch: pytest.MonkeyPatch) -> None:
     """With shifts and rotations off, each image is itself or its mirror image."""
-    monkeypatch.setattr(data, "MAX_SHIFT", 0.0)
-    monkeypatch.setattr(data, "MAX_ROTATION_DEG", 0.0)
+    monkeypatch.setattr(augment, "MAX_SHIFT", 0.0)
+    monkeypatch.setattr(augment, "MAX_ROTATION_DEG", 0.0)
     images = torch.rand(32, 1, 8, 12)
     out = augment_batch(images, torch.Generator().manual_seed(0))
     same = torch.isclose(out, images, atol=1e-5).flatten(1).all(1)
@@ -155,13 +159,26 @@ def test_flip_only_augmentation_is_exact_flip(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_unknown_dataset_lists_allowed_names() -> None:
-    with pytest.raises(UnknownDatasetError) as info:
+    with pytest.raises(UnknownNameError) as info:
         load_dataset("imagenet22k")
     message = str(info.value)
-    assert "imagenet22k" in message and all(name in message for name in list_datasets())
+    assert "imagenet22k" in message and all(name in message for name in DATASETS.names())
 
 
-@pytest.mark.parametrize("name", [n for n in list_datasets() if n != "synthetic"])
+@pytest.mark.parametrize("name", DATASETS.names())
+def test_registry_entry_matches_the_data_it_loads(name: str) -> None:
+    """Shape and classes are known before loading (models are built from them): they must be right."""
+    spec = DATASETS.get(name)
+    assert spec.name == name and spec.description and spec.title
+    try:
+        bundle = load_dataset(name, SHARED_DATA, download=False)
+    except DataError:
+        pytest.skip(f"{name} is not under {SHARED_DATA}")
+    assert (bundle.input_shape, bundle.num_classes) == (spec.input_shape, spec.num_classes)
+    assert tuple(bundle.train_x.shape[1:]) == spec.input_shape
+
+
+@pytest.mark.parametrize("name", [n for n in DATASETS.names() if n != "synthetic"])
 def test_missing_dataset_raises_data_error_naming_directory(name: str, tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_dataset(name, tmp_path, download=False)
@@ -172,10 +189,10 @@ def test_missing_dataset_raises_data_error_naming_directory(name: str, tmp_path:
 
 def test_resolve_data_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BENCH_DATA", str(tmp_path / "env"))
-    assert data.resolve_data_root(tmp_path / "arg") == (tmp_path / "arg").resolve()
-    assert data.resolve_data_root(None) == (tmp_path / "env").resolve()
+    assert resolve_data_root(tmp_path / "arg") == (tmp_path / "arg").resolve()
+    assert resolve_data_root(None) == (tmp_path / "env").resolve()
     monkeypatch.delenv("BENCH_DATA")
-    assert data.resolve_data_root(None) == (Path.home() / ".cache" / "bench" / "data").resolve()
+    assert resolve_data_root(None) == (Path.home() / ".cache" / "bench" / "data").resolve()
 
 
 def _write_idx(path: Path, array: np.ndarray) -> None:
@@ -234,7 +251,7 @@ def test_fake_tinyimagenet_loads_and_caches(tmp_path: Path) -> None:
     assert torch.allclose(mean, torch.zeros(3), atol=1e-4)
     assert (tmp_path / "tiny-imagenet-200.pt").is_file()
     # Second load (new process, simulated) must come from the cache alone.
-    data.clear_cache()
+    clear_cache()
     shutil.rmtree(tmp_path / "tiny-imagenet-200")
     again = load_dataset("tinyimagenet", tmp_path, download=False)
     assert torch.equal(again.train_x, bundle.train_x) and torch.equal(again.test_y, bundle.test_y)

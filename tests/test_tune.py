@@ -32,7 +32,7 @@ BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 
 PLUGIN = '''
 """Test only: a method that raises inside run_trial."""
-from suite.methods.base import METHODS, Method, register_method
+from suite.methods.base import METHODS, Method
 
 
 def _prepare(cfg, model, generator, data=None):
@@ -40,7 +40,7 @@ def _prepare(cfg, model, generator, data=None):
 
 
 if "explode" not in METHODS:
-    register_method(Method(name="explode", description="test only: raises", prepare=_prepare))
+    METHODS.register(Method(name="explode", description="test only: raises", prepare=_prepare))
 '''
 
 

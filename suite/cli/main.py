@@ -28,7 +28,7 @@ def fail(message: str, code: int = 2) -> None:
 def list_command() -> None:
     """List the registered models (with parameter counts), datasets and methods."""
     from suite.core.data import DATASETS
-    from suite.methods.base import list_methods
+    from suite.methods.base import METHODS
     from suite.core.models import MODELS, build_model
 
     models = Table(title="models", show_lines=False)
@@ -49,7 +49,7 @@ def list_command() -> None:
     methods = Table(title="methods")
     for col in ("name", "needs", "description"):
         methods.add_column(col)
-    for method in list_methods():
+    for method in METHODS.values():
         needs = sorted(method.requires) + (["compression"] if method.compressions in ("one", "many") else [])
         methods.add_row(method.name, ", ".join(needs), method.description)
     console.print(methods)
@@ -103,7 +103,7 @@ def run(
     """Run one trial, print its result rows, and write them to the store."""
     from suite.results.checkpoints import CheckpointCache
     from suite.config import ConfigError, TrialConfig
-    from suite.core.data import DataError
+    from suite.core.data_root import DataError
     from suite.core.devices import DeviceError, check_device
     from suite.run.process_guard import sigterm_as_interrupt
     from suite.results.store import write_trial

@@ -129,6 +129,12 @@ def _compose_factors(module: nn.Module, _inputs) -> None:
         setattr(module, name, _product(factors))
 
 
+def layer_factors(module: nn.Module) -> dict[str, nn.ParameterList]:
+    """{"weight": its factors, "bias": ...} of a factorized layer; {} for a plain one."""
+    factors = module._modules.get(_FACTORS)
+    return dict(factors.items()) if factors is not None else {}
+
+
 def factorized_tensors(model: nn.Module) -> list[tuple[nn.Module, str, list[nn.Parameter]]]:
     """(layer, "weight" or "bias", its factors) for every factorized tensor of `model`."""
     return [(module, name, list(factors)) for _, module in prunable_layers(model) if is_factorized(module)

@@ -1,9 +1,23 @@
-"""Sparsification methods, one module each, and their registry.
+"""Sparsification methods, one module each, and the list of the built-in ones.
 
 `suite.methods.base` holds the types (Method, Prepared, EvalPoint) and the
-registry; the list below is the whole set of built-in methods (plugins
-register theirs through `register_method`).
+`METHODS` registry; `BUILT_IN` below is the whole set of built-in methods, in
+the paper's order. A plugin module adds its own with `METHODS.register(...)`
+(sweep specs load plugin modules by name: `plugins:` in the spec).
 """
 
-from suite.methods.base import METHODS, EvalPoint, Method, Prepared, get_method, list_methods, register_method  # noqa: F401
-from suite.methods import gmp, l1, pilot, random, snip, synflow  # noqa: F401,E402  (registration)
+from suite.methods.base import METHODS
+from suite.methods.dense import DENSE
+from suite.methods.dwf import DWF
+from suite.methods.gmp import GMP, GMP_ONESHOT
+from suite.methods.l1 import L1
+from suite.methods.pilot import PILOT
+from suite.methods.random import RANDOM
+from suite.methods.snip import SNIP
+from suite.methods.spred import SPRED
+from suite.methods.synflow import SYNFLOW
+
+BUILT_IN = (DENSE, DWF, SPRED, PILOT, L1, GMP, GMP_ONESHOT, SNIP, SYNFLOW, RANDOM)
+
+for _method in BUILT_IN:
+    METHODS.register(_method)

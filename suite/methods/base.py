@@ -1,14 +1,15 @@
-"""Method registry: how each sparsification method sets up, trains and is evaluated.
+"""What a sparsification method is: the `Method` type and the `METHODS` registry.
 
 A method turns a freshly built network into a `Prepared` training set-up
 (parameter groups for SGD, an optional loss penalty, a hook after each
 optimizer step, a hook after each epoch) and, after training, into the list of
 networks to evaluate (`EvalPoint`s): one for DWF (the collapsed network), one
 per target for global magnitude pruning, the inherent sparsity plus post-hoc
-pruned points for L1 and PILoT.
+pruned points for L1 and PILoT. Each method also carries how reports show it:
+its paper label, post-hoc label, paper order and plot style.
 
-dense, dwf and spred live here; the comparison methods live beside this
-module, one each, listed in `suite/methods/__init__.py`.
+The methods live beside this module, one each; `suite/methods/__init__.py`
+registers the built-in ones.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import torch
 from torch import nn
 
 from suite.config import ConfigError, TrialConfig
-from suite.core.dwf import collapse, factor_parameters, factor_weight_decay, factorize, misalignment, prunable_layers
+from suite.core.dwf import prunable_layers
+from suite.methods.style import PlotStyle
+from suite.registry import Registry
 
 
 @dataclass
@@ -89,29 +92,34 @@ class Method:
     # Reads the DWF-init fields (DWF_INIT_FIELDS); other methods ignore them, so
     # they do not tell two of that method's configurations apart in reports.
     factorized: bool = False
+    # How reports show it (suite/methods/labels.py). `label`: the paper's name
+    # (default: `name`), followed by " (D=depth)" for a method with a depth.
+    label: str = ""
+    # Label of its post-hoc pruned rows (point "posthoc"); None: f"{label} + GMP".
+    posthoc_label: str | None = None
+    # Position in the paper's tables and legends; None: after the paper's methods.
+    paper_order: int | None = None
+    # Figure style of its rows, of its post-hoc rows, and per depth for a
+    # method with a depth (a depth without a style gets a fallback).
+    style: PlotStyle | None = None
+    posthoc_style: PlotStyle | None = None
+    depth_styles: dict[int, PlotStyle] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
+
+    @property
+    def has_depth(self) -> bool:
+        """Its rows differ by factorization depth (label "DWF (D=3)")."""
+        return self.uses_depth or self.fixed_depth is not None
 
 
-METHODS: dict[str, Method] = {}
+# Filled with the built-in methods by suite/methods/__init__.py; plugins add theirs.
+METHODS: Registry[Method] = Registry("method")
 
 # Config fields only the DWF initialization reads (Method.factorized).
 DWF_INIT_FIELDS = frozenset({"omega_min", "base_init"})
-
-
-def register_method(method: Method) -> Method:
-    if method.name in METHODS:
-        raise ValueError(f"method {method.name!r} registered twice")
-    METHODS[method.name] = method
-    return method
-
-
-def get_method(name: str) -> Method:
-    if name not in METHODS:
-        raise ConfigError(f"unknown method {name!r}; allowed: {sorted(METHODS)}")
-    return METHODS[name]
-
-
-def list_methods() -> list[Method]:
-    return [METHODS[k] for k in sorted(METHODS)]
 
 
 def _is_number(value: object) -> bool:
@@ -196,53 +204,3 @@ def split_params(model: nn.Module, chosen: list[nn.Parameter]) -> tuple[list[nn.
     """(chosen, the rest) — the rest are e.g. BatchNorm parameters."""
     ids = {id(p) for p in chosen}
     return chosen, [p for p in model.parameters() if id(p) not in ids]
-
-
-def prepare_dense(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data=None) -> Prepared:
-    """Kaiming init and plain SGD on every parameter: dense, and GMP's training run."""
-    kaiming_init(model, generator)
-    return Prepared(model=model, param_groups=[{"params": list(model.parameters()), "weight_decay": cfg.weight_decay}])
-
-
-def _prepare_factorized(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, depth: int, init: str) -> Prepared:
-    # Every weight and bias is factorized (Sec. 3), whether or not biases are
-    # counted (cfg.include_bias only decides the counted set).
-    factorize(model, depth, init=init, omega_min=cfg.omega_min, base_init=cfg.base_init,
-              include_bias=True, generator=generator)
-    factors, rest = split_params(model, factor_parameters(model))
-    wd = factor_weight_decay(cfg.lam, depth)
-    return Prepared(
-        model=model,
-        # Only the factors carry the L2 penalty; BatchNorm stays unregularized.
-        param_groups=[{"params": factors, "weight_decay": wd}, {"params": rest, "weight_decay": cfg.weight_decay}],
-        reg_strength=lambda: cfg.lam,
-        finalize=lambda: collapse(model),
-        misalignment=lambda: misalignment(model),
-    )
-
-
-register_method(Method(
-    name="dense",
-    description="No sparsification: the dense reference (Kaiming init, plain SGD).",
-    prepare=prepare_dense,
-    publishes_dense=True,
-))
-register_method(Method(
-    name="dwf",
-    description="Deep Weight Factorization: D factors, DWF init (Alg. 1), L2 on factors, collapse.",
-    prepare=lambda cfg, model, gen, data=None: _prepare_factorized(cfg, model, gen, cfg.depth, "dwf"),
-    requires=frozenset({"lam", "depth"}),
-    uses_depth=True,
-    factorized=True,
-))
-register_method(Method(
-    name="spred",
-    description="spred (Ziyin & Wang 2023): D = 2 factors with standard init, L2 on factors.",
-    prepare=lambda cfg, model, gen, data=None: _prepare_factorized(cfg, model, gen, 2, "standard"),
-    requires=frozenset({"lam"}),
-    fixed_depth=2,
-    factorized=True,
-))
-
-
-

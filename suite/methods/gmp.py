@@ -31,7 +31,8 @@ from torch import nn
 
 from suite.methods.masks import magnitude_masks, magnitude_pruned, masked_prepared
 from suite.config import ConfigError, TrialConfig
-from suite.methods.base import EvalPoint, Method, Prepared, register_method
+from suite.methods.base import EvalPoint, Method, Prepared
+from suite.methods.style import COLORBLIND, PlotStyle
 
 
 def prepare_retrain(cfg: TrialConfig, model: nn.Module, generator, data=None) -> Prepared:
@@ -70,7 +71,7 @@ def _no_retraining(cfg: TrialConfig) -> None:
                           "method 'gmp_oneshot' (use method 'gmp' to retrain after pruning)")
 
 
-register_method(Method(
+GMP = Method(
     name="gmp",
     description="Global magnitude pruning after dense training, then retraining with the mask fixed "
                 "(finetune_epochs); one trial per target, one dense run per seed.",
@@ -78,8 +79,13 @@ register_method(Method(
     compressions="one",
     dense_start=True,
     validate=_needs_retraining,
-))
-register_method(Method(
+    label="GMP",
+    paper_order=7,
+    style=PlotStyle(COLORBLIND[3], "^"),
+)
+
+
+GMP_ONESHOT = Method(
     name="gmp_oneshot",
     description="Global magnitude pruning of the trained dense network at every target, no retraining.",
     prepare=prepare_oneshot,
@@ -87,4 +93,11 @@ register_method(Method(
     evaluate_points=oneshot_points,
     dense_start=True,
     validate=_no_retraining,
-))
+    label="GMP (one-shot)",
+    # Its rows are post-hoc prunings of the dense network, labelled apart from
+    # GMP (retrained) so that no curve mixes the two.
+    posthoc_label="GMP (one-shot)",
+    paper_order=8,
+    style=PlotStyle(COLORBLIND[3], "v", "--"),
+    posthoc_style=PlotStyle(COLORBLIND[3], "v", "--"),
+)

@@ -26,7 +26,8 @@ from torch import nn
 
 from suite.methods.masks import counted_parameters, posthoc_ladder
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init, register_method
+from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.style import TOL_INDIGO, PlotStyle
 
 
 def l1_penalty(params: list[nn.Parameter], lam: float) -> torch.Tensor:
@@ -45,11 +46,16 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     )
 
 
-register_method(Method(
+L1 = Method(
     name="l1",
     description="Vanilla L1 penalty with plain SGD (Kaiming init): inherent sparsity + post-hoc magnitude pruning ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
     compressions="optional",
     evaluate_points=posthoc_ladder,
-))
+    label="Vanilla L1",
+    posthoc_label="L1 + GMP",
+    paper_order=5,
+    style=PlotStyle(TOL_INDIGO, "X"),
+    posthoc_style=PlotStyle(TOL_INDIGO, "X", "--"),
+)

@@ -48,8 +48,11 @@ from torch import nn
 
 from suite.methods.masks import posthoc_ladder
 from suite.config import TrialConfig
-from suite.core.dwf import _FACTORS, collapse, factor_parameters, factorize, is_factorized, misalignment, prunable_layers
-from suite.methods.base import Method, Prepared, kaiming_init, register_method, split_params
+from suite.core.dwf import (
+    collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
+)
+from suite.methods.base import Method, Prepared, kaiming_init, split_params
+from suite.methods.style import TOL_WINE, PlotStyle
 
 SCHEDULES = ("budget", "harmonic", "quadratic", "geometric", "constant")
 BUDGET_RAISE = 1.1
@@ -66,12 +69,7 @@ def pilot_init_values(x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def pilot_factors(model: nn.Module) -> list[tuple[nn.Parameter, nn.Parameter]]:
     """(m, w) of every factorized counted tensor."""
-    pairs = []
-    for _, module in prunable_layers(model):
-        if is_factorized(module):
-            for factors in module._modules[_FACTORS].values():
-                pairs.append((factors[0], factors[1]))
-    return pairs
+    return [(factors[0], factors[1]) for _, _, factors in factorized_tensors(model)]
 
 
 @torch.no_grad()
@@ -105,7 +103,7 @@ def factorize_pilot(model: nn.Module, include_bias: bool = True) -> nn.Module:
     factorize(model, 2, init="standard", include_bias=include_bias, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         for name, module in prunable_layers(model):
-            factors = module._modules[_FACTORS]
+            factors = layer_factors(module)
             for tensor_name, params in factors.items():
                 m0, w0 = pilot_init_values(x0[(name, tensor_name)])
                 params[0].copy_(m0)
@@ -151,11 +149,16 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     )
 
 
-register_method(Method(
+PILOT = Method(
     name="pilot",
     description="PILoT (Jacobs & Burkholz): x = m * w, m0^2 - w0^2 = 1 init, time-dependent L2 alpha_t on m, w; post-hoc ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
     compressions="optional",
     evaluate_points=posthoc_ladder,
-))
+    label="PILoT",
+    posthoc_label="PILoT + GMP",
+    paper_order=3,
+    style=PlotStyle(TOL_WINE, "P"),
+    posthoc_style=PlotStyle(TOL_WINE, "P", "--"),
+)

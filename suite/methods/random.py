@@ -19,7 +19,8 @@ from torch import nn
 
 from suite.methods.masks import counted_parameters, keep_count, masked_prepared, random_mask
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init, register_method
+from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.style import COLORBLIND, PlotStyle
 
 
 def random_masks(model: nn.Module, compression: float, generator: torch.Generator, include_bias: bool = True):
@@ -34,9 +35,12 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     return masked_prepared(cfg, model, masks)
 
 
-register_method(Method(
+RANDOM = Method(
     name="random",
     description="Random pruning at init: uniformly random global mask with exactly the target count (Kaiming init).",
     prepare=prepare,
     compressions="one",
-))
+    label="Random",
+    paper_order=11,
+    style=PlotStyle(COLORBLIND[7], "."),
+)

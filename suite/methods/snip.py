@@ -33,7 +33,8 @@ from torch import Tensor, nn
 
 from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init, register_method
+from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.style import COLORBLIND, PlotStyle
 
 
 def snip_batch(data, batch_size: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -64,9 +65,12 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     return masked_prepared(cfg, model, masks)
 
 
-register_method(Method(
+SNIP = Method(
     name="snip",
     description="SNIP: prune at init by |g * w| on one training batch (Kaiming init), mask fixed during training.",
     prepare=prepare,
     compressions="one",
-))
+    label="SNIP",
+    paper_order=9,
+    style=PlotStyle(COLORBLIND[5], "<"),
+)

@@ -38,7 +38,8 @@ from torch import Tensor, nn
 
 from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init, register_method
+from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.style import COLORBLIND, PlotStyle
 
 ITERATIONS = 100
 
@@ -86,9 +87,12 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     return masked_prepared(cfg, model, masks)
 
 
-register_method(Method(
+SYNFLOW = Method(
     name="synflow",
     description="SynFlow: data-free iterative pruning at init (100 rounds, exponential schedule, Kaiming init).",
     prepare=prepare,
     compressions="one",
-))
+    label="SynFlow",
+    paper_order=10,
+    style=PlotStyle(COLORBLIND[9], ">"),
+)

@@ -48,7 +48,7 @@ import pandas as pd
 
 from suite.sweep.adaptive_spec import AdaptiveSettings
 from suite.config import TrialConfig
-from suite.methods.base import get_method
+from suite.methods.base import METHODS
 from suite.analysis.report import ACC_TOL, SPARSITY_TOL_MIN, accuracy_table, aggregate_configs, compression_table
 
 Rows = list[dict]
@@ -62,7 +62,7 @@ def snap(x: float) -> float:
 
 def axis_of(method: str) -> str | None:
     """"lam", "compression" or None (no axis: the trial just runs, e.g. dense)."""
-    m = get_method(method)
+    m = METHODS.get(method)
     if "lam" in m.requires:
         return "lam"
     return "compression" if m.compressions in ("one", "many") else None
