@@ -49,7 +49,9 @@ import pandas as pd
 from suite.sweep.adaptive_spec import AdaptiveSettings
 from suite.config import TrialConfig
 from suite.methods.base import get_method
-from suite.analysis.report import ACC_TOL, SPARSITY_TOL_MIN, accuracy_table, aggregate_configs, compression_table
+from suite.analysis.configurations import aggregate_configs
+from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
+from suite.analysis.tables import accuracy_table, compression_table
 
 Rows = list[dict]
 Lookup = Callable[[TrialConfig], "Rows | None"]
