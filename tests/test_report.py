@@ -135,6 +135,8 @@ def test_compression_table_without_dense(rows):
         tables.compression_table(mixed)
     skipped = tables.compression_table(mixed, missing_dense="skip")
     assert "kmnist" not in set(skipped["dataset"]) and len(skipped) == len(tables.compression_table(rows))
+    with pytest.raises(ValueError, match="missing_dense 'drop': allowed: 'raise', 'skip'"):
+        tables.compression_table(mixed, missing_dense="drop")
 
 
 def _orphan() -> pd.DataFrame:

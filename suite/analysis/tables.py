@@ -137,8 +137,12 @@ def compression_table(
     `configurations.sections_without_dense`). Absolute thresholds need no reference:
     such a section is kept with an empty `dense_acc`.
     """
+    if missing_dense not in ("raise", "skip"):
+        raise ValueError(f"missing_dense {missing_dense!r}: allowed: 'raise', 'skip'")
     keys = _threshold_keys(eps, absolute)
     columns = compression_columns(eps, absolute=absolute)
+    if absolute is None and eps is None:
+        eps = DEFAULT_EPS
     configs = aggregate_configs(rows)
     if configs.empty:
         return pd.DataFrame(columns=columns)
@@ -156,10 +160,7 @@ def compression_table(
         if absolute is None and reference is None:
             continue
         dense_acc = np.nan if reference is None else float(reference["test_acc_median"])
-        if absolute is None:
-            thresholds = [dense_acc - e / 100 for e in (DEFAULT_EPS if eps is None else eps)]
-        else:
-            thresholds = list(absolute)
+        thresholds = list(absolute) if absolute is not None else [dense_acc - e / 100 for e in eps]
         section = section_of(configs, model, dataset)
         for label in labels:
             record = {"model": model, "dataset": dataset, "label": label, "dense_acc": dense_acc}
