@@ -67,6 +67,8 @@ def test_panels_draw_into_a_given_axes(rows):
     assert returned is fig and free.get_title() == "LeNet-5 on MNIST"
     alone = plots.pareto_panel(configurations.section_of(selection, "lenet5", "mnist"))
     assert alone is not fig and len(alone.axes) == 1 and set(_line_labels(alone.axes[0])) == {"Dense", "GMP"}
+    with pytest.raises(ValueError, match="yscale 'symlog': allowed: 'log', 'linear'"):
+        plots.layers_panel(pd.DataFrame(columns=figure_data.LAYER_COLUMNS), yscale="symlog")
     with pytest.raises(ValueError, match="allowed: test_acc, compression_ratio, l2_norm"):
         plots.dynamics_panel(pd.DataFrame(columns=figure_data.DYNAMICS_COLUMNS), "accuracy")
 
