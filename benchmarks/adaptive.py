@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _cells(plan, eps: float) -> list[dict]:
     """The plan's cells of one ε with the report label of their method variant."""
-    from suite.analysis.report import method_label
+    from suite.methods.labels import method_label
 
     out = []
     for cell in plan.cells:
@@ -67,7 +67,7 @@ def main() -> None:
     from suite.run.adaptive import AdaptivePlan
     from suite.run.adaptive_results import run_serial, store_lookup, summary_lines
     from suite.sweep.adaptive_spec import AdaptiveSettings
-    from suite.analysis.report import compression_table
+    from suite.analysis.tables import compression_table
     from suite.results.store import load_table
     from suite.sweep.spec import AUTO, apply_overrides, load_spec
     from suite.run.tune import RunOptions, run_sweep

@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from suite.run.adaptive_results import progress
-from suite.analysis.report import compression_table
+from suite.analysis.tables import compression_table
 from suite.results.store import done_hashes, load_table
 from suite.sweep.spec import SpecError, load_spec
 

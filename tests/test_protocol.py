@@ -76,7 +76,7 @@ def test_gmp_and_gmp_oneshot_are_told_apart():
         cfg("gmp", compressions=(10.0,))
     with pytest.raises(ConfigError, match="finetune_epochs.*method 'gmp'"):
         cfg("gmp_oneshot", compressions=(10.0,), finetune_epochs=5)
-    from suite.analysis.report import method_label
+    from suite.methods.labels import method_label
 
     assert method_label("gmp", None, "final") != method_label("gmp_oneshot", None, "posthoc")
 

@@ -79,7 +79,7 @@ def test_a_copy_under_another_name_is_damage_and_rows_are_deduplicated(tmp_path,
 
 
 def test_report_skips_and_names_damaged_files_and_missing_side_tables(tmp_path, results):
-    from suite.analysis.report import write_report
+    from suite.analysis.writing import write_report
 
     root, paths = _store(tmp_path, results)
     paths[0].write_bytes(b"garbage")

@@ -1,1 +1,12 @@
-"""From the store to the paper's tables and figures: configurations and selections, tables, rendering, plots."""
+"""From the store to the paper's tables and figures.
+
+Modules, each depending only on those above it:
+
+* labels: the paper's names of method variants, their order and plot styles.
+* configurations: rows -> configurations (seeds aggregated) and sections.
+* selections: the rules that pick configurations (Table 1, Table 2, Pareto).
+* tables: Table 1 (compression within ε, or at absolute accuracies) and Table 2 (accuracy at sparsity).
+* rendering: display strings, Markdown, CSV, LaTeX; terminal: the same for a console.
+* figure_data: the data behind each figure; plots: figures from that data (no files).
+* writing: `write_report`, the only module that writes files.
+"""

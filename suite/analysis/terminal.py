@@ -15,14 +15,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-EMPTY_CELL = "–"
+from suite.analysis.rendering import cell_text
+
 SECTION_COLUMNS = ("Model", "Dataset")
-
-
-def _text(value: object) -> str:
-    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
-        return EMPTY_CELL
-    return str(value)
 
 
 def _sections(display: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -39,7 +34,7 @@ def wide_table(body: pd.DataFrame, title: str) -> Table:
     for i, column in enumerate(body.columns):
         table.add_column(str(column), justify="left" if i == 0 else "right", no_wrap=True)
     for row in body.itertuples(index=False):
-        table.add_row(*(_text(v) for v in row))
+        table.add_row(*(cell_text(v) for v in row))
     return table
 
 
@@ -49,9 +44,9 @@ def long_table(body: pd.DataFrame, title: str) -> Table:
     table.add_column(str(body.columns[0]), no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     for row in body.itertuples(index=False):
-        table.add_row(_text(row[0]), "", style="bold")
+        table.add_row(cell_text(row[0]), "", style="bold")
         for column, value in zip(body.columns[1:], row[1:]):
-            table.add_row(f"  {column}", _text(value))
+            table.add_row(f"  {column}", cell_text(value))
     return table
 
 

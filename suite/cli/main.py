@@ -171,7 +171,7 @@ def report(
     out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/NAME)."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
-    from suite.analysis.report import PLOT_NAMES, TABLE_NAMES, write_report
+    from suite.analysis.writing import PLOT_NAMES, TABLE_NAMES, write_report
     from suite.results.store import load_failures, scan_rows
     from suite.results.files import list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name

@@ -48,8 +48,10 @@ import pandas as pd
 
 from suite.sweep.adaptive_spec import AdaptiveSettings
 from suite.config import TrialConfig
+from suite.analysis.configurations import aggregate_configs
+from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
+from suite.analysis.tables import accuracy_table, compression_table
 from suite.methods.base import METHODS
-from suite.analysis.report import ACC_TOL, SPARSITY_TOL_MIN, accuracy_table, aggregate_configs, compression_table
 
 Rows = list[dict]
 Lookup = Callable[[TrialConfig], "Rows | None"]

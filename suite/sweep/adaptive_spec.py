@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from suite.analysis.report import DEFAULT_EPS, DEFAULT_SPARSITIES
+from suite.analysis.tables import DEFAULT_EPS, DEFAULT_SPARSITIES
 
 KEYS = ("tolerance", "budget", "eps", "levels")
 DEFAULT_TOLERANCE = 0.1

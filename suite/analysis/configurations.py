@@ -1,0 +1,132 @@
+"""Result rows -> configurations: which rows are seeds of one configuration, and
+their statistics over seeds.
+
+* configuration: all rows sharing `CONFIG_KEYS` that differ only in seed;
+  tables and curves aggregate over seeds within a configuration.
+* section: one (model, dataset) pair; tables and figures are laid out by section.
+
+Accuracies are fractions in [0, 1] throughout.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from suite.methods.labels import method_label
+from suite.methods.base import DWF_INIT_FIELDS, METHODS
+from suite.results.store import ROW_SCHEMA
+
+# Seeds are aggregated over; everything else that shapes a result is a key.
+# `point_key` separates the post-hoc points of one trial when a row carries no
+# target_compression (it is -1 whenever target_compression is set, so it never
+# splits seeds of the same target).
+# `settings` holds every other config field of the trial (base_init,
+# finetune_epochs, batch_size, ...), so e.g. GMP with and without fine-tuning
+# are different configurations, never seeds of one.
+CONFIG_KEYS: tuple[str, ...] = (
+    "label", "model", "dataset", "depth", "lam", "lr", "target_compression", "epochs", "point", "point_key",
+    "settings",
+)
+# Config fields that are keys of their own, aggregated over (seed), or not
+# part of a result (sweep; compressions: a GMP trial's target list, whose
+# rows are split by target_compression).
+_NOT_SETTINGS = {"model", "dataset", "method", "depth", "lam", "lr", "epochs", "seed", "sweep", "compressions"}
+
+AGG_COLUMNS: tuple[str, ...] = CONFIG_KEYS + (
+    "config_id", "method", "test_acc_median", "test_acc_mean", "test_acc_std", "test_acc_min", "test_acc_max",
+    "compression_ratio", "sparsity", "total_params", "n_seeds", "n_rows", "n_not_ok",
+)
+
+
+def _ensure_columns(rows: pd.DataFrame) -> pd.DataFrame:
+    """Hand-made or older frames may lack schema columns; add them as nulls."""
+    missing = [name for name in ROW_SCHEMA.names if name not in rows.columns]
+    if not missing:
+        return rows.copy()
+    return pd.concat([rows, pd.DataFrame({name: [None] * len(rows) for name in missing}, index=rows.index)], axis=1)
+
+
+def _settings_key(config_json, method: str) -> str:
+    """Canonical text of a trial's remaining config fields ('' for hand-made rows),
+    less the fields its method does not read (the DWF init's, for a non-factorized
+    method: a GMP run is the same configuration whatever omega_min said)."""
+    if not isinstance(config_json, str) or not config_json:
+        return ""
+    config = json.loads(config_json)
+    known = METHODS.get(method) if method in METHODS else None  # a plugin not imported here
+    ignored = _NOT_SETTINGS | (DWF_INIT_FIELDS if known is not None and not known.factorized else set())
+    return json.dumps({k: v for k, v in config.items() if k not in ignored}, sort_keys=True)
+
+
+def assign_configs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows plus `label`, `point_key` and `config_id` (same id = same configuration)."""
+    df = _ensure_columns(rows)
+    df["point"] = df["point"].fillna("final")
+    df["label"] = [method_label(m, d, p) for m, d, p in zip(df["method"], df["depth"], df["point"])]
+    for col in ("depth", "lam", "lr", "target_compression", "epochs", "test_acc", "compression_ratio",
+                "sparsity", "total_params", "seed"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    point_id = pd.to_numeric(df["point_id"], errors="coerce").fillna(-1)
+    df["point_key"] = point_id.where(df["target_compression"].isna(), -1).astype("int64")
+    df["settings"] = [_settings_key(text, method) for text, method in zip(df["config_json"], df["method"])]
+    if df.empty:
+        df["config_id"] = pd.Series(dtype="int64")
+        return df
+    df["config_id"] = df.groupby(list(CONFIG_KEYS), dropna=False, sort=True).ngroup()
+    return df
+
+
+def aggregate_configs(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per configuration: test accuracy statistics over seeds and median compression."""
+    df = assign_configs(rows)
+    if df.empty:
+        return pd.DataFrame(columns=list(AGG_COLUMNS))
+    df["_not_ok"] = (df["status"].fillna("ok") != "ok").astype("int64")
+    grouped = df.groupby(list(CONFIG_KEYS) + ["config_id"], dropna=False, sort=True)
+    agg = grouped.agg(
+        method=("method", "first"),
+        test_acc_median=("test_acc", "median"),
+        test_acc_mean=("test_acc", "mean"),
+        test_acc_std=("test_acc", "std"),
+        test_acc_min=("test_acc", "min"),
+        test_acc_max=("test_acc", "max"),
+        compression_ratio=("compression_ratio", "median"),
+        sparsity=("sparsity", "median"),
+        total_params=("total_params", "median"),
+        n_seeds=("seed", "nunique"),
+        n_rows=("seed", "size"),
+        n_not_ok=("_not_ok", "sum"),
+    ).reset_index()
+    return agg[list(AGG_COLUMNS)]
+
+
+def sections(configs: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (model, dataset) pairs present, sorted."""
+    if configs.empty:
+        return []
+    pairs = configs[["model", "dataset"]].drop_duplicates()
+    return sorted((str(m), str(d)) for m, d in pairs.itertuples(index=False))
+
+
+def section_of(frame: pd.DataFrame, model: str, dataset: str) -> pd.DataFrame:
+    """The rows (or configurations) of one (model, dataset) section."""
+    return frame[(frame["model"] == model) & (frame["dataset"] == dataset)]
+
+
+def sections_without_dense(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """(model, dataset) pairs with results but no dense rows (no ε reference)."""
+    if rows.empty:
+        return []
+    labelled = assign_configs(rows)
+    with_dense = set(sections(labelled[labelled["label"] == "Dense"]))
+    return [pair for pair in sections(labelled) if pair not in with_dense]
+
+
+def dense_reference(section: pd.DataFrame) -> pd.Series | None:
+    """The dense configuration of a section with the best median accuracy (usually the only one)."""
+    dense = section[section["label"] == "Dense"]
+    if dense.empty:
+        return None
+    return dense.sort_values("test_acc_median", ascending=False, kind="stable").iloc[0]

@@ -1,0 +1,179 @@
+"""Numeric tables -> the paper's display strings, and display tables -> Markdown,
+CSV and LaTeX text (`terminal` prints them to a console).
+
+Display tables are DataFrames of strings with Model and Dataset columns; each
+(model, dataset) becomes a section of its own in every format.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+EMPTY_CELL = "–"
+
+# The paper's names of the models and datasets the suite registers, for titles and sections.
+MODEL_NAMES = {
+    "lenet300": "LeNet-300-100", "lenet5": "LeNet-5", "vgg16": "VGG-16", "vgg19": "VGG-19",
+    "resnet18": "ResNet-18", "wrn16_8": "WRN-16-8",
+}
+DATASET_NAMES = {
+    "mnist": "MNIST", "fmnist": "F-MNIST", "kmnist": "K-MNIST", "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100", "tinyimagenet": "Tiny ImageNet",
+}
+
+
+def model_name(model: str) -> str:
+    return MODEL_NAMES.get(model, model)
+
+
+def dataset_name(dataset: str) -> str:
+    return DATASET_NAMES.get(dataset, dataset)
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: missing values (None, NaN, NA) as EMPTY_CELL."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return EMPTY_CELL
+    return str(value)
+
+
+# --------------------------------------------------------------------------- display strings
+
+def _format_cr(cr: float) -> str:
+    if math.isinf(cr):
+        return "∞"
+    return f"{cr:.0f}" if cr >= 10 else f"{cr:.2f}"
+
+
+def _section_columns(model: str, dataset: str) -> dict:
+    return {"Model": model_name(model), "Dataset": dataset_name(dataset)}
+
+
+def _threshold_header(key: str) -> str:
+    """'ε = 5 pp' for an ε key, 'acc. ≥ 84.12%' for an absolute one (`tables.absolute_key`)."""
+    return f"acc. ≥ {key}" if key.endswith("%") else f"ε = {key} pp"
+
+
+def _dense_cell(dense_acc: float, key: str) -> str:
+    if pd.isna(dense_acc):
+        return EMPTY_CELL
+    return f"{100 * dense_acc:.2f}% acc." + ("" if key.endswith("%") else " (reference)")
+
+
+def format_compression_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Display strings as in the paper: 'CR (sparsity %)' per threshold column of
+    `tables.compression_table` (ε or absolute); Dense shows its accuracy."""
+    keys = [c.split("@", 1)[1] for c in table.columns if c.startswith("cr@")]
+    headers = [_threshold_header(k) for k in keys]
+    records = []
+    for _, row in table.iterrows():
+        record = _section_columns(row["model"], row["dataset"]) | {"Method": row["label"]}
+        for key, header in zip(keys, headers):
+            if row["label"] == "Dense":
+                record[header] = _dense_cell(row["dense_acc"], key)
+            elif pd.isna(row[f"cr@{key}"]):
+                record[header] = EMPTY_CELL
+            else:
+                record[header] = f"{_format_cr(row[f'cr@{key}'])} ({100 * row[f'sparsity@{key}']:.2f}%)"
+        records.append(record)
+    return pd.DataFrame(records, columns=["Model", "Dataset", "Method"] + headers)
+
+
+def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Display strings 'mean ± std' in percent, one column per sparsity level."""
+    levels = [c.split("@", 1)[1] for c in table.columns if c.startswith("mean@")]
+    headers = [f"{100 * float(s):g}%" for s in levels]
+    records = []
+    for _, row in table.iterrows():
+        record = _section_columns(row["model"], row["dataset"]) | {"Method": row["label"]}
+        for level, header in zip(levels, headers):
+            mean, std = row[f"mean@{level}"], row[f"std@{level}"]
+            if pd.isna(mean):
+                record[header] = EMPTY_CELL
+            elif pd.isna(std):  # a single seed has no spread
+                record[header] = f"{100 * mean:.2f}"
+            else:
+                record[header] = f"{100 * mean:.2f} ± {100 * std:.2f}"
+        records.append(record)
+    return pd.DataFrame(records, columns=["Model", "Dataset", "Method"] + headers)
+
+
+# --------------------------------------------------------------------------- text formats
+
+def _split_sections(display: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(heading, body) per Model/Dataset section, in order of appearance."""
+    if not {"Model", "Dataset"} <= set(display.columns):
+        return [("", display)]
+    out = []
+    keys = display[["Model", "Dataset"]].apply(tuple, axis=1) if len(display) else pd.Series(dtype=object)
+    for key in dict.fromkeys(keys):
+        body = display[keys == key].drop(columns=["Model", "Dataset"])
+        out.append((f"{key[0]} on {key[1]}", body))
+    return out
+
+
+def _markdown_cell(value: object) -> str:
+    return cell_text(value).replace("|", "\\|")
+
+
+def _markdown_grid(body: pd.DataFrame) -> str:
+    header = "| " + " | ".join(_markdown_cell(c) for c in body.columns) + " |"
+    align = "|" + "|".join([":---"] + ["---:"] * (len(body.columns) - 1)) + "|"
+    lines = [header, align]
+    lines += ["| " + " | ".join(_markdown_cell(v) for v in row) + " |" for row in body.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def to_markdown(display: pd.DataFrame, caption: str = "") -> str:
+    """Pipe tables (no tabulate needed), one per Model/Dataset section."""
+    parts = [caption] if caption else []
+    if display.empty:
+        return "\n\n".join(parts + ["_No results._"]) + "\n"
+    for heading, body in _split_sections(display):
+        if heading:
+            parts.append(f"**{heading}**")
+        parts.append(_markdown_grid(body))
+    return "\n\n".join(parts) + "\n"
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    """The numeric table (fractions, not percentages): empty cells stay empty."""
+    return table.to_csv(index=False)
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_SYMBOLS = {"±": r"$\pm$", "ε": r"$\varepsilon$", "λ": r"$\lambda$", "–": "--", "∞": r"$\infty$",
+                  "≥": r"$\geq$", "≈": r"$\approx$", "×": r"$\times$"}
+
+
+def latex_escape(text: str) -> str:
+    escaped = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+    for symbol, macro in _LATEX_SYMBOLS.items():
+        escaped = escaped.replace(symbol, macro)
+    return escaped
+
+
+def to_latex(display: pd.DataFrame, caption: str = "", label: str = "") -> str:
+    """A booktabs table; sections become full-width bold rows as in the paper's Table 2."""
+    split = _split_sections(display)
+    columns = list(split[0][1].columns) if split else list(display.columns)
+    n = len(columns)
+    lines = [r"\begin{table}[t]", r"\centering"]
+    if caption:
+        lines.append(rf"\caption{{{latex_escape(caption)}}}")
+    if label:
+        lines.append(rf"\label{{{label}}}")
+    lines += [rf"\begin{{tabular}}{{l{'r' * (n - 1)}}}", r"\toprule",
+              " & ".join(latex_escape(c) for c in columns) + r" \\", r"\midrule"]
+    for i, (heading, body) in enumerate(split):
+        if heading:
+            if i:
+                lines.append(r"\midrule")
+            lines.append(rf"\multicolumn{{{n}}}{{l}}{{\textbf{{{latex_escape(heading)}}}}} \\")
+        for row in body.itertuples(index=False):
+            lines.append(" & ".join(latex_escape(cell_text(v)) for v in row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,215 @@
+"""`write_report`: a sweep's store -> table files (md, csv, tex), figure files
+(png, pdf) and an index.md linking them. The only module of the analysis that
+writes files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from suite.analysis.configurations import aggregate_configs, sections, sections_without_dense
+from suite.analysis.figure_data import dynamics_selection, layer_selection, pareto_selection
+from suite.analysis.rendering import format_accuracy_table, format_compression_table, to_csv, to_latex, to_markdown
+from suite.analysis.tables import (
+    ACCURACY_RULE,
+    COMPRESSION_ABSOLUTE_CAPTION,
+    COMPRESSION_CAPTION,
+    DEFAULT_EPS,
+    accuracy_table,
+    check_absolute_thresholds,
+    compression_table,
+)
+from suite.analysis.terminal import print_table
+from suite.results.store import SweepData, load_sweep
+
+if TYPE_CHECKING:  # rich is only needed by the terminal renderer
+    import rich.console
+    from matplotlib.figure import Figure
+
+TABLE_NAMES: tuple[str, ...] = ("compression", "accuracy")
+PLOT_NAMES: tuple[str, ...] = ("pareto", "layers", "dynamics")
+# File stem of the compression table at absolute accuracy thresholds.
+ABSOLUTE_TABLE_NAME = "compression_absolute"
+
+
+def missing_methods(rows: pd.DataFrame, expected: Iterable[str]) -> list[str]:
+    """Methods the sweep asked for (its spec's `methods`) without a single result row."""
+    present = set(rows["method"].dropna()) if not rows.empty else set()
+    return [m for m in expected if m not in present]
+
+
+def _store_notes(data: SweepData, root: str) -> list[str]:
+    """What the store check left out of the figures and tables, for the index."""
+    notes = [f"skipped a damaged file: {d.describe(root)}" for d in data.damaged]
+    if data.duplicates:
+        notes.append(f"dropped {data.duplicates} duplicate row(s) (same config_hash, seed and point_id)")
+    for table, hashes in data.lacking.items():
+        notes.append(f"{len(hashes)} trial(s) lack their {table} table, so they are missing from the figures "
+                     f"that use it: {', '.join(hashes)}")
+    return notes
+
+
+def _safe_name(*parts: str) -> str:
+    return "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", str(p)) for p in parts)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _write_table(out: Path, name: str, table: pd.DataFrame, display: pd.DataFrame, caption: str) -> list[Path]:
+    return [
+        _write_text(out / f"{name}.md", to_markdown(display, caption)),
+        _write_text(out / f"{name}.csv", to_csv(table)),
+        _write_text(out / f"{name}.tex", to_latex(display, caption, label=f"tab:{name}")),
+    ]
+
+
+def _write_figure(out: Path, name: str, fig: Figure) -> list[Path]:
+    paths = [out / f"{name}.png", out / f"{name}.pdf"]
+    fig.savefig(paths[0], dpi=200, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    return paths
+
+
+def _check_names(requested: Iterable[str], allowed: Sequence[str], what: str) -> list[str]:
+    # A bare string is one name, not a sequence of letters.
+    requested = [requested] if isinstance(requested, str) else list(requested)
+    unknown = [r for r in requested if r not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; allowed: {list(allowed)}")
+    return requested
+
+
+def _failure_line(failure: dict) -> str:
+    config = failure.get("config") or {}
+    what = ", ".join(f"{k}={config[k]}" for k in ("method", "model", "dataset", "depth", "lam", "seed")
+                     if config.get(k) is not None)
+    # The first paragraph is the error itself (the traceback and notes follow a blank line).
+    error = " ".join((failure.get("error") or "").strip().split("\n\n")[0].split())
+    return f"- `{failure.get('config_hash', '?')}` {what}: {error[:500] or 'no error message'}"
+
+
+def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
+                    notes: list[str], expected_methods: Sequence[str] | None) -> str:
+    lines = [f"# Report: {sweep}", ""]
+    n_trials = rows["config_hash"].nunique() if not rows.empty else 0
+    lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
+    tables = [p for p in written if p.suffix in {".md", ".csv", ".tex"}]
+    figures = [p for p in written if p.suffix == ".png"]
+    if tables:
+        lines += ["## Tables", ""]
+        for stem in dict.fromkeys(p.stem for p in tables):
+            links = " · ".join(f"[{p.suffix[1:]}]({p.name})" for p in tables if p.stem == stem)
+            lines.append(f"- {stem}: {links}")
+        lines += ["", f"Accuracy-table rule: {ACCURACY_RULE}", ""]
+    if figures:
+        lines += ["## Figures", ""]
+        for png in figures:
+            lines += [f"### {png.stem}", "", f"![{png.stem}]({png.name})", "", f"[pdf]({png.stem}.pdf)", ""]
+    lines += ["## Failed trials", ""]
+    lines += [_failure_line(f) for f in failures] or ["None."]
+    lines += ["", "## Missing methods", ""]
+    if expected_methods is None:
+        lines.append("Not judged: no sweep spec named like this sweep, so the methods it asked for are unknown.")
+    else:
+        missing = missing_methods(rows, expected_methods)
+        lines.append(", ".join(missing) if missing else "None: every method of the sweep's spec has results.")
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def _report_tables(rows: pd.DataFrame, tables: list[str], eps: Sequence[float],
+                   absolute: Sequence[float] | None, notes: list[str]):
+    """(name, numeric table, display table, caption) of each requested table."""
+    if "compression" in tables:
+        for model, dataset in sections_without_dense(rows):
+            notes.append(f"compression table: {model}/{dataset} left out, it has no dense rows (no ε reference)")
+        table = compression_table(rows, eps, missing_dense="skip")
+        yield "compression", table, format_compression_table(table), COMPRESSION_CAPTION
+    if absolute is not None:
+        table = compression_table(rows, absolute=absolute)
+        yield ABSOLUTE_TABLE_NAME, table, format_compression_table(table), COMPRESSION_ABSOLUTE_CAPTION
+    if "accuracy" in tables:
+        table = accuracy_table(rows)
+        yield "accuracy", table, format_accuracy_table(table), ACCURACY_RULE
+
+
+def _report_figures(rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFrame, plots: list[str],
+                    notes: list[str]):
+    """(file stem, Figure) of each requested plot that has data."""
+    from suite.analysis import plots as figures  # matplotlib is only imported when plotting
+
+    if rows.empty:
+        notes.append("no result rows: figures skipped")
+        return
+    if "pareto" in plots:
+        yield "pareto", figures.pareto_figure(pareto_selection(aggregate_configs(rows)))
+    for model, dataset in sections(rows):
+        pair = f"{model}/{dataset}"
+        if "layers" in plots:
+            selection = layer_selection(rows, layers, model=model, dataset=dataset)
+            if selection.empty:
+                notes.append(f"layers: no per-layer counts near the chosen compression ratios for {pair}")
+            else:
+                yield _safe_name("layers", model, dataset), figures.layers_figure(selection)
+        if "dynamics" in plots:
+            selection = dynamics_selection(history, rows, model=model, dataset=dataset)
+            if selection.empty:
+                notes.append(f"dynamics: no training history of the default method for {pair}")
+            else:
+                yield _safe_name("dynamics", model, dataset), figures.dynamics_figure(selection)
+
+
+def write_report(
+    root: str | Path,
+    sweep: str,
+    out_dir: str | Path,
+    tables: Iterable[str] = TABLE_NAMES,
+    plots: Iterable[str] = PLOT_NAMES,
+    eps: Sequence[float] = DEFAULT_EPS,
+    console: rich.console.Console | None = None,
+    expected_methods: Sequence[str] | None = None,
+    absolute_thresholds: Sequence[float] | None = None,
+) -> list[Path]:
+    """Load a sweep's store, write the requested tables (md, csv, tex) and figures
+    (png, pdf) plus index.md into out_dir, and return the written paths.
+
+    With `absolute_thresholds` (test accuracies as fractions, e.g.
+    `tables.PAPER_FMNIST_LENET300_THRESHOLDS`), the compression table at those
+    absolute thresholds is written too, as ABSOLUTE_TABLE_NAME.
+
+    Figures are built on bare matplotlib Figures (no pyplot), which save through
+    the Agg/PDF canvases, so no display is needed. With a console, each table is
+    also printed to it.
+    """
+    tables = _check_names(tables, TABLE_NAMES, "table(s)")
+    plots = _check_names(plots, PLOT_NAMES, "plot(s)")
+    if absolute_thresholds is not None:  # bad input fails before anything is written
+        absolute_thresholds = check_absolute_thresholds(absolute_thresholds)
+    data = load_sweep(root, sweep)  # damaged files skipped, copies of rows dropped
+    rows, layers, history, failures = data.rows, data.layers, data.history, data.failures
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    notes: list[str] = []
+    for name, table, display, caption in _report_tables(rows, tables, eps, absolute_thresholds, notes):
+        written += _write_table(out, name, table, display, caption)
+        if console is not None:
+            print_table(console, display, f"{sweep}: {name}")
+    if plots:
+        for stem, fig in _report_figures(rows, layers, history, plots, notes):
+            written += _write_figure(out, stem, fig)
+    notes = list(dict.fromkeys(notes + _store_notes(data, str(root))))
+    written.append(_write_text(out / "index.md",
+                               _index_markdown(sweep, rows, written, failures, notes, expected_methods)))
+    if console is not None:
+        console.print(f"wrote {len(written)} files to {out}")
+    return written

@@ -1,0 +1,86 @@
+"""The shape of the code, read off its source: module size, import cycles, private names, who imports Ray.
+
+Every `import` counts, including those inside functions: a lazy import that runs
+back up is still a cycle a reader has to untangle.
+"""
+
+import ast
+import graphlib
+from pathlib import Path
+
+import pytest
+
+SUITE = Path(__file__).resolve().parents[1] / "suite"
+MAX_LINES = 300
+# The one module that talks to Ray Tune, the one that submits Ray jobs, and the
+# readiness probe the Slurm script runs on each node (`python -m suite.run.ray_probe`).
+RAY_MODULES = {"suite.run.ray_backend", "suite.run.submit", "suite.run.ray_probe"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SUITE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(SUITE.rglob("*.py"))}
+
+
+def imports_of(name: str) -> list[tuple[str, list[str]]]:
+    """(imported module, names taken from it) for every import statement of a module."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            for alias in node.names:
+                # `from suite.methods import gmp` imports the module suite.methods.gmp
+                submodule = f"{base}.{alias.name}"
+                found.append((submodule, []) if submodule in MODULES else (base, [alias.name]))
+    return found
+
+
+def suite_graph() -> dict[str, set[str]]:
+    return {name: {mod for mod, _ in imports_of(name) if mod in MODULES and mod != name} for name in MODULES}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_module_is_under_the_size_limit(name):
+    lines = len(MODULES[name].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines; split it (limit {MAX_LINES})"
+
+
+def test_no_import_cycle():
+    try:
+        tuple(graphlib.TopologicalSorter(suite_graph()).static_order())
+    except graphlib.CycleError as error:
+        pytest.fail(f"import cycle: {' -> '.join(error.args[1])}")
+
+
+def test_no_import_of_another_modules_private_name():
+    offences = [f"{name} imports {taken} from {mod}"
+                for name in MODULES for mod, names in imports_of(name) for taken in names
+                if taken.startswith("_") and not taken.startswith("__") and mod.split(".")[0] == "suite"]
+    assert not offences, "\n".join(offences)
+
+
+def test_only_the_ray_modules_import_ray():
+    importers = {name for name in MODULES for mod, _ in imports_of(name) if mod.split(".")[0] == "ray"}
+    assert importers <= RAY_MODULES, f"Ray imported outside {sorted(RAY_MODULES)}: {sorted(importers - RAY_MODULES)}"
+
+
+def test_the_checker_sees_a_cycle_and_a_private_import(tmp_path, monkeypatch):
+    """The checks above can fail: a planted cycle and a planted private import are caught."""
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "a.py").write_text("from suite.b import _hidden\n")
+    (tmp_path / "suite" / "b.py").write_text("def f():\n    import suite.a\n")
+    monkeypatch.setattr(__import__(__name__), "SUITE", tmp_path / "suite")
+    monkeypatch.setattr(__import__(__name__), "MODULES", {"suite.a": tmp_path / "suite/a.py", "suite.b": tmp_path / "suite/b.py"})
+    with pytest.raises(graphlib.CycleError):
+        tuple(graphlib.TopologicalSorter(suite_graph()).static_order())
+    assert ("suite.b", ["_hidden"]) in imports_of("suite.a")

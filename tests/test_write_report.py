@@ -1,0 +1,128 @@
+"""write_report and `bench report` on the hand-made sweep of hand_made_sweep.py, written as a store."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import hand_made_sweep as sweep
+import pandas as pd
+import pytest
+
+from suite.analysis import tables, writing
+from suite.results.store import TrialResult, write_failure, write_trial
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    return sweep.result_rows()
+
+
+@pytest.fixture(scope="module")
+def layers(rows) -> pd.DataFrame:
+    return sweep.layer_rows(rows)
+
+
+@pytest.fixture(scope="module")
+def history(rows) -> pd.DataFrame:
+    return sweep.history_rows(rows)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, rows, layers, history):
+    """The hand-made sweep written as a store (sweep 't') with one failed trial."""
+    by_trial: dict[str, TrialResult] = defaultdict(lambda: TrialResult(rows=[]))
+    for record in rows.to_dict("records"):
+        record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        by_trial[record["config_hash"]].rows.append(record)
+    for record in layers.to_dict("records"):
+        by_trial[record["config_hash"]].layers.append(record)
+    for record in history.to_dict("records"):
+        by_trial[record["config_hash"]].history.append(record)
+    root = tmp_path_factory.mktemp("store") / "results"
+    for result in by_trial.values():
+        write_trial(root, "t", result)
+    write_failure(root, "t", "deadbeef", {"method": "snip", "model": "lenet300", "seed": 0}, "Traceback\nRuntimeError: boom")
+    return root
+
+
+def _index_section(index: str, heading: str) -> list[str]:
+    """The non-empty lines under '## heading' of index.md, up to the next heading."""
+    lines = index.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0].splitlines()
+    return [line for line in lines if line.strip()]
+
+
+def test_write_report_writes_everything(tmp_path, store):
+    out = tmp_path / "report"
+    written = writing.write_report(store, "t", out, eps=(5, 10), expected_methods=["dense", "dwf", "snip", "gmp"])
+    names = {p.name for p in written}
+    expected = {f"{t}.{ext}" for t in ("compression", "accuracy") for ext in ("md", "csv", "tex")}
+    expected |= {f"{f}.{ext}" for f in ("pareto", "layers_lenet300_fmnist", "dynamics_lenet300_fmnist")
+                 for ext in ("png", "pdf")}
+    assert expected | {"index.md"} == names
+    assert all(p.exists() and p.stat().st_size > 0 for p in written)
+    index = (out / "index.md").read_text()
+    assert _index_section(index, "Failed trials") == ["- `deadbeef` method=snip, model=lenet300, seed=0: "
+                                                      "Traceback RuntimeError: boom"]
+    # Judged against the methods the sweep asked for: snip failed, nothing else missing
+    # (spred, pilot, random... were never asked for, so they are not flagged).
+    assert _index_section(index, "Missing methods") == ["snip"]
+    # No layers or history for lenet5/mnist: said so, not drawn; the store check names the trials.
+    lenet5 = "lenet5-mnist-dense-None-None-None-s0, lenet5-mnist-dense-None-None-None-s1, " \
+             "lenet5-mnist-dense-None-None-None-s2, lenet5-mnist-gmp-None-None-10-s0"
+    notes = _index_section(index, "Notes")
+    assert len(notes) == 4 and notes[3].startswith("- 16 trial(s) lack their history table")
+    assert notes[:3] == [
+        "- layers: no per-layer counts near the chosen compression ratios for lenet5/mnist",
+        "- dynamics: no training history of the default method for lenet5/mnist",
+        f"- 4 trial(s) lack their layers table, so they are missing from the figures that use it: {lenet5}"]
+    assert "- compression: [md](compression.md) · [csv](compression.csv) · [tex](compression.tex)" in index
+    assert "![pareto](pareto.png)" in index
+    unjudged = (writing.write_report(store, "t", tmp_path / "r2", tables=(), plots=()))[-1].read_text()
+    assert _index_section(unjudged, "Missing methods")[0].startswith("Not judged")
+    csv = pd.read_csv(out / "compression.csv")
+    assert csv.set_index(["model", "label"]).loc[("lenet300", "DWF (D=3)"), "cr@5"] == pytest.approx(200)
+
+
+def test_write_report_writes_the_absolute_table_when_asked(tmp_path, store):
+    out = tmp_path / "report"
+    written = writing.write_report(store, "t", out, tables=(), plots=(), absolute_thresholds=(0.85, 0.80))
+    assert [p.name for p in written] == [f"{writing.ABSOLUTE_TABLE_NAME}.{ext}" for ext in ("md", "csv", "tex")] + [
+        "index.md"]
+    csv = pd.read_csv(out / "compression_absolute.csv").set_index(["model", "label"])
+    assert csv.loc[("lenet300", "DWF (D=3)"), ["cr@85%", "cr@80%"]].tolist() == pytest.approx([200, 400])
+    assert tables.COMPRESSION_ABSOLUTE_CAPTION.split(".")[0] in (out / "compression_absolute.md").read_text()
+    assert "| Method | acc. ≥ 85% | acc. ≥ 80% |" in (out / "compression_absolute.md").read_text()
+    with pytest.raises(ValueError, match="fractions"):
+        writing.write_report(store, "t", tmp_path / "bad", tables=(), plots=(), absolute_thresholds=(85,))
+    assert not (tmp_path / "bad").exists()
+
+
+def test_missing_methods_keeps_the_specs_order(rows):
+    assert writing.missing_methods(rows, ["snip", "dwf", "random", "dense"]) == ["snip", "random"]
+    assert writing.missing_methods(rows.iloc[0:0], ["dwf"]) == ["dwf"]
+
+
+def test_write_report_rejects_unknown_names(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown table\(s\) \['nope'\]; allowed: \['compression', 'accuracy'\]"):
+        writing.write_report(tmp_path, "t", tmp_path / "o", tables=("nope",))
+    with pytest.raises(ValueError, match=r"unknown plot\(s\) \['p'\]; allowed"):
+        writing.write_report(tmp_path, "t", tmp_path / "o", plots="p")
+
+
+def test_bench_report_judges_missing_methods_by_the_sweeps_spec(tmp_path):
+    """`bench report smoke`: the smoke spec asks for dense, dwf, gmp and snip; with only
+    dense stored, exactly the other three are missing (not spred, pilot, ...)."""
+    from typer.testing import CliRunner
+
+    from suite.cli.main import app
+    from suite.config import TrialConfig
+    from suite.train import run_trial
+
+    write_trial(tmp_path, "smoke", run_trial(TrialConfig(model="lenet300", dataset="synthetic", method="dense",
+                                                         epochs=1, sweep="smoke")))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["report", "smoke", "--results", str(tmp_path), "--out", str(out),
+                                      "--table", "compression"])
+    assert result.exit_code == 0, result.output
+    assert _index_section((out / "index.md").read_text(), "Missing methods") == ["dwf, gmp, snip"]
