@@ -11,10 +11,11 @@ tensor; compiled per tensor it cost more than it saved on LeNet-300-100.
 The product traced is the plain chain w = omega_1 * ... * omega_D:
 AOTAutograd derives its backward without division, like FactorProducts.
 
-On the shared 2-core CPU this was developed on its gain was small and
-load-dependent (D=4: 1.20x dense instead of 1.32x in one run, none in two
-others; README, Speed); the case it is meant for is a GPU, where each eager
-product is a kernel launch. Compiling takes seconds per network
+On the shared 2-core CPU this was developed on it gained nothing over the
+eager node of one product per network (benchmarks/speed.py, batch 256: D=4
+1.41x dense compiled, 1.45x eager, D=2 1.23x and 1.19x): there the cost
+left is reading the factors from memory, which fusing does not avoid. The
+case it is meant for is a GPU, where each eager product is a kernel launch. Compiling takes seconds per network
 shape (Inductor caches it on disk across processes), so it is off unless
 asked for (`BENCH_COMPILE=1`, or `compile_products` directly). It needs a C++
 compiler on CPU, Triton on a GPU.
