@@ -1,24 +1,34 @@
 """Time per training epoch of DWF (D = 2, 3, 4; eager and compiled) over dense LeNet-300-100, as ratios.
 
-    .venv/bin/python benchmarks/speed.py --data ../shared/data [--epochs 3] [--threads 1] \\
+    .venv/bin/python benchmarks/speed.py --data ../shared/data [--rounds 20] [--steps 25] [--threads 1] \\
         [--batch-sizes 256,1024] [--no-compiled] [--device cpu]
 
-Every variant runs in one process on the same data, interleaved epoch by epoch
-(dense, D=2, ..., then the next epoch), so a change in machine load hits all
-of them alike. Each epoch (training only: forward, backward, SGD step) is
-timed twice: CPU seconds of this process, which other programs on a shared
-machine barely change at 1 thread, and wall seconds. The table gives the
-medians and their ratios to dense at the same batch size ("best": the fastest
-epoch's CPU time over dense's fastest, the least disturbed pair). "compiled"
-forms the DWF products with suite/core/dwf_compile.py; its compile time (first
-epoch minus the median) is printed with the epochs it takes to pay back.
-Also printed: the per-epoch history's cost (test evaluation, sparsity
-statistics, misalignment), as a share of a training epoch.
+Every variant runs in one process on the same data. After one warm-up epoch
+each (allocators, caches and, compiled, the compilation), the variants take
+turns in rounds of `--steps` training steps each (dense, D=2, ..., then the
+next round), with the step `suite.train.train_epoch` runs, so a change in the
+machine's load hits all of them within a fraction of a second of each other.
+Each round is timed twice: CPU seconds of this process, which other programs
+on a shared machine do not inflate by preempting it, and wall seconds. CPU
+seconds still move with the load through the shared memory bandwidth, and
+DWF's more than dense's: its extra work is elementwise passes over tensors
+larger than the cache, bound by memory, where dense's matrix products are
+bound by arithmetic.
+
+The table gives, per variant, the median time per epoch (median time per
+step times the steps of an epoch) and the median over rounds of its ratio to
+dense's time in the same round, with the quartiles of those ratios (their
+spread is the load's doing). "compiled" forms the DWF products with
+suite/core/dwf_compile.py; its compile time (warm-up epoch minus a timed
+epoch) is printed with the epochs it takes to pay back. Also printed: the
+per-epoch history's cost (test evaluation, sparsity statistics,
+misalignment), as a share of a training epoch.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
@@ -29,7 +39,7 @@ from suite.core.data import load_dataset
 from suite.core.dwf_compile import compile_products, compiler_missing
 from suite.methods.base import METHODS
 from suite.core.models import build_model
-from suite.train import EpochStats, _history_record, _make_optimizer, resolve_device, train_epoch
+from suite.train import EpochStats, history_record, make_optimizer, resolve_device, train_epoch, train_step
 
 DEPTHS = (2, 3, 4)
 
@@ -46,14 +56,30 @@ def _int_list(text: str) -> list[int]:
 
 def _setup(args, data, device, method: str, depth: int | None, compiled: bool):
     cfg = TrialConfig(model=args.model, dataset=args.dataset, method=method, depth=depth,
-                      lam=None if method == "dense" else 1e-4, epochs=args.epochs + 1)
+                      lam=None if method == "dense" else 1e-4, epochs=2)
     model = build_model(args.model, data.num_classes, data.input_shape).to(device)
     prepared = METHODS.get(method).prepare(cfg, model, torch.Generator().manual_seed(0), data)
     prepared.model.to(device)
     if compiled:
         compile_products(prepared.model)
-    optimizer, _ = _make_optimizer(cfg, prepared, cfg.epochs)
+    optimizer, _ = make_optimizer(cfg, prepared, cfg.epochs)
     return cfg, prepared, optimizer, torch.Generator().manual_seed(1)
+
+
+def _endless_batches(data, batch_size: int, generator: torch.Generator):
+    while True:  # epoch after epoch, each in a fresh order
+        yield from data.train_batches(batch_size, generator)
+
+
+def _name(v) -> str:
+    return "dense" if v[1] == "dense" else f"dwf D={v[2]} {v[3]}"
+
+
+def _quartiles(values: list[float]) -> tuple[float, float]:
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4)
+    return q[0], q[2]
 
 
 def main() -> None:
@@ -61,14 +87,16 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="data root (default: $BENCH_DATA)")
     parser.add_argument("--dataset", default="fmnist")
     parser.add_argument("--model", default="lenet300")
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per variant (after one warm-up)")
+    parser.add_argument("--rounds", type=int, default=20, help="timed rounds (after one warm-up epoch per variant)")
+    parser.add_argument("--steps", type=int, default=25, help="training steps per variant and round")
     parser.add_argument("--batch-sizes", type=_int_list, default=[256, 1024], help="comma-separated, e.g. 256,1024")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-compiled", action="store_true", help="eager variants only (no C++ compiler needed)")
     parser.add_argument("--device", default=None)
     args = parser.parse_args()
-    if args.epochs < 1:
-        parser.error(f"--epochs must be >= 1, got {args.epochs}")
+    for flag in ("rounds", "steps"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be an integer >= 1, got {getattr(args, flag)}")
 
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -84,52 +112,58 @@ def main() -> None:
     variants += [(b, "dwf", d, mode) for b in args.batch_sizes for mode in modes for d in DEPTHS]
     setups = {v: _setup(args, data, device, v[1], v[2], v[3] == "compiled") for v in variants}
 
-    times: dict = {v: [] for v in variants}  # (cpu s, wall s) per timed epoch
-    first: dict = {}
-    history_s: dict = {v: [] for v in variants if v[0] == args.batch_sizes[0]}
-    for epoch in range(args.epochs + 1):
+    warm_up_s = {}
+    for v in variants:
+        _, prepared, optimizer, gen = setups[v]
+        warm_up_s[v] = train_epoch(prepared, optimizer, data, v[0], gen, 0).seconds
+    batches = {v: _endless_batches(data, v[0], setups[v][3]) for v in variants}
+    rounds: dict = {v: [] for v in variants}  # (cpu s, wall s) per step, one pair per round
+    for _ in range(args.rounds):
         for v in variants:
-            cfg, prepared, optimizer, gen = setups[v]
-            cpu = time.process_time()
-            stats = train_epoch(prepared, optimizer, data, v[0], gen, epoch)
-            cpu = time.process_time() - cpu
-            if epoch == 0:  # warm-up: allocators, caches and, compiled, the compilation
-                first[v] = stats.seconds
-                continue
-            times[v].append((cpu, stats.seconds))
-            if v in history_s:
-                start = time.process_time()
-                _history_record(cfg.config_hash, EpochStats(epoch, 0.0, 0.0, 0.0, False, stats.seconds),
-                                prepared, data, cfg.include_bias)
-                history_s[v].append((time.process_time() - start) / cpu)
+            _, prepared, optimizer, _ = setups[v]
+            prepared.model.train()
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(args.steps):
+                train_step(prepared, optimizer, *next(batches[v]))
+            rounds[v].append(((time.process_time() - cpu) / args.steps, (time.perf_counter() - wall) / args.steps))
 
-    print(f"{args.model} on {args.dataset}, device {device}, {args.threads} thread(s), "
-          f"median of {args.epochs} epochs after 1 warm-up, variants interleaved in one process")
-    print(f"{'batch':>5} {'variant':<20} {'cpu s/epoch':>11} {'ratio':>6} {'best':>5} {'wall s/epoch':>12} {'ratio':>6}"
-          f" {'compile s':>10} {'pays back after':>16}")
+    print(f"{args.model} on {args.dataset}, device {device}, {args.threads} thread(s), {args.rounds} rounds of "
+          f"{args.steps} steps per variant after 1 warm-up epoch, variants interleaved in one process")
+    print(f"{'batch':>5} {'variant':<20} {'cpu s/epoch':>11} {'ratio':>6} {'q1-q3':>10} {'wall s/epoch':>12}"
+          f" {'ratio':>6} {'compile s':>10} {'pays back after':>16}")
+    epoch_cpu = {}
     for b in args.batch_sizes:
-        def med(v, i):
-            return statistics.median(t[i] for t in times[v])
-        dense = [med((b, "dense", None, "eager"), i) for i in (0, 1)]
-        dense_best = min(t[0] for t in times[(b, "dense", None, "eager")])
+        steps_per_epoch = math.ceil(data.n_train / b)
+        dense = rounds[(b, "dense", None, "eager")]
+
+        def per_epoch(v, i):
+            return statistics.median(r[i] for r in rounds[v]) * steps_per_epoch
+
         for v in [u for u in variants if u[0] == b]:
-            cpu, wall = med(v, 0), med(v, 1)
-            name = "dense" if v[1] == "dense" else f"dwf D={v[2]} {v[3]}"
+            epoch_cpu[v], wall = per_epoch(v, 0), per_epoch(v, 1)
+            cpu_ratios = [r[0] / d[0] for r, d in zip(rounds[v], dense)]
+            wall_ratio = statistics.median(r[1] / d[1] for r, d in zip(rounds[v], dense))
+            q1, q3 = _quartiles(cpu_ratios)
             extra = ""
             if v[3] == "compiled":
                 # Compilation runs partly in worker processes: wall time.
-                compile_s = first[v] - wall
-                saved = med((b, "dwf", v[2], "eager"), 1) - wall
-                payback = f"{compile_s / saved:.0f} epochs" if saved > 0 else "never"
+                compile_s = warm_up_s[v] - wall
+                saved = per_epoch((b, "dwf", v[2], "eager"), 1) - wall
+                if compile_s < 0.5:
+                    payback = "cached"  # Inductor's disk cache from an earlier run
+                else:
+                    payback = f"{compile_s / saved:.0f} epochs" if saved > 0 else "never"
                 extra = f"{compile_s:>10.1f} {payback:>16}"
-            # best: fastest epoch over dense's fastest, the least disturbed pair.
-            best = min(t[0] for t in times[v]) / dense_best
-            print(f"{b:>5} {name:<20} {cpu:>11.3f} {cpu / dense[0]:>6.2f} {best:>5.2f} {wall:>12.3f} {wall / dense[1]:>6.2f} {extra}")
+            print(f"{b:>5} {_name(v):<20} {epoch_cpu[v]:>11.3f} {statistics.median(cpu_ratios):>6.2f} "
+                  f"{q1:>4.2f}-{q3:<4.2f} {wall:>12.3f} {wall_ratio:>6.2f} {extra}")
+
     b = args.batch_sizes[0]
     print(f"\nper-epoch history record (test evaluation + sparsity + misalignment), CPU time, batch {b}:")
-    for v, shares in history_s.items():
-        name = "dense" if v[1] == "dense" else f"dwf D={v[2]} {v[3]}"
-        print(f"  {name:<20} {statistics.median(shares):.1%} of a training epoch")
+    for v in [u for u in variants if u[0] == b]:
+        cfg, prepared, _, _ = setups[v]
+        start = time.process_time()
+        history_record(cfg.config_hash, EpochStats(1, 0.0, 0.0, 0.0, False, 0.0), prepared, data, cfg.include_bias)
+        print(f"  {_name(v):<20} {(time.process_time() - start) / epoch_cpu[v]:.1%} of a training epoch")
 
 
 if __name__ == "__main__":

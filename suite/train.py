@@ -59,7 +59,7 @@ def _seeded_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
     return torch.Generator().manual_seed(2 * seed), torch.Generator().manual_seed(2 * seed + 1)
 
 
-def _make_optimizer(cfg: TrialConfig, prepared: Prepared, steps: int):
+def make_optimizer(cfg: TrialConfig, prepared: Prepared, steps: int):
     device = next(prepared.model.parameters()).device
     # The fused kernel does weight decay, momentum and the update in one pass
     # over memory; DWF has D times the parameters, so this is most of its
@@ -73,6 +73,19 @@ def _make_optimizer(cfg: TrialConfig, prepared: Prepared, steps: int):
     return optimizer, scheduler
 
 
+def train_step(prepared: Prepared, optimizer, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step on the batch (x, y); returns (loss without penalty, logits)."""
+    logits = prepared.model(x)
+    loss = F.cross_entropy(logits, y)
+    total = loss + prepared.penalty() if prepared.penalty else loss
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    optimizer.step()
+    if prepared.after_step:
+        prepared.after_step()
+    return loss, logits
+
+
 def train_epoch(prepared: Prepared, optimizer, data: DataBundle, batch_size: int, generator: torch.Generator, epoch: int) -> EpochStats:
     model = prepared.model
     model.train()
@@ -82,14 +95,7 @@ def train_epoch(prepared: Prepared, optimizer, data: DataBundle, batch_size: int
     correct = torch.zeros((), device=data.train_x.device, dtype=torch.long)
     count = 0
     for x, y in data.train_batches(batch_size, generator):
-        logits = model(x)
-        loss = F.cross_entropy(logits, y)
-        total = loss + prepared.penalty() if prepared.penalty else loss
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        optimizer.step()
-        if prepared.after_step:
-            prepared.after_step()
+        loss, logits = train_step(prepared, optimizer, x, y)
         # Accumulate on the device: a .item() per step would sync a GPU.
         loss_sum += loss.detach() * y.numel()
         correct += (logits.detach().argmax(1) == y).sum()
@@ -99,7 +105,7 @@ def train_epoch(prepared: Prepared, optimizer, data: DataBundle, batch_size: int
                       time.perf_counter() - start)
 
 
-def _history_record(cfg_hash: str, stats: EpochStats, prepared: Prepared, data: DataBundle, include_bias: bool) -> dict:
+def history_record(cfg_hash: str, stats: EpochStats, prepared: Prepared, data: DataBundle, include_bias: bool) -> dict:
     test_loss, test_acc = evaluate(prepared.model, data.eval_batches("test", EVAL_BATCH))
     sp = sparsity_stats(prepared.model, include_bias)
     return {
@@ -126,7 +132,7 @@ def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: tor
     history: list[dict] = []
     if epochs == 0:
         return history, "ok"
-    optimizer, scheduler = _make_optimizer(cfg, prepared, epochs)
+    optimizer, scheduler = make_optimizer(cfg, prepared, epochs)
     if compile_requested():
         # Opt-in ($BENCH_COMPILE=1): fused DWF products, same results up to
         # float rounding; pays back its compile time on long trials only.
@@ -138,7 +144,7 @@ def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: tor
         scheduler.step()
         if prepared.on_epoch_end:
             prepared.on_epoch_end(epoch)
-        record = _history_record(cfg.config_hash, stats, prepared, data, cfg.include_bias)
+        record = history_record(cfg.config_hash, stats, prepared, data, cfg.include_bias)
         history.append(record)
         if progress:
             progress(epoch, epochs, record)

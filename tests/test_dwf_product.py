@@ -1,13 +1,12 @@
-"""The fused DWF product against the plain chain of products: values and gradients."""
+"""The fused DWF products against the plain chain of products: values and gradients."""
 
 import pytest
 import torch
 from torch import nn
 
-from suite.core.dwf import factorize
-from suite.core.dwf import collapse
+from suite.core.dwf import COMPOSER, collapse, factorize
 from suite.core.dwf_compile import compile_products, compile_requested, compiler_missing, uncompile_products
-from suite.core.dwf_product import FactorProduct, factor_product
+from suite.core.dwf_product import FactorProducts, factor_product, factor_products
 
 
 def _plain(factors):
@@ -35,7 +34,7 @@ def _factors(depth, shape=(4, 5), dtype=torch.float64, zeros=False, seed=0):
 @pytest.mark.parametrize("depth", [2, 3, 4, 5])
 def test_fused_product_passes_float64_gradcheck(depth, zeros):
     factors = _factors(depth, zeros=zeros)
-    assert torch.autograd.gradcheck(FactorProduct.apply, factors)
+    assert torch.autograd.gradcheck(lambda *f: FactorProducts.apply(depth, *f), factors)
     assert torch.autograd.gradgradcheck(lambda *f: _plain(f), factors)  # the reference itself is sound
 
 
@@ -61,6 +60,30 @@ def test_fused_product_matches_plain_values_and_gradients(depth, zeros):
         assert all(g[1, 2] == 0 for g in grads_fused)
 
 
+@pytest.mark.parametrize("zeros", [False, True])
+def test_products_of_many_tensors_in_one_node_pass_gradcheck(zeros):
+    """A network's tensors (different shapes) in one node: tensor i's factor d at i * depth + d."""
+    groups = [_factors(3, shape, zeros=zeros and shape == (4, 5), seed=i)
+              for i, shape in enumerate([(4, 5), (3,), (2, 1, 3)])]
+    flat = [f for factors in groups for f in factors]
+    assert torch.autograd.gradcheck(lambda *f: FactorProducts.apply(3, *f), flat)
+
+
+def test_products_of_many_tensors_match_plain_values_and_gradients_bit_for_bit():
+    # Mixed depths and shapes: one node per depth, results in the order given.
+    groups = [_factors(depth, shape, dtype=torch.float32, zeros=shape == (4, 5), seed=i)
+              for i, (depth, shape) in enumerate([(4, (4, 5)), (2, (7,)), (4, (3,)), (2, (4, 5))])]
+    plain_groups = [[f.detach().clone().requires_grad_() for f in factors] for factors in groups]
+    fused = factor_products(groups)
+    plain = [_plain(factors) for factors in plain_groups]
+    for a, b in zip(fused, plain):
+        assert torch.equal(a, b)
+    upstream = [torch.randn(p.shape, generator=torch.Generator().manual_seed(i)) for i, p in enumerate(plain)]
+    flat, flat_plain = [f for g in groups for f in g], [f for g in plain_groups for f in g]
+    for a, b in zip(torch.autograd.grad(fused, flat, upstream), torch.autograd.grad(plain, flat_plain, upstream)):
+        assert torch.equal(a, b)
+
+
 def test_only_the_factors_that_need_a_gradient_get_one():
     factors = _factors(3)
     factors[1].requires_grad_(False)
@@ -78,14 +101,30 @@ def test_product_without_autograd_matches_and_records_no_graph():
     assert all(f.abs().sum() > 0 for f in factors)  # inputs untouched by the in-place product
 
 
-def test_factorized_layer_records_one_product_node_per_tensor():
-    layer = nn.Linear(3, 2)
-    factorize(nn.Sequential(layer), 4, generator=torch.Generator().manual_seed(0))
-    out = layer(torch.randn(5, 3))
-    out.sum().backward()
-    for factors in layer._dwf_factors.values():
+def test_a_network_forward_records_one_product_node_for_all_its_tensors():
+    net = factorize(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), 4,
+                    generator=torch.Generator().manual_seed(0))
+    net(torch.randn(5, 3)).sum().backward()
+    nodes = {id(layer.__dict__[name].grad_fn) for layer in (net[0], net[2]) for name in ("weight", "bias")}
+    assert len(nodes) == 1
+    assert type(net[0].weight.grad_fn).__name__ == "FactorProductsBackward"
+    for factors in list(net[0]._dwf_factors.values()) + list(net[2]._dwf_factors.values()):
         assert all(f.grad is not None and torch.isfinite(f.grad).all() for f in factors)
-    assert type(layer.weight.grad_fn).__name__ == "FactorProductBackward"
+
+
+def test_a_layer_called_alone_after_an_update_uses_its_current_factors():
+    """The network's products serve its own forward only; a layer called by
+    itself later (after an optimizer step) forms fresh ones."""
+    net = factorize(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), 2,
+                    generator=torch.Generator().manual_seed(0))
+    x = torch.randn(5, 4)
+    net(torch.randn(5, 3)).sum().backward()
+    with torch.no_grad():
+        for p in net.parameters():
+            p -= 0.5 * p.grad
+    factors = net[2]._dwf_factors
+    expected = x @ (factors["weight"][0] * factors["weight"][1]).T + factors["bias"][0] * factors["bias"][1]
+    torch.testing.assert_close(net[2](x), expected, rtol=0, atol=1e-6)
 
 
 def test_bad_input_is_named():
@@ -132,10 +171,12 @@ def test_compiled_products_match_eager_values_and_gradients():
                 pe -= 0.1 * pe.grad
                 pc -= 0.1 * pc.grad
             pe.grad = pc.grad = None
-    # Collapsing drops the network-wide composer; uncompiling restores the per-layer one.
+    # Collapsing drops the network's composer; uncompiling restores the eager products.
     plain = collapse(compiled, threshold=0.0)
-    assert not plain._forward_pre_hooks
+    assert not plain._forward_pre_hooks and not plain._forward_hooks and COMPOSER not in plain.__dict__
     torch.testing.assert_close(plain(x), eager(x), rtol=1e-5, atol=1e-6)
     uncompile_products(compiled)
-    assert not compiled._forward_pre_hooks
-    torch.testing.assert_close(compiled(x), eager(x), rtol=0, atol=0)
+    assert compiled.__dict__[COMPOSER].compiled is None
+    out_e, out_c = eager(x), compiled(x)
+    torch.testing.assert_close(out_c, out_e, rtol=0, atol=0)
+    assert type(compiled[0].weight.grad_fn).__name__ == "FactorProductsBackward"

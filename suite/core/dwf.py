@@ -2,9 +2,11 @@
 
 Every weight and bias of every Linear/Conv layer becomes the elementwise
 product of D factors, w = omega_1 * ... * omega_D. BatchNorm parameters stay
-plain. The factors replace the layer's `weight`/`bias` Parameters; a forward
-pre-hook multiplies them into the tensor the layer's own forward reads, so any
-architecture built from nn.Linear / nn.ConvNd works unchanged.
+plain. The factors replace the layer's `weight`/`bias` Parameters; forward
+pre-hooks multiply them into the tensors the layers' own forwards read, so any
+architecture built from nn.Linear / nn.ConvNd works unchanged: one hook on the
+factorized network forms all its products in one call (`NetworkComposer`),
+and each layer's own hook forms its products when the layer is called alone.
 
 L2 on the factors, (lambda / D) * sum_d ||omega_d||^2, is equivalent to the
 non-smooth L_{2/D} penalty lambda * ||w||_{2/D}^{2/D} on the collapsed weights
@@ -20,14 +22,15 @@ import torch
 from torch import nn
 
 from suite.config import FLOAT32_EPS
-from suite.core.dwf_product import factor_product
+from suite.core.dwf_product import factor_product, factor_products
 
 PRUNABLE_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _FACTORS = "_dwf_factors"  # attribute: {"weight": ParameterList, "bias": ...}
-# Layer attribute: True while a network-wide composer forms this layer's products.
+# Layer attribute: True while the network's composer has formed this layer's
+# products for the network forward under way.
 COMPOSED_OUTSIDE = "dwf_composed_outside"
-# Root attribute: id of the network-wide composer's forward pre-hook.
-COMPOSER_HOOK = "dwf_composer_hook_id"
+# Root attribute: the factorized network's NetworkComposer.
+COMPOSER = "dwf_composer"
 
 
 def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -121,8 +124,8 @@ def _product(factors) -> torch.Tensor:
 
 def _compose_factors(module: nn.Module, _inputs) -> None:
     # Runs before every forward: the layer's own forward then reads the
-    # collapsed product as if it were a plain parameter. Skipped while a
-    # network-wide composer (suite/core/dwf_compile.py) forms the products.
+    # collapsed product as if it were a plain parameter. Skipped inside the
+    # network's forward, for which its NetworkComposer formed the products.
     if module.__dict__.get(COMPOSED_OUTSIDE, False) and _inputs is not None:
         return
     for name, factors in getattr(module, _FACTORS).items():
@@ -133,6 +136,44 @@ def layer_factors(module: nn.Module) -> dict[str, nn.ParameterList]:
     """{"weight": its factors, "bias": ...} of a factorized layer; {} for a plain one."""
     factors = module._modules.get(_FACTORS)
     return dict(factors.items()) if factors is not None else {}
+
+
+class NetworkComposer:
+    """Forms every DWF product of a factorized network in one call before the
+    network's forward, so a step records one autograd node per network rather
+    than one per tensor (suite/core/dwf_product.py says why that pays).
+
+    `compiled`, when set (suite/core/dwf_compile.py), replaces the eager
+    products in forwards that record gradients."""
+
+    def __init__(self, model: nn.Module):
+        self.entries = factorized_tensors(model)
+        self.compiled = None
+        self.hook_ids = (model.register_forward_pre_hook(self.compose).id,
+                         model.register_forward_hook(self.release, always_call=True).id)
+
+    def compose(self, _model, _inputs) -> None:
+        groups = [factors for _, _, factors in self.entries]
+        products = self.compiled(groups) if self.compiled is not None and torch.is_grad_enabled() \
+            else factor_products(groups)
+        for (layer, name, _), product in zip(self.entries, products):
+            setattr(layer, name, product)
+            layer.__dict__[COMPOSED_OUTSIDE] = True
+
+    def release(self, _model, _inputs, _output) -> None:
+        # Past the network's forward, a layer called alone forms its own products.
+        for layer, _, _ in self.entries:
+            layer.__dict__[COMPOSED_OUTSIDE] = False
+
+    def remove(self, model: nn.Module) -> None:
+        """Take the composer's hooks off `model` (the network it was built for, or a copy)."""
+        model.__dict__.pop(COMPOSER, None)
+        pre_id, post_id = self.hook_ids
+        model._forward_pre_hooks.pop(pre_id, None)
+        model._forward_hooks.pop(post_id, None)
+        model._forward_hooks_always_called.pop(post_id, None)
+        for layer, _, _ in self.entries:
+            layer.__dict__.pop(COMPOSED_OUTSIDE, None)
 
 
 def factorized_tensors(model: nn.Module) -> list[tuple[nn.Module, str, list[nn.Parameter]]]:
@@ -177,6 +218,7 @@ def factorize(
         module.add_module(_FACTORS, nn.ModuleDict(factors))
         module.register_forward_pre_hook(_compose_factors)
         _compose_factors(module, None)
+    model.__dict__[COMPOSER] = NetworkComposer(model)
     return model
 
 
@@ -207,16 +249,15 @@ def collapse(model: nn.Module, threshold: float = FLOAT32_EPS) -> nn.Module:
             # which deepcopy refuses; recompute them without autograd first.
             _compose_factors(module, None)
     plain = copy.deepcopy(model)
-    # The copy must not run a network-wide composer of the original's factors.
-    hook_id = plain.__dict__.pop(COMPOSER_HOOK, None)
-    if hook_id is not None:
-        plain._forward_pre_hooks.pop(hook_id, None)
+    # The copy has no factors left to compose.
+    composer = plain.__dict__.get(COMPOSER)
+    if composer is not None:
+        composer.remove(plain)
     for _, module in prunable_layers(plain):
         if not is_factorized(module):
             continue
         factors = module._modules.pop(_FACTORS)
         module._forward_pre_hooks.clear()
-        module.__dict__.pop(COMPOSED_OUTSIDE, None)
         for name, params in factors.items():
             value = _product(list(params)).detach().clone()
             value[value.abs() < threshold] = 0.0

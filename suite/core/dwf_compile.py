@@ -1,19 +1,21 @@
 """Optional: every DWF product of a network in one torch.compile'd call per forward.
 
-The eager path (suite/core/dwf_product.py) runs one autograd node per factorized
-tensor, and each of its D-1 forward and 2(D-1) backward products is a separate
-pass over memory. Compiled, Inductor fuses each tensor's forward into one loop
+The eager path (suite/core/dwf_product.py) runs one autograd node per network,
+but each of its D-1 forward and 2(D-1) backward products is a separate pass
+over memory. Compiled, Inductor fuses each tensor's forward into one loop
 (read D factors, write w) and its backward into one loop (read g and the D
-factors, write the D gradients), and one call per forward covers all tensors,
-so the per-call cost of the compiled function (guards, wrappers) is paid once
-per step, not once per tensor; compiled per tensor it cost more than it saved
-on LeNet-300-100. The product traced is the plain chain w = omega_1 * ... *
-omega_D: AOTAutograd derives its backward without division, like FactorProduct.
+factors, write the D gradients). The network's composer (suite/core/dwf.py)
+makes one call per forward for all tensors, so the per-call cost of the
+compiled function (guards, wrappers) is paid once per step, not once per
+tensor; compiled per tensor it cost more than it saved on LeNet-300-100.
+The product traced is the plain chain w = omega_1 * ... * omega_D:
+AOTAutograd derives its backward without division, like FactorProducts.
 
-On the shared 2-core CPU this was developed on its gain was small and
-load-dependent (D=4: 1.20x dense instead of 1.32x in one run, none in two
-others; README, Speed); the case it is meant for is a GPU, where each eager
-product is a kernel launch. Compiling takes seconds per network
+On the shared 2-core CPU this was developed on it gained nothing over the
+eager node of one product per network (benchmarks/speed.py, batch 256: D=4
+1.41x dense compiled, 1.45x eager, D=2 1.23x and 1.19x): there the cost
+left is reading the factors from memory, which fusing does not avoid. The
+case it is meant for is a GPU, where each eager product is a kernel launch. Compiling takes seconds per network
 shape (Inductor caches it on disk across processes), so it is off unless
 asked for (`BENCH_COMPILE=1`, or `compile_products` directly). It needs a C++
 compiler on CPU, Triton on a GPU.
@@ -27,8 +29,7 @@ import shutil
 import torch
 from torch import nn
 
-from suite.core.dwf import COMPOSED_OUTSIDE, COMPOSER_HOOK, factorized_tensors
-from suite.core.dwf_product import factor_product
+from suite.core.dwf import COMPOSER
 
 ENV = "BENCH_COMPILE"
 _ENV_VALUES = {"0": False, "off": False, "": False, "1": True, "on": True}
@@ -81,39 +82,23 @@ def _compiled_chain():
 
 
 def compile_products(model: nn.Module) -> bool:
-    """Form all of `model`'s DWF products in one compiled call before each
+    """Form all of `model`'s DWF products with one compiled call in each
     forward that records gradients; returns False (and changes nothing) when
     `model` has no factorized tensor. Forwards without autograd (evaluation)
-    use the eager product: nothing there to fuse with a backward."""
-    entries = factorized_tensors(model)
-    if not entries:
+    keep the eager products: nothing there to fuse with a backward."""
+    composer = model.__dict__.get(COMPOSER)
+    if composer is None:
         return False
-    if COMPOSER_HOOK in model.__dict__:
-        return True
-    device = entries[0][2][0].device
+    device = composer.entries[0][2][0].device
     reason = compiler_missing(device)
     if reason:
         raise RuntimeError(f"cannot compile the DWF products on {device}: {reason}; unset ${ENV} to run eagerly")
-    compiled = _compiled_chain()
-
-    def compose(_module, _inputs) -> None:
-        grad = torch.is_grad_enabled()
-        products = compiled([factors for _, _, factors in entries]) if grad else \
-            [factor_product(factors) for _, _, factors in entries]
-        for (layer, name, _), product in zip(entries, products):
-            setattr(layer, name, product)
-
-    for layer, _, _ in entries:
-        layer.__dict__[COMPOSED_OUTSIDE] = True
-    handle = model.register_forward_pre_hook(compose)
-    model.__dict__[COMPOSER_HOOK] = handle.id
+    composer.compiled = _compiled_chain()
     return True
 
 
 def uncompile_products(model: nn.Module) -> None:
-    """Back to the eager per-layer products."""
-    hook_id = model.__dict__.pop(COMPOSER_HOOK, None)
-    if hook_id is not None:
-        model._forward_pre_hooks.pop(hook_id, None)
-    for layer, _, _ in factorized_tensors(model):
-        layer.__dict__.pop(COMPOSED_OUTSIDE, None)
+    """Back to the eager products."""
+    composer = model.__dict__.get(COMPOSER)
+    if composer is not None:
+        composer.compiled = None
