@@ -199,7 +199,8 @@ def report(
 
 def _spec_methods(name: str) -> list[str] | None:
     """The methods the shipped spec of this sweep name asks for (None: no such spec)."""
-    from suite.sweep.spec import SpecError, available_sweeps, load_spec
+    from suite.sweep.loading import available_sweeps, load_spec
+    from suite.sweep.spec import SpecError
 
     if name not in available_sweeps():
         return None
