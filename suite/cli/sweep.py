@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from suite.paths import DEFAULT_RESULTS
-from suite.cli.main import app, console, err_console, fail
+from suite.cli.app import app, console, err_console, fail
 
 
 def _parse_ints(text: str | None, flag: str) -> list[int] | None:
