@@ -107,8 +107,3 @@ def check_values(ctx: SpecContext, value: Any, key: str, where: str) -> list:
         return [check_value(ctx, v, key, f"{where}[{i}]") for i, v in enumerate(value)]
     return [check_value(ctx, value, key, where)]
 
-
-def check_seeds(seeds: Any) -> bool:
-    """Distinct seeds, each one the config's seed field accepts."""
-    return (isinstance(seeds, list) and bool(seeds) and all(FIELDS["seed"].accepts(s) for s in seeds)
-            and len(set(seeds)) == len(seeds))

@@ -21,7 +21,7 @@ from suite.sweep.adaptive_spec import AdaptiveSpecError, parse_adaptive
 from suite.sweep.checks import TRAIN_KEYS, SpecContext, check_max_trials, check_value, check_values
 from suite.sweep.expansion import count_trials, expand
 from suite.sweep.method_block import parse_method_block
-from suite.sweep.spec import DEFAULT_MAX_TRIALS, LRSearchSettings, Spec, SpecError
+from suite.sweep.spec import DEFAULT_MAX_TRIALS, LRSearchSettings, Spec
 
 TOP_KEYS = ("name", "description", "model", "dataset", "train", "seeds", "methods", "resources", "lr_search", "plugins",
             "adaptive")
