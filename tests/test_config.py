@@ -14,6 +14,7 @@ from suite.config import (
 from suite.sweep.checks import METHOD_KEYS, TRAIN_KEYS
 from suite.sweep.expansion import expand
 from suite.sweep.parsing import parse_spec
+from suite.sweep.spec import SpecError
 
 CONFIG_SOURCE = Path(__file__).resolve().parents[1] / "suite" / "config.py"
 BASE = {"model": "lenet300", "dataset": "synthetic", "method": "dwf", "depth": 2, "lam": 1e-4}
@@ -80,3 +81,10 @@ def test_every_sweepable_field_can_be_a_grid_axis():
         trials = expand(parse_spec(raw, f"<{key}>"))
         field = "compressions" if key == FIELDS["compressions"].singular else key
         assert len(trials) == 2 and len({getattr(t, field) for t in trials}) == 2, key
+
+
+def test_a_spec_is_checked_by_the_method_rules_run_trial_applies():
+    """PILoT's own rule (its schedules) fails the spec before anything runs, naming the block."""
+    raw = {"model": "lenet300", "dataset": "synthetic", "methods": {"pilot": {"lam": 1e-4, "pilot_schedule": "cubic"}}}
+    with pytest.raises(SpecError, match=r"<spec>: key 'methods.pilot': config field 'pilot_schedule' = 'cubic'"):
+        parse_spec(raw, "<spec>")
