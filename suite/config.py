@@ -57,7 +57,7 @@ class FieldInfo:
 
     help: str
     accepts: Callable[[Any], bool]
-    # What `accepts` lets through, in words, for error messages and --help.
+    # What `accepts` lets through, in words, for error messages.
     allowed: str
     # Normalizes an accepted value (numbers to float, lists to tuples).
     convert: Callable[[Any], Any] | None = None
