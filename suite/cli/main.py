@@ -12,6 +12,7 @@ from rich.table import Table
 
 from suite.cli import run, sweep  # noqa: F401 - each registers its commands on `app`
 from suite.cli.app import app, console, fail
+from suite.config import FIELDS
 from suite.paths import DEFAULT_RESULTS
 
 # The input shape and class count of each model's natural dataset family, to count its parameters.
@@ -29,10 +30,12 @@ def catalog() -> dict[str, list[dict]]:
         shape, classes = _NATURAL_INPUTS[spec.natural_dataset]
         params = sum(p.numel() for p in build_model(name, classes, shape).parameters())
         models.append({"name": name, "parameters": params, "on": spec.natural_dataset, "description": spec.description})
+    # Named as a spec or `bench run` sets it: one target per `compression`.
+    targets = FIELDS["compressions"].singular
     datasets = [{"name": name, "description": spec.description} for name, spec in sorted(DATASETS.items())]
-    methods = [{"name": m.name, "description": m.description,
-                "needs": sorted(m.requires) + (["compression"] if m.compressions in ("one", "many") else [])}
-               for m in list_methods()]
+    methods = [{"name": m.name,
+                "needs": sorted(m.requires) + ([targets] if m.compressions in ("one", "many") else []),
+                "description": m.description} for m in list_methods()]
     return {"models": models, "datasets": datasets, "methods": methods}
 
 
