@@ -69,7 +69,9 @@ def main() -> None:
     from suite.sweep.adaptive_spec import AdaptiveSettings
     from suite.analysis.tables import compression_table
     from suite.results.store import load_table
-    from suite.sweep.spec import AUTO, apply_overrides, load_spec
+    from suite.sweep.loading import load_spec
+    from suite.sweep.overrides import apply_overrides
+    from suite.sweep.spec import AUTO
     from suite.run.tune import RunOptions, run_sweep
 
     eps = tuple(float(e) for e in args.eps.split(",") if e)
@@ -144,7 +146,7 @@ def main() -> None:
 
 
 def _grid_trials(spec):
-    from suite.sweep.spec import expand
+    from suite.sweep.expansion import expand
 
     return expand(spec)
 

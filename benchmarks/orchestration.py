@@ -46,7 +46,8 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="keep the results in this directory (default: a temp dir)")
     args = parser.parse_args()
 
-    from suite.sweep.spec import logspace, parse_spec
+    from suite.grid import logspace
+    from suite.sweep.parsing import parse_spec
     from suite.run.tune import RunOptions, run_sweep
 
     seeds = [int(s) for s in args.seeds.split(",")]

@@ -1,8 +1,18 @@
-"""Typed, frozen trial configuration and its stable hash.
+"""Typed, frozen trial configuration, the metadata of its fields, and its stable hash.
 
 A `TrialConfig` says everything that determines a trial's scientific result.
 Where the data lives and which device runs it do not change the result, so
 they are passed to `run_trial` separately and are not part of the hash.
+
+Each field carries a `FieldInfo` (its help text, what it accepts, whether a
+sweep spec may set it, whether it identifies the trial). That metadata is the
+one list of fields: it drives the validation here, the keys a sweep spec may
+set (suite.sweep), the `bench run` options (suite.cli.run) and the hash.
+
+Only what a field accepts on its own is checked here. Whether a model,
+dataset or method of that name exists, and what a method requires of the
+other fields, is for the registries to say: `suite.methods.validation.validate_trial`.
+This module imports nothing of the suite, so anything may import it.
 """
 
 from __future__ import annotations
@@ -10,7 +20,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass
+from typing import Any, Callable
 
 # Numerical zero for collapsed weights: float32 machine epsilon (App. G.2).
 FLOAT32_EPS = 1.19e-7
@@ -20,69 +32,150 @@ class ConfigError(ValueError):
     """A configuration value is not allowed; the message names the field."""
 
 
+def is_integer(value: object) -> bool:
+    """An int; bool is not one (True would train for one epoch)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    """A real, finite number; bool is not one (True would train with lr = 1)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _to_float(value: Any) -> float | None:
+    # One number, one trial: lr=1 and lr=1.0 must hash alike.
+    return None if value is None else float(value)
+
+
+def _to_floats(values: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What one config field means and accepts."""
+
+    help: str
+    accepts: Callable[[Any], bool]
+    # What `accepts` lets through, in words, for error messages.
+    allowed: str
+    # Normalizes an accepted value (numbers to float, lists to tuples).
+    convert: Callable[[Any], Any] | None = None
+    # A method block of a sweep spec may set it, as a value or a grid axis.
+    sweepable: bool = False
+    # Part of the shared training protocol: a spec's `train:` block may set it for every method.
+    protocol: bool = False
+    # Tells two trials apart; False for what only files a result (`sweep`).
+    identity: bool = True
+    # A list field whose spec key and command-line flag take one item each, under this name.
+    singular: str | None = None
+    # The command-line flags when the generated `--name` would not do (a bool's off switch).
+    flags: str | None = None
+    # Grid axes of a method block vary from slowest to fastest in this rank;
+    # unranked axes follow by name (the paper's tables read by depth, then λ).
+    axis_rank: int | None = None
+
+    def normalize(self, value: Any) -> Any:
+        return self.convert(value) if self.convert else value
+
+
+def setting(default: Any = dataclasses.MISSING, **info: Any) -> Any:
+    """A dataclass field with its FieldInfo (under metadata['bench'])."""
+    return dataclasses.field(default=default, metadata={"bench": FieldInfo(**info)})
+
+
+def _name(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _one_of(*choices: str) -> dict:
+    return {"accepts": lambda v: isinstance(v, str) and v in choices, "allowed": str(list(choices))}
+
+
+def _integer(minimum: int) -> dict:
+    return {"accepts": lambda v: is_integer(v) and v >= minimum, "allowed": f"an integer >= {minimum}"}
+
+
+def _ratios(values: object) -> bool:
+    return isinstance(values, (list, tuple)) and all(is_number(c) and c > 1 for c in values)
+
+
 @dataclass(frozen=True)
 class TrialConfig:
-    model: str
-    dataset: str
-    method: str
-    seed: int = 0
-    epochs: int = 75
-    batch_size: int = 256
-    lr: float = 0.15
-    momentum: float = 0.9
-    schedule: str = "cosine"
-    # Regularization strength: DWF/spred lambda, L1 lambda, PILoT alpha.
-    lam: float | None = None
-    # Factorization depth D for dwf (>= 2); spred is D = 2 by definition.
-    depth: int | None = None
-    # Target compression ratios (total / nonzero). Prune-at-init methods take
-    # exactly one; GMP evaluates every one after a single dense training run.
-    compressions: tuple[float, ...] = ()
-    # DWF initialization (Alg. 1): lower truncation bound on |factor|; None is
-    # App. G.2's "omega_min = 3e-3" read as the bound eps on |product|, i.e.
-    # (3e-3)^(1/D) per factor (README, fidelity: the reading the data support).
-    # And the base ("standard") initialization whose variance the product matches:
-    # kaiming (2/fan_in), the standard init of the comparison methods (Table 4
-    # note); lecun (1/fan_in) is the case of the paper's exposition. On
-    # LeNet-300-100 / F-MNIST kaiming gave the better sparsity-accuracy
-    # trade-off (README, fidelity).
-    omega_min: float | None = None
-    base_init: str = "kaiming"
-    # Whether biases belong to the counted set: scored and pruned by the
-    # pruning methods and counted in the compression ratio. Default no, as the
-    # reference pruners (Synaptic-Flow's SNIP/SynFlow/magnitude) score and
-    # prune weights only and leave biases trainable; the paper's own numbers
-    # need it (Table 1's DWF D=4 cell of CR 1442 on LeNet-300-100 leaves at most
-    # 185 nonzeros, fewer than its 410 biases). DWF factorizes every weight and
-    # bias either way (Sec. 3); its biases are just not counted.
-    include_bias: bool = False
-    # GMP: epochs of retraining with the mask fixed after pruning the trained
-    # dense network (Han et al., 2015: train, prune, retrain).
-    finetune_epochs: int = 0
-    # Plain L2 weight decay of the non-factorized parameters (the comparison
-    # methods' SGD; BatchNorm included). 0 for the LeNets as in the paper's
-    # shared protocol; the CIFAR specs set the cited configurations' value.
-    weight_decay: float = 0.0
-    pilot_schedule: str = "budget"
-    # PILoT's L1 budget for ||m * w||_1 as a fraction of its value at init.
-    pilot_budget: float = 0.1
-    sweep: str = "adhoc"
+    model: str = setting(help="Model name (see `bench list`).", accepts=_name, allowed="a model name")
+    dataset: str = setting(help="Dataset name (see `bench list`).", accepts=_name, allowed="a dataset name")
+    method: str = setting(help="Method name (see `bench list`).", accepts=_name, allowed="a method name")
+    seed: int = setting(0, help="Seed for initialization and data order.", **_integer(0))
+    epochs: int = setting(75, help="Training epochs.", sweepable=True, protocol=True, **_integer(1))
+    batch_size: int = setting(256, help="Mini-batch size.", sweepable=True, protocol=True, **_integer(1))
+    lr: float = setting(
+        0.15, help="Initial learning rate.", sweepable=True, protocol=True, axis_rank=3,
+        accepts=lambda v: is_number(v) and v > 0, allowed="a finite number > 0", convert=_to_float)
+    momentum: float = setting(
+        0.9, help="SGD momentum.", sweepable=True, protocol=True,
+        accepts=lambda v: is_number(v) and 0 <= v < 1, allowed="a number in [0, 1)", convert=_to_float)
+    schedule: str = setting(
+        "cosine", help="Learning-rate schedule: cosine annealing per step, or constant.", sweepable=True,
+        protocol=True, **_one_of("cosine", "constant"))
+    lam: float | None = setting(
+        None, help="Regularization strength: DWF/spred lambda, L1 lambda, PILoT alpha.", sweepable=True, axis_rank=1,
+        accepts=lambda v: v is None or (is_number(v) and v >= 0), allowed="null or a finite number >= 0",
+        convert=_to_float)
+    depth: int | None = setting(
+        None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
+        axis_rank=0, accepts=lambda v: v is None or (is_integer(v) and v >= 2), allowed="null or an integer >= 2")
+    # Prune-at-init methods take exactly one target; GMP evaluates every one
+    # after a single dense training run.
+    compressions: tuple[float, ...] = setting(
+        (), help="Target compression ratio total/nonzero (repeatable; GMP evaluates each).", sweepable=True,
+        axis_rank=2, singular="compression", accepts=_ratios, allowed="a list of finite ratios total/nonzero > 1",
+        convert=_to_floats)
+    # None is App. G.2's "omega_min = 3e-3" read as the bound eps on |product|,
+    # i.e. (3e-3)^(1/D) per factor (README, fidelity: the reading the data support).
+    omega_min: float | None = setting(
+        None, help="DWF init: lower bound on |factor| (default: (3e-3)^(1/D), App. G.2's 3e-3 on the product).",
+        sweepable=True, protocol=True, accepts=lambda v: v is None or (is_number(v) and 0 <= v < 1),
+        allowed="null (App. G.2's 3e-3 on the product) or a factor bound in [0, 1)", convert=_to_float)
+    # The base ("standard") initialization whose variance the DWF product
+    # matches: kaiming (2/fan_in) is the standard init of the comparison
+    # methods (Table 4 note); lecun (1/fan_in) is the case of the paper's
+    # exposition. On LeNet-300-100 / F-MNIST kaiming gave the better
+    # sparsity-accuracy trade-off (README, fidelity).
+    base_init: str = setting(
+        "kaiming", help="DWF/spred init: base variance, kaiming (2/fan_in) or lecun (1/fan_in).", sweepable=True,
+        protocol=True, **_one_of("lecun", "kaiming"))
+    # Default no, as the reference pruners (Synaptic-Flow's SNIP/SynFlow/
+    # magnitude) score and prune weights only and leave biases trainable; the
+    # paper's own numbers need it (Table 1's DWF D=4 cell of CR 1442 on
+    # LeNet-300-100 leaves at most 185 nonzeros, fewer than its 410 biases).
+    # DWF factorizes every weight and bias either way (Sec. 3); its biases are
+    # just not counted.
+    include_bias: bool = setting(
+        False, help="Score, prune and count biases too (default: weights only).", sweepable=True, protocol=True,
+        flags="--include-bias/--exclude-bias", accepts=lambda v: isinstance(v, bool), allowed="true or false")
+    # Han et al., 2015: train, prune, retrain.
+    finetune_epochs: int = setting(
+        0, help="gmp: retraining epochs with the mask fixed after pruning (>= 1; gmp_oneshot: 0).", sweepable=True,
+        protocol=True, **_integer(0))
+    # 0 for the LeNets as in the paper's shared protocol; the CIFAR specs set
+    # the cited configurations' value.
+    weight_decay: float = setting(
+        0.0, help="Plain L2 weight decay of the non-factorized parameters (BatchNorm included).", sweepable=True,
+        protocol=True, accepts=lambda v: is_number(v) and v >= 0, allowed="a finite number >= 0", convert=_to_float)
+    # Which names exist is PILoT's to say (its Method.validate).
+    pilot_schedule: str = setting(
+        "budget", help="PILoT regularization schedule.", sweepable=True, protocol=True, accepts=_name,
+        allowed="a PILoT schedule name")
+    pilot_budget: float = setting(
+        0.1, help="PILoT's L1 budget for ||m * w||_1 as a fraction of its value at init.", sweepable=True,
+        protocol=True, accepts=lambda v: is_number(v) and v > 0, allowed="a finite number > 0", convert=_to_float)
+    sweep: str = setting(
+        "adhoc", help="Sweep name the result is stored under (one path component).", identity=False, accepts=_name,
+        allowed="a sweep name")
 
     def __post_init__(self) -> None:
-        # Imported here: the registries import this module.
-        from suite.methods.base import validate_config
-
-        if self.compressions is None or isinstance(self.compressions, (str, bytes)):
-            raise ConfigError(f"config field 'compressions' = {self.compressions!r} is not allowed; "
-                              "allowed: a list of numbers > 1")
-        object.__setattr__(self, "compressions", tuple(_as_float(c, "compressions") for c in self.compressions))
-        # One number, one trial: lr=1 and lr=1.0 must hash alike, so the
-        # float fields hold floats (bools are left for validation to reject).
-        for name in _FLOAT_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, name, float(value))
-        validate_config(self)
+        for name, info in FIELDS.items():
+            object.__setattr__(self, name, check_field(name, getattr(self, name), info))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -93,19 +186,16 @@ class TrialConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown config field(s) {unknown}; allowed: {sorted(known)}")
-        values = dict(values)
-        if "compressions" in values and values["compressions"] is not None:
-            values["compressions"] = tuple(values["compressions"])
         return cls(**values)
 
     def identity(self) -> dict:
         """The fields that identify the trial: those that differ from their
-        defaults, less `sweep` (which only files the result).
+        defaults, less those that only file the result (`sweep`).
 
         As in open_lth, a new field with a default leaves every stored trial's
         identity (and hash) as it was, so an upgrade retrains nothing."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in _NOT_IDENTITY and getattr(self, f.name) != _default(f)}
+                if _info(f).identity and getattr(self, f.name) != _default(f)}
 
     @property
     def config_hash(self) -> str:
@@ -115,9 +205,8 @@ class TrialConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-# Fields that file a result but do not change it.
-_NOT_IDENTITY = frozenset({"sweep"})
-_FLOAT_FIELDS = tuple(f.name for f in dataclasses.fields(TrialConfig) if "float" in str(f.type))
+def _info(f: dataclasses.Field) -> FieldInfo:
+    return f.metadata["bench"]
 
 
 def _default(f: dataclasses.Field):
@@ -127,7 +216,26 @@ def _default(f: dataclasses.Field):
     return f.default
 
 
-def _as_float(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"config field {name!r} holds {value!r}; allowed: numbers")
-    return float(value)
+# The one list of fields, in declaration order, with their metadata.
+FIELDS: dict[str, FieldInfo] = {f.name: _info(f) for f in dataclasses.fields(TrialConfig)}
+DEFAULTS: dict[str, Any] = {f.name: _default(f) for f in dataclasses.fields(TrialConfig)}
+REQUIRED_FIELDS: tuple[str, ...] = tuple(n for n, d in DEFAULTS.items() if d is dataclasses.MISSING)
+IDENTITY_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.identity)
+SWEEPABLE_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.sweepable)
+PROTOCOL_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.protocol)
+
+
+def check_field(name: str, value: Any, info: FieldInfo | None = None) -> Any:
+    """`value` normalized for field `name`, or ConfigError naming the field and what it allows.
+
+    The one validator of a field, whether the value comes from Python, a sweep spec or a flag."""
+    info = info or field_info(name)
+    if not info.accepts(value):
+        raise ConfigError(f"config field {name!r} = {value!r} is not allowed; allowed: {info.allowed}")
+    return info.normalize(value)
+
+
+def field_info(name: str) -> FieldInfo:
+    if name not in FIELDS:
+        raise ConfigError(f"unknown config field {name!r}; allowed: {sorted(FIELDS)}")
+    return FIELDS[name]

@@ -4,6 +4,7 @@ the same target or λ hashes and tabulates the same everywhere."""
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 SIG_DIGITS = 6
 
@@ -36,3 +37,14 @@ def linspace(lo: float, hi: float, n: int) -> list[float]:
 # (App. G.2); Table 2 reads them at its own levels, so both are trained.
 PAPER_TARGETS: tuple[float, ...] = tuple(logspace(10, 1e5, 15))
 PRUNING_TARGETS: tuple[float, ...] = tuple(sorted(set(PAPER_TARGETS) | set(TABLE2_LEVELS)))
+
+
+def cap_grid(values: Sequence[float], n: int) -> list[float]:
+    """At most `n` of `values`, spread evenly over the sorted grid, endpoints kept."""
+    ordered = sorted(values)
+    if n >= len(ordered):
+        return list(ordered)
+    if n == 1:
+        return [ordered[(len(ordered) - 1) // 2]]
+    picks = sorted({round(i * (len(ordered) - 1) / (n - 1)) for i in range(n)})
+    return [ordered[i] for i in picks]

@@ -28,6 +28,7 @@ from suite.core.bundle import DataBundle
 from suite.core.data import load_dataset
 from suite.core.dwf_compile import compile_products, compile_requested
 from suite.methods.base import METHODS, EvalPoint, Prepared
+from suite.methods.validation import validate_trial
 from suite.core.metrics import evaluate, sparsity_stats
 from suite.core.models import build_model
 from suite.results.store import TrialResult
@@ -211,6 +212,8 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
 
     data_root, device and the checkpoint cache (trained dense weights shared
     with GMP) do not change the result, so they are not in cfg."""
+    # Before any data is loaded: a config the registries reject never trains.
+    validate_trial(cfg)
     start = time.perf_counter()
     device = resolve_device(device)
     method = METHODS.get(cfg.method)

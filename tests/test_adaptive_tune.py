@@ -7,7 +7,8 @@ import pytest
 from suite.run.adaptive_results import progress
 from suite.analysis.tables import compression_table
 from suite.results.store import done_hashes, load_table
-from suite.sweep.spec import SpecError, load_spec
+from suite.sweep.loading import load_spec
+from suite.sweep.spec import SpecError
 
 
 def _spec(tmp_path, adaptive: str):

@@ -20,6 +20,7 @@ from suite.config import ConfigError, TrialConfig
 from suite.core.bundle import DataBundle
 from suite.core.data import load_dataset
 from suite.methods.base import METHODS, kaiming_init
+from suite.methods.validation import validate_trial
 from suite.core.metrics import sparsity_stats
 from suite.core.models import build_model
 from suite.train import run_trial
@@ -440,7 +441,7 @@ def test_pilot_open_loop_schedules(schedule, expected, data):
 
 def test_pilot_schedule_is_validated():
     with pytest.raises(ConfigError, match="pilot_schedule"):
-        cfg_for("pilot", pilot_schedule="cubic")
+        validate_trial(cfg_for("pilot", pilot_schedule="cubic"))
 
 
 # --------------------------------------------------------------------------- end to end

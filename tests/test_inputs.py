@@ -14,7 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from suite.config import ConfigError, TrialConfig
-from suite.sweep.spec import SpecError, load_spec
+from suite.sweep.loading import load_spec
+from suite.sweep.spec import SpecError
 
 BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 RUN = ["run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense", "--epochs", "1"]

@@ -13,12 +13,14 @@ import torch
 import suite.train as train_module
 from suite.methods.masks import counted_parameters, keep_count
 from suite.results.checkpoints import CheckpointCache
-from suite.config import ConfigError, TrialConfig
+from suite.config import ConfigError, TrialConfig, is_number, setting
 from suite.core.dwf import prunable_layers
 from suite.grid import TABLE2_LEVELS
 from suite.methods.base import METHODS
+from suite.methods.validation import validate_trial
 from suite.core.models import build_model
-from suite.sweep.spec import available_sweeps, expand, load_spec
+from suite.sweep.expansion import expand
+from suite.sweep.loading import available_sweeps, load_spec
 
 BASE = {"model": "lenet300", "dataset": "synthetic", "epochs": 1, "batch_size": 256, "lr": 0.1}
 
@@ -73,9 +75,9 @@ def test_gmp_without_cache_trains_the_same_dense_network(tmp_path):
 
 def test_gmp_and_gmp_oneshot_are_told_apart():
     with pytest.raises(ConfigError, match="finetune_epochs.*gmp_oneshot"):
-        cfg("gmp", compressions=(10.0,))
+        validate_trial(cfg("gmp", compressions=(10.0,)))
     with pytest.raises(ConfigError, match="finetune_epochs.*method 'gmp'"):
-        cfg("gmp_oneshot", compressions=(10.0,), finetune_epochs=5)
+        validate_trial(cfg("gmp_oneshot", compressions=(10.0,), finetune_epochs=5))
     from suite.methods.labels import method_label
 
     assert method_label("gmp", None, "final") != method_label("gmp_oneshot", None, "posthoc")
@@ -146,7 +148,8 @@ def test_hash_ignores_int_float_spelling_and_defaults():
 def test_a_new_field_with_a_default_keeps_every_stored_hash():
     @dataclass(frozen=True)
     class Upgraded(TrialConfig):
-        some_new_knob: float = 0.5
+        some_new_knob: float = setting(0.5, help="A knob added after trials were stored.", accepts=is_number,
+                                       allowed="a number")
 
     old = cfg("dwf", depth=3, lam=1e-3)
     new = Upgraded(**dataclasses.asdict(old))

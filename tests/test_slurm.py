@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from suite.results.store import done_hashes
-from suite.sweep.spec import expand, load_spec
+from suite.sweep.expansion import expand
+from suite.sweep.loading import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -9,7 +9,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import suite.train as train_module
 from suite.config import ConfigError, TrialConfig
+from suite.methods.validation import validate_trial
 from suite.results.store import ROW_SCHEMA, done_hashes, load_table, write_trial
 from suite.train import run_trial
 
@@ -62,23 +64,40 @@ def test_diverged_run_is_a_recorded_result_at_chance():
 @pytest.mark.parametrize(
     "overrides,field",
     [
-        ({"model": "lenet301"}, "model"),
-        ({"method": "magic"}, "method"),
-        ({"dataset": "imagenet22k"}, "dataset"),
+        ({"model": ""}, "model"),
         ({"lr": -1.0}, "lr"),
         ({"epochs": 0}, "epochs"),
         ({"epochs": True}, "epochs"),
         ({"depth": 1}, "depth"),
+        ({"include_bias": "False"}, "include_bias"),
+    ],
+)
+def test_a_malformed_field_is_rejected_when_the_config_is_made(overrides, field):
+    with pytest.raises(ConfigError, match=f"'{field}'"):
+        _cfg(**overrides)
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"model": "lenet301"}, "model"),
+        ({"method": "magic"}, "method"),
+        ({"dataset": "imagenet22k"}, "dataset"),
         ({"depth": None}, "depth"),
         ({"lam": None}, "lam"),
         ({"method": "dense", "depth": 3, "lam": None}, "depth"),
         ({"method": "dense", "depth": None, "lam": None, "compressions": (10.0,)}, "compressions"),
-        ({"include_bias": "False"}, "include_bias"),
     ],
 )
-def test_malformed_config_is_rejected_naming_the_field(overrides, field):
+def test_what_the_registries_reject_never_trains(overrides, field, monkeypatch):
+    """Well-formed fields the registries reject: validate_trial names the field, and
+    run_trial refuses before it loads any data."""
+    cfg = _cfg(**overrides)
     with pytest.raises(ConfigError, match=f"'{field}'"):
-        _cfg(**overrides)
+        validate_trial(cfg)
+    monkeypatch.setattr(train_module, "load_dataset", lambda *a, **k: pytest.fail("data loaded for an invalid config"))
+    with pytest.raises(ConfigError, match=f"'{field}'"):
+        run_trial(cfg)
 
 
 def test_from_dict_rejects_unknown_fields():

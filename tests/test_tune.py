@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from suite.results.store import done_hashes, load_failures, load_table
-from suite.sweep.spec import expand, load_spec, lr_searches
+from suite.sweep.expansion import expand, lr_searches
+from suite.sweep.loading import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from suite.paths import DEFAULT_RESULTS
-from suite.cli.main import app, console, err_console, fail
+from suite.cli.app import app, console, err_console, fail
 
 
 def _parse_ints(text: str | None, flag: str) -> list[int] | None:
@@ -35,7 +35,9 @@ def _parse_names(text: str | None) -> list[str] | None:
 
 
 def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials=None):
-    from suite.sweep.spec import DEFAULT_MAX_TRIALS, SpecError, apply_overrides, load_spec
+    from suite.sweep.loading import load_spec
+    from suite.sweep.overrides import apply_overrides
+    from suite.sweep.spec import DEFAULT_MAX_TRIALS, SpecError
 
     try:
         spec = load_spec(name, max_trials=DEFAULT_MAX_TRIALS if max_trials is None else max_trials)
@@ -49,7 +51,7 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
 def _print_plan(spec, results: str) -> None:
     """The plan, read from the store without changing it (a dry run writes and creates nothing)."""
     from suite.results.store import scan_rows
-    from suite.sweep.spec import expand, lr_searches
+    from suite.sweep.expansion import expand, lr_searches
     from suite.run.sweep_guard import consequence
     from suite.run.tune import load_chosen_lrs
 
@@ -227,7 +229,7 @@ def submit(
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
     from suite.run.submit import SubmitError, submit_ray_job, wait_for_job
-    from suite.sweep.spec import resolve_spec_path
+    from suite.sweep.loading import resolve_spec_path
 
     if bool(address) == bool(slurm):
         fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")

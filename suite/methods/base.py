@@ -14,7 +14,6 @@ registers the built-in ones.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -122,71 +121,6 @@ METHODS: Registry[Method] = Registry("method")
 DWF_INIT_FIELDS = frozenset({"omega_min", "base_init"})
 
 
-def _is_number(value: object) -> bool:
-    """A real, finite number; bool is not one (True would train with lr = 1)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _targets(value: object) -> tuple | None:
-    """`compressions` as a tuple, or None if it is not a list/tuple of finite numbers."""
-    if not isinstance(value, (list, tuple)) or not all(_is_number(c) for c in value):
-        return None
-    return tuple(value)
-
-
-def validate_config(cfg: TrialConfig) -> None:
-    """Reject a malformed config with a message that names the field.
-
-    The one validator of a trial: `bench run` flags and sweep specs both end here.
-    """
-    from suite.core.data import DATASETS
-    from suite.core.models import MODELS
-    from suite.methods.pilot import SCHEDULES as PILOT_SCHEDULES
-
-    def check(ok: bool, name: str, allowed: str) -> None:
-        if not ok:
-            raise ConfigError(f"config field {name!r} = {getattr(cfg, name)!r} is not allowed; allowed: {allowed}")
-
-    check(cfg.model in MODELS, "model", str(sorted(MODELS)))
-    check(cfg.dataset in DATASETS, "dataset", str(sorted(DATASETS)))
-    check(cfg.method in METHODS, "method", str(sorted(METHODS)))
-    for name in ("seed", "epochs", "batch_size", "finetune_epochs"):
-        value = getattr(cfg, name)
-        check(isinstance(value, int) and not isinstance(value, bool), name, "an integer")
-    check(cfg.seed >= 0, "seed", "an integer >= 0")
-    check(cfg.epochs >= 1, "epochs", "an integer >= 1")
-    check(cfg.batch_size >= 1, "batch_size", "an integer >= 1")
-    check(cfg.finetune_epochs >= 0, "finetune_epochs", "an integer >= 0")
-    check(_is_number(cfg.lr) and cfg.lr > 0, "lr", "a finite number > 0")
-    check(_is_number(cfg.momentum) and 0 <= cfg.momentum < 1, "momentum", "a number in [0, 1)")
-    check(_is_number(cfg.weight_decay) and cfg.weight_decay >= 0, "weight_decay", "a finite number >= 0")
-    check(cfg.schedule in ("cosine", "constant"), "schedule", "['cosine', 'constant']")
-    check(cfg.lam is None or (_is_number(cfg.lam) and cfg.lam >= 0), "lam", "null or a finite number >= 0")
-    check(isinstance(cfg.include_bias, bool), "include_bias", "true or false")
-    check(cfg.base_init in ("lecun", "kaiming"), "base_init", "['lecun', 'kaiming']")
-    check(cfg.omega_min is None or (_is_number(cfg.omega_min) and 0 <= cfg.omega_min < 1), "omega_min",
-          "null (App. G.2's 3e-3 on the product) or a factor bound in [0, 1)")
-    check(isinstance(cfg.pilot_schedule, str) and cfg.pilot_schedule in PILOT_SCHEDULES,
-          "pilot_schedule", str(list(PILOT_SCHEDULES)))
-    check(_is_number(cfg.pilot_budget) and cfg.pilot_budget > 0, "pilot_budget", "a finite number > 0")
-    targets = _targets(cfg.compressions)
-    check(targets is not None and all(c > 1 for c in targets), "compressions",
-          "a list of finite ratios total/nonzero > 1")
-    method = METHODS[cfg.method]
-    for name in sorted(method.requires):
-        value = targets if name == "compressions" else getattr(cfg, name)
-        check(value not in (None, ()), name, f"a value (method {cfg.method!r} requires it)")
-    if method.compressions == "one":
-        check(len(targets) == 1, "compressions", f"exactly one target for method {cfg.method!r}")
-    if method.compressions == "none":
-        check(len(targets) == 0, "compressions", f"none for method {cfg.method!r}")
-    if method.uses_depth:
-        check(isinstance(cfg.depth, int) and not isinstance(cfg.depth, bool) and cfg.depth >= 2, "depth",
-              "an integer >= 2")
-    else:
-        check(cfg.depth is None, "depth", f"null for method {cfg.method!r}")
-    if method.validate:
-        method.validate(cfg)
 
 
 def kaiming_init(model: nn.Module, generator: torch.Generator) -> None:

@@ -47,7 +47,7 @@ import torch
 from torch import nn
 
 from suite.methods.masks import posthoc_ladder
-from suite.config import TrialConfig
+from suite.config import ConfigError, TrialConfig
 from suite.core.dwf import (
     collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
 )
@@ -149,6 +149,13 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     )
 
 
+def check_schedule(cfg: TrialConfig) -> None:
+    """PILoT's own rule: its schedule is one it knows (checked before training, not at epoch 1)."""
+    if cfg.pilot_schedule not in SCHEDULES:
+        raise ConfigError(f"config field 'pilot_schedule' = {cfg.pilot_schedule!r} is not allowed; "
+                          f"allowed: {list(SCHEDULES)}")
+
+
 PILOT = Method(
     name="pilot",
     description="PILoT (Jacobs & Burkholz): x = m * w, m0^2 - w0^2 = 1 init, time-dependent L2 alpha_t on m, w; post-hoc ladder.",
@@ -156,6 +163,7 @@ PILOT = Method(
     requires=frozenset({"lam"}),
     compressions="optional",
     evaluate_points=posthoc_ladder,
+    validate=check_schedule,
     label="PILoT",
     posthoc_label="PILoT + GMP",
     paper_order=3,

@@ -66,7 +66,10 @@ from suite.run.process_guard import interrupt_on_sigterm  # noqa: E402
 from suite.results.store import (  # noqa: E402
     DamagedRecord, done_hashes, load_table, read_record, scan_table, write_bytes, write_failure, write_trial)
 from suite.results.files import StoreWriteError, probe_writable  # noqa: E402
-from suite.sweep.spec import LRSearch, Spec, cap_grid, expand, import_plugins, logspace, lr_searches, round_sig  # noqa: E402
+from suite.grid import cap_grid, logspace, round_sig  # noqa: E402
+from suite.sweep.expansion import expand, lr_searches  # noqa: E402
+from suite.sweep.parsing import import_plugins  # noqa: E402
+from suite.sweep.spec import LRSearch, Spec  # noqa: E402
 from suite.run.sweep_guard import guarded_store  # noqa: E402
 
 

@@ -19,11 +19,11 @@ Knows nothing of `suite.sweep.spec` (which calls `parse_adaptive` and turns an
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from suite.analysis.tables import DEFAULT_EPS, DEFAULT_SPARSITIES
+from suite.config import is_number
 
 KEYS = ("tolerance", "budget", "eps", "levels")
 DEFAULT_TOLERANCE = 0.1
@@ -56,15 +56,11 @@ class AdaptiveSettings:
         return {"tolerance": self.tolerance, "budget": self.budget, "eps": list(self.eps), "levels": list(self.levels)}
 
 
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def _numbers(value: Any, key: str, ok, allowed: str, allow_empty: bool) -> tuple[float, ...]:
     if not isinstance(value, list) or (not value and not allow_empty):
         raise AdaptiveSpecError(key, f"must be a list, got {value!r}", f"a{'' if allow_empty else ' non-empty'} list of {allowed}")
     for i, v in enumerate(value):
-        if not (_number(v) and ok(v)):
+        if not (is_number(v) and ok(v)):
             raise AdaptiveSpecError(f"{key}[{i}]", f"value {v!r} is out of range", allowed)
     if len(set(value)) != len(value):
         raise AdaptiveSpecError(key, f"duplicate values in {value}", f"distinct {allowed}")
@@ -87,7 +83,7 @@ def parse_adaptive(value: Any, key: str = "adaptive") -> AdaptiveSettings | None
     out: dict[str, Any] = {}
     if "tolerance" in value:
         tol = value["tolerance"]
-        if not (_number(tol) and 0 < tol < 10):
+        if not (is_number(tol) and 0 < tol < 10):
             raise AdaptiveSpecError(f"{key}.tolerance", f"value {tol!r} is out of range",
                                     "a number in (0, 10), a fraction of the compression ratio (0.1 = 10%)")
         out["tolerance"] = float(tol)

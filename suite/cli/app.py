@@ -1,0 +1,20 @@
+"""The one typer app of `bench` and what every command module shares (consoles, `fail`).
+
+Command modules import this module and register on `app`; `suite.cli.main`
+imports them all. Nothing here imports a command module, so there is no cycle.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="DWF vs. sparsification baselines: run, sweep, report.")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print `message` as an error and exit with `code` (2: bad input)."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)

@@ -1,0 +1,141 @@
+"""`bench run`: one trial from the command line, with an option for every config field.
+
+The options are generated from the config's field metadata (suite.config), so
+every trial a sweep runs can be run by hand: `--momentum`, `--schedule`,
+`--pilot-budget`, ... exist because the fields do.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from suite.cli.app import app, console, err_console, fail
+from suite.config import DEFAULTS, FIELDS, REQUIRED_FIELDS, ConfigError, TrialConfig
+from suite.paths import DEFAULT_RESULTS
+
+# The options of `bench run` that are not config fields: where and how the trial runs, not what it is.
+RUN_OPTIONS = (
+    inspect.Parameter("data", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(
+        None, help="Data root (default: $BENCH_DATA or ~/.cache/bench/data).")),
+    inspect.Parameter("download", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
+        True, "--download/--no-download", help="Download a missing dataset (torchvision).")),
+    inspect.Parameter("results", inspect.Parameter.KEYWORD_ONLY, annotation=str, default=typer.Option(
+        DEFAULT_RESULTS, help="Results root: a directory or a URI (s3://bucket/results).")),
+    inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
+        None, help="cpu, cuda, cuda:1 ... (default: $BENCH_DEVICE, else CUDA if present).")),
+)
+
+
+def config_parameters() -> list[inspect.Parameter]:
+    """One typer option per config field: its type, default and help from the field's metadata."""
+    hints = typing.get_type_hints(TrialConfig)
+    out = []
+    for name, info in FIELDS.items():
+        annotation, default = hints[name], DEFAULTS[name]
+        if info.singular:
+            # A list field is one repeatable option of its item type (`--compression 10 --compression 100`).
+            (item, _ellipsis) = typing.get_args(annotation)
+            annotation, default, decls = list[item], list(default), (f"--{info.singular.replace('_', '-')}",)
+        else:
+            decls = (info.flags,) if info.flags else ()
+        option = typer.Option(... if name in REQUIRED_FIELDS else default, *decls, help=info.help)
+        out.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=option))
+    return out
+
+
+def config_from_options(options: dict[str, Any]) -> TrialConfig:
+    """The TrialConfig of parsed `bench run` options (the list options back to tuples)."""
+    values = {name: tuple(options[name]) if FIELDS[name].singular else options[name] for name in FIELDS}
+    return TrialConfig(**values)
+
+
+def _epoch_progress(total_epochs: int):
+    progress = Progress(
+        TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=err_console,
+    )
+    task = progress.add_task("train", total=total_epochs, stats="")
+
+    def update(epoch: int, epochs: int, record: dict) -> None:
+        stats = (f"loss {record['train_loss']:.4f}  test {100 * record['test_acc']:.2f}%  "
+                 f"CR {record['compression_ratio']:.1f}  lr {record['lr']:.4f}")
+        progress.update(task, completed=epoch, stats=stats)
+        if not err_console.is_terminal:
+            # No live bar in a log file (Slurm, CI): one line per epoch instead.
+            left = progress.tasks[0].time_remaining
+            err_console.print(f"epoch {epoch}/{epochs}  {stats}  left {left or 0:.0f}s", soft_wrap=True)
+
+    return progress, update
+
+
+def run(**options: Any) -> None:
+    """Run one trial, print its result rows, and write them to the store."""
+    from suite.core.data_root import DataError
+    from suite.core.devices import DeviceError, check_device
+    from suite.methods.validation import validate_trial
+    from suite.results.checkpoints import CheckpointCache
+    from suite.results.files import StoreWriteError, probe_writable
+    from suite.results.layout import StoreNameError, check_sweep_name
+    from suite.results.store import write_trial
+    from suite.run.process_guard import sigterm_as_interrupt
+    from suite.train import run_trial
+
+    data, download, results, device = (options.pop(p.name) for p in RUN_OPTIONS)
+    try:
+        check_sweep_name(options["sweep"], "--sweep")
+        cfg = config_from_options(options)
+        validate_trial(cfg)
+        device = check_device(device)
+        # Before training: a result that cannot be stored would be lost.
+        probe_writable(results)
+    except (ConfigError, StoreNameError, DeviceError, StoreWriteError) as exc:
+        fail(str(exc))
+    progress, update = _epoch_progress(cfg.epochs)
+    try:
+        with sigterm_as_interrupt(), progress:
+            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update,
+                               download=download, checkpoints=CheckpointCache(results))
+    except DataError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C or SIGTERM): the trial did not finish and nothing was written", code=130)
+    try:
+        path = write_trial(results, cfg.sweep, result)
+    except OSError as exc:
+        fail(f"--results {results}: the trial finished but its result could not be written: {exc}")
+    _print_rows(result.rows)
+    console.print(f"wrote {len(result.rows)} row(s) to {path}")
+
+
+# typer reads the options off the signature: the config's fields, then the run options.
+run.__signature__ = inspect.Signature(config_parameters() + list(RUN_OPTIONS))
+app.command("run")(run)
+
+
+def _print_rows(rows: list[dict]) -> None:
+    """One column per row (a trial has few rows, a row many fields)."""
+    fields = ["method", "model", "dataset", "depth", "lam", "lr", "seed", "epochs", "point", "target_compression",
+              "status", "test_acc", "train_acc", "test_loss", "total_params", "nonzero_params", "compression_ratio",
+              "sparsity", "l2_norm", "misalignment", "config_hash", "wall_time_s"]
+    table = Table(title="result", show_header=len(rows) > 1)
+    table.add_column("field", style="bold")
+    for i in range(len(rows)):
+        table.add_column(f"row {i}")
+    for name in fields:
+        table.add_row(name, *(_format_cell(name, row.get(name)) for row in rows))
+    console.print(table)
+
+
+def _format_cell(name: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{100 * value:.2f}%" if name in ("test_acc", "train_acc", "sparsity") else f"{value:.6g}"
+    return str(value)

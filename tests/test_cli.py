@@ -1,0 +1,164 @@
+"""The `bench` commands: `run` options generated from the config metadata, `list`, `report`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from suite.cli.main import app, catalog
+from suite.cli.run import config_from_options
+from suite.config import DEFAULTS, FIELDS, TrialConfig
+
+REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference"
+
+
+def _run_command() -> click.Command:
+    return typer.main.get_command(app).commands["run"]
+
+
+def _flag(name: str) -> str:
+    return "--" + (FIELDS[name].singular or name).replace("_", "-")
+
+
+def _argv(cfg: TrialConfig) -> list[str]:
+    """`bench run` arguments for `cfg`: every field that differs from its default, as a user would type it."""
+    argv = []
+    for name, value in cfg.to_dict().items():
+        if name in ("model", "dataset", "method") or value != DEFAULTS[name]:
+            info = FIELDS[name]
+            if isinstance(value, bool):
+                on, off = info.flags.split("/") if info.flags else (_flag(name), "--no-" + _flag(name)[2:])
+                argv.append(on if value else off)
+            elif info.singular:
+                for item in value:
+                    argv += [_flag(name), repr(item)]
+            else:
+                argv += [_flag(name), repr(value) if isinstance(value, float) else str(value)]
+    return argv
+
+
+def _parsed(argv: list[str]) -> TrialConfig:
+    """The config `bench run` would train for `argv` (parsed by click, without running)."""
+    params = _run_command().make_context("run", list(argv)).params
+    return config_from_options({k: v for k, v in params.items() if k in FIELDS})
+
+
+def test_bench_run_has_an_option_for_every_config_field():
+    options = {p.name for p in _run_command().params}
+    assert set(FIELDS) <= options
+    # The fields the hand-written options used to miss, so `bench run` could not reproduce those trials.
+    help_text = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).output
+    for flag in ("--momentum", "--schedule", "--pilot-budget", "--weight-decay", "--finetune-epochs",
+                 "--include-bias", "--exclude-bias", "--compression", "--omega-min", "--base-init"):
+        assert flag in help_text
+
+
+def test_bench_run_defaults_are_the_config_defaults():
+    cfg = _parsed(["--model", "lenet300", "--dataset", "synthetic", "--method", "dense"])
+    assert cfg == TrialConfig(model="lenet300", dataset="synthetic", method="dense")
+
+
+def _stored_configs() -> list[dict]:
+    configs = {}
+    for path in sorted(REFERENCE.glob("**/rows/*.parquet")):
+        for row in pq.read_table(path, columns=["config_hash", "config_json"]).to_pylist():
+            configs[row["config_hash"]] = json.loads(row["config_json"])
+    return list(configs.values())
+
+
+def test_every_stored_sweep_trial_round_trips_through_bench_run_options():
+    stored = _stored_configs()
+    assert len(stored) >= 20, f"expected the committed reference store under {REFERENCE}"
+    for values in stored:
+        cfg = TrialConfig.from_dict(values)
+        assert _parsed(_argv(cfg)) == cfg
+
+
+def test_a_config_with_every_field_set_round_trips():
+    changed = TrialConfig(
+        model="lenet5", dataset="fmnist", method="pilot", seed=3, epochs=7, batch_size=64, lr=0.2, momentum=0.5,
+        schedule="constant", lam=3e-4, depth=None, compressions=(10.0, 123.456), omega_min=0.01, base_init="lecun",
+        include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic", pilot_budget=0.2,
+        sweep="other")
+    assert all(getattr(changed, n) != DEFAULTS[n] for n in FIELDS if n != "depth")
+    assert _parsed(_argv(changed)) == changed
+
+
+def test_bench_run_rejects_what_no_method_can_train(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dwf",
+                                      "--lam", "1e-3", "--results", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "'depth'" in result.output and not any(tmp_path.iterdir())
+
+
+def test_catalog_lists_every_registered_model_dataset_and_method():
+    from suite.core.data import DATASETS
+    from suite.core.models import MODELS
+    from suite.methods import METHODS
+
+    listed = catalog()
+    assert [m["name"] for m in listed["models"]] == sorted(MODELS)
+    assert [d["name"] for d in listed["datasets"]] == sorted(DATASETS)
+    assert [m["name"] for m in listed["methods"]] == sorted(METHODS)
+    lenet300 = next(m for m in listed["models"] if m["name"] == "lenet300")
+    assert lenet300["parameters"] == 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10
+    needs = {m["name"]: m["needs"] for m in listed["methods"]}
+    assert needs["dwf"] == ["depth", "lam"] and needs["gmp"] == ["compression"] and needs["dense"] == []
+
+
+def test_bench_list_prints_every_catalog_entry():
+    result = CliRunner().invoke(app, ["list"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    words = set(result.output.split())
+    for rows in catalog().values():
+        assert {row["name"] for row in rows} <= words
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    """A sweep of two one-epoch trials on synthetic data."""
+    from suite.results.store import write_trial
+    from suite.train import run_trial
+
+    root = tmp_path_factory.mktemp("results")
+    for cfg in (TrialConfig(model="lenet300", dataset="synthetic", method="dense", epochs=1, sweep="clitest"),
+                TrialConfig(model="lenet300", dataset="synthetic", method="dwf", depth=2, lam=1e-4, epochs=1,
+                            sweep="clitest")):
+        write_trial(root, cfg.sweep, run_trial(cfg))
+    return root
+
+
+def test_bench_report_writes_the_tables_it_is_asked_for(store, tmp_path):
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["report", "clitest", "--results", str(store), "--out", str(out),
+                                      "--table", "accuracy"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["accuracy.csv", "accuracy.md", "accuracy.tex", "index.md"]
+    table = pd.read_csv(out / "accuracy.csv")
+    assert list(zip(table["model"], table["dataset"], table["label"])) == [
+        ("lenet300", "synthetic", "Dense"), ("lenet300", "synthetic", "DWF (D=2)")]
+
+
+@pytest.mark.parametrize("args, problem", [
+    (["--table", "speed"], "--table speed not known; allowed: compression, accuracy"),
+    (["--plot", "bars"], "--plot bars not known; allowed: pareto, layers, dynamics"),
+    (["--eps", "0"], "--eps 0: allowed"),
+])
+def test_bench_report_refuses_unknown_tables_plots_and_eps(store, tmp_path, args, problem):
+    result = CliRunner().invoke(app, ["report", "clitest", "--results", str(store), "--out", str(tmp_path / "o"),
+                                      *args], env={"COLUMNS": "400"})
+    assert result.exit_code == 2
+    assert problem in result.output and not (tmp_path / "o").exists()
+
+
+def test_bench_report_on_a_sweep_without_results_names_those_that_have_some(store, tmp_path):
+    result = CliRunner().invoke(app, ["report", "nosuch", "--results", str(store), "--out", str(tmp_path / "o")],
+                                env={"COLUMNS": "400"})
+    assert result.exit_code == 2 and "sweeps with results there: ['clitest']" in result.output
