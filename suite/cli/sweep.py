@@ -160,14 +160,12 @@ def submit(
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
     from suite.run.submit import SubmitError, job_commands, passthrough_flags, submit_ray_job, wait_for_job
-    from suite.sweep.spec import resolve_spec_path
+    from suite.sweep.spec import SpecError, resolve_spec_path
 
     if bool(address) == bool(slurm):
         fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
     # Validate here, before anything is sent: the same spec and flags must load on the cluster.
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial)
-    from suite.sweep.spec import SpecError
-
     try:
         spec_path = resolve_spec_path(name)
     except SpecError as exc:
