@@ -94,7 +94,7 @@ def main() -> None:
     print(f"  including Ray start-up:        {efficiency_all:7.3f}")
     print(f"overhead per trial:              {overhead:7.2f} s   (slot time not spent in run_trial)")
     print(f"data loading per worker:         {max(data_s):7.2f} s   (first trial of each worker; "
-          f"{sum(bool(r.metrics.get("data_loaded")) for r in records)} of {n} trials loaded data)")
+          f"{sum(bool(r.metrics.get('data_loaded')) for r in records)} of {n} trials loaded data)")
     print(f"per epoch (train + eval):        {per_epoch:7.2f} s")
     print(f"trials per hour (measured):      {n * 3600 / grid:7.1f}     ({args.epochs}-epoch trials on {slots} slot(s), "
           f"{n * 3600 / (grid + outcome.ray_start_s):.1f} with Ray start-up)")
