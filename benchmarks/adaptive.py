@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/adaptive.py     # lenet300_fmnist, 3 epochs, seed 0, dense,dwf,synflow
 
 Runs the spec's full grid and the adaptive search (`bench sweep --adaptive`)
-through `suite.run.tune.run_sweep` into separate results folders under --out
+through `suite.run.driver.run_sweep` into separate results folders under --out
 (re-running resumes both: nothing finished is trained again), then prints both
 trial counts, both wall times, both Table 1s and the issue's check per cell:
 the grid's cell lies inside the adaptive search's final bracket, or the
@@ -72,7 +72,8 @@ def main() -> None:
     from suite.sweep.loading import load_spec
     from suite.sweep.overrides import apply_overrides
     from suite.sweep.spec import AUTO
-    from suite.run.tune import RunOptions, run_sweep
+    from suite.run.driver import run_sweep
+    from suite.run.outcome import RunOptions
 
     eps = tuple(float(e) for e in args.eps.split(",") if e)
     levels = tuple(float(c) for c in args.levels.split(",") if c)

@@ -5,7 +5,7 @@
 
 Runs DWF (D = 2, 3) over a λ grid (and, with --with-baselines, dense, GMP with
 3 targets and SNIP with 2) on real data, in a fresh results directory, through
-`suite.run.tune.run_sweep` (local Ray, one CPU per trial), and prints what it
+`suite.run.driver.run_sweep` (local Ray, one CPU per trial), and prints what it
 measured, nothing extrapolated:
 
 * orchestration efficiency = summed trial time / (grid wall time x concurrent
@@ -48,7 +48,8 @@ def main() -> None:
 
     from suite.grid import logspace
     from suite.sweep.parsing import parse_spec
-    from suite.run.tune import RunOptions, run_sweep
+    from suite.run.driver import run_sweep
+    from suite.run.outcome import RunOptions
 
     seeds = [int(s) for s in args.seeds.split(",")]
     raw = {
@@ -94,7 +95,7 @@ def main() -> None:
     print(f"  including Ray start-up:        {efficiency_all:7.3f}")
     print(f"overhead per trial:              {overhead:7.2f} s   (slot time not spent in run_trial)")
     print(f"data loading per worker:         {max(data_s):7.2f} s   (first trial of each worker; "
-          f"{sum(d > 0.05 for d in data_s)} of {n} trials loaded data)")
+          f"{sum(bool(r.metrics.get('data_loaded')) for r in records)} of {n} trials loaded data)")
     print(f"per epoch (train + eval):        {per_epoch:7.2f} s")
     print(f"trials per hour (measured):      {n * 3600 / grid:7.1f}     ({args.epochs}-epoch trials on {slots} slot(s), "
           f"{n * 3600 / (grid + outcome.ray_start_s):.1f} with Ray start-up)")

@@ -35,7 +35,8 @@ def test_bad_adaptive_key_names_the_file_and_key(tmp_path):
 
 @pytest.mark.slow
 def test_adaptive_sweep_through_tune_and_its_resume(tmp_path):
-    from suite.run.tune import RunOptions, run_sweep
+    from suite.run.driver import run_sweep
+    from suite.run.outcome import RunOptions
 
     spec = _spec(tmp_path, "{budget: 2, eps: [5], levels: [100]}")
     root = tmp_path / "res"

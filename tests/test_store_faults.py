@@ -188,7 +188,7 @@ def test_stale_tune_scratch_folders_of_dead_pids_are_removed(tmp_path):
 
 
 def test_a_store_that_cannot_be_written_fails_the_trial_before_training(tmp_path):
-    from suite.run.tune import execute_trial
+    from suite.run.worker import execute_trial
 
     root = tmp_path / "res"
     root.mkdir()

@@ -49,87 +49,16 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
 
 
 def _print_plan(spec, results: str) -> None:
-    """The plan, read from the store without changing it (a dry run writes and creates nothing)."""
-    from suite.results.store import scan_rows
-    from suite.sweep.expansion import expand, lr_searches
-    from suite.run.sweep_guard import consequence
-    from suite.run.tune import load_chosen_lrs
+    """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing)."""
+    from suite.run.plan import make_plan
+    from suite.run.summary import damaged_lines, lr_lines, plan_table
 
-    damaged: list = []
-    chosen = load_chosen_lrs(spec, results, damaged)
-    trials = expand(spec, {k: v["lr"] for k, v in chosen.items()}, placeholder_lr=True)
-    done, bad_rows = scan_rows(results, spec.name)
-    for d in damaged + bad_rows:
-        console.print(f"[yellow]damaged[/]: {escape(d.describe(results))}; a run moves it aside and "
-                      f"{escape(consequence(d).replace('will be', 'is'))}", highlight=False, soft_wrap=True)
-    table = Table(title=f"sweep {spec.name} ({spec.model} on {spec.dataset}, {len(spec.seeds)} seed(s))")
-    for col in ("method", "trials", "done", "to run"):
-        table.add_column(col, justify="right" if col != "method" else "left")
-    for method in spec.method_names:
-        mine = [c for c in trials if c.method == method]
-        n_done = sum(c.config_hash in done for c in mine)
-        table.add_row(method, str(len(mine)), str(n_done), str(len(mine) - n_done))
-    n_done = sum(c.config_hash in done for c in trials)
-    table.add_row("[bold]total", str(len(trials)), str(n_done), str(len(trials) - n_done))
-    console.print(table)
-    for search in lr_searches(spec):
-        if search.key in chosen:
-            console.print(f"lr {search.label}: {chosen[search.key]['lr']:g} (searched earlier, {search.key})")
-        else:
-            console.print(f"lr {search.label}: auto -> Optuna search first ({spec.lr_search.budget} trials at "
-                          f"λ={spec.lr_search.lam:g}); the trials above then use the chosen lr")
-
-
-def _summary(outcome, spec) -> None:
-    from suite.run.tune import _fmt_time
-
-    ran = outcome.records
-    n_ok = sum(r.status == "ok" for r in ran)
-    n_div = sum(r.status == "diverged" for r in ran)
-    failed = outcome.failed
-    parts = [f"[bold]sweep {outcome.sweep}[/]: {outcome.total} trial(s)"]
-    parts.append(f"{len(ran)} ran now ({n_ok} ok, {n_div} diverged, {len(failed)} failed)")
-    parts.append(f"{outcome.already_done} already in the store")
-    console.print(" · ".join(parts), highlight=False, soft_wrap=True)
-    if outcome.ray_started:
-        busy = sum(r.seconds for r in ran)
-        eff = busy / (outcome.grid_wall_s * outcome.concurrency) if outcome.grid_wall_s and outcome.concurrency else 0
-        console.print(f"time: {_fmt_time(outcome.wall_s)} wall (Ray start {outcome.ray_start_s:.1f}s"
-                      + (f", lr search {_fmt_time(outcome.search_wall_s)}" if outcome.search_wall_s else "")
-                      + f", grid {_fmt_time(outcome.grid_wall_s)}); {outcome.concurrency} trial(s) at a time; "
-                      f"trials busy {100 * eff:.0f}% of the slots", highlight=False, soft_wrap=True)
-    for key, choice in outcome.lrs.items():
-        console.print(f"lr {choice.get('method')} D={choice.get('depth')}: {choice['lr']:g} (test acc "
-                      f"{100 * choice['test_acc']:.2f}% at λ={choice['lam']:g}; {len(choice['trials'])} search "
-                      f"trial(s); {outcome.results}/{outcome.sweep}/lr_search/{key}.json)", highlight=False, soft_wrap=True)
-    for key in outcome.failed_searches:
-        console.print(f"[red]lr search {key} failed[/]: every search trial failed; its trials did not run "
-                      f"({outcome.blocked} blocked)", highlight=False, soft_wrap=True)
-    if failed:
-        console.print(f"[bold red]{len(failed)} failed trial(s):[/]", highlight=False)
-        for record in failed:
-            error = (record.error or "").strip().splitlines()[0][:300] if record.error else "?"
-            console.print(f"  [red]✗[/] {record.config_hash}  {escape(record.label)}: {escape(error)}",
-                          highlight=False, soft_wrap=True)
-        console.print(f"tracebacks: {outcome.results}/{outcome.sweep}/failed/<config_hash>.json; "
-                      f"re-run the same command to retry only what is missing", highlight=False, soft_wrap=True)
-    if outcome.damaged:
-        console.print(f"{len(outcome.damaged)} damaged file(s) moved aside before the run (kept under "
-                      f"{outcome.results}/{outcome.sweep}/damaged/); their trials were trained again",
-                      highlight=False, soft_wrap=True)
-    if outcome.error:
-        console.print(f"[bold red]stopped[/]: {escape(outcome.error)}; finished trials are in the store, re-run "
-                      f"the same command once the store is writable", highlight=False, soft_wrap=True)
-    if outcome.interrupted:
-        console.print("[yellow]interrupted[/]: finished trials are in the store; re-run the same command to "
-                      "finish the sweep (nothing finished is retrained)")
-    if outcome.adaptive is not None:
-        from suite.run.adaptive_results import summary_lines
-
-        for line in summary_lines(outcome.adaptive):
-            console.print(escape(line), highlight=False, soft_wrap=True)
-    console.print(f"results: {outcome.results}/{outcome.sweep}  ->  bench report {outcome.sweep} --results "
-                  f"{outcome.results}", highlight=False, soft_wrap=True)
+    plan = make_plan(spec, results)
+    for line in damaged_lines(plan):
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(plan_table(plan))
+    for line in lr_lines(plan):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -165,7 +94,7 @@ def sweep(
     """
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
     from suite.results.driver_lock import StoreBusy
-    from suite.run.tune import RunOptions, TuneSetupError, normalize_results, run_sweep
+    from suite.run.outcome import RunOptions, TuneSetupError, normalize_results
 
     if num_cpus is not None and num_cpus < 1:
         fail(f"--num-cpus {num_cpus}: allowed: an integer >= 1")
@@ -184,6 +113,9 @@ def sweep(
     if dry_run:
         _print_plan(spec, root)
         return
+    from suite.run.driver import run_sweep
+    from suite.run.summary import summary_lines
+
     options = RunOptions(results=root, data=str(data) if data else None, address=address, num_cpus=num_cpus,
                          max_concurrent=max_concurrent, adaptive=adaptive)
     try:
@@ -194,7 +126,8 @@ def sweep(
         console.print(f"sweep {spec.name}: all {outcome.total} trial(s) already in the store "
                       f"({outcome.results}/{spec.name}); nothing to run", highlight=False, soft_wrap=True)
         return
-    _summary(outcome, spec)
+    for line in summary_lines(outcome):
+        console.print(line, highlight=False, soft_wrap=True)
     if outcome.interrupted:
         raise typer.Exit(130)
     if not outcome.ok:
@@ -228,15 +161,14 @@ def submit(
     adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
-    from suite.run.submit import SubmitError, submit_ray_job, wait_for_job
+    from suite.run.submit import SubmitError, job_commands, passthrough_flags, submit_ray_job, wait_for_job
     from suite.sweep.loading import resolve_spec_path
+    from suite.sweep.spec import SpecError
 
     if bool(address) == bool(slurm):
         fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
     # Validate here, before anything is sent: the same spec and flags must load on the cluster.
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial)
-    from suite.sweep.spec import SpecError
-
     try:
         spec_path = resolve_spec_path(name)
     except SpecError as exc:
@@ -245,13 +177,8 @@ def submit(
         results = str(Path(results).expanduser().resolve())
         err_console.print(f"note: results go to {results} on the cluster's nodes; it must be a path they all "
                           f"reach (or pass --results s3://...)", highlight=False, soft_wrap=True)
-    extra: list[str] = []
-    for flag, value in (("--epochs", epochs), ("--seeds", seeds), ("--methods", methods), ("--max-grid", max_grid),
-                        ("--lr-budget", lr_budget), ("--cpus-per-trial", cpus_per_trial),
-                        ("--gpus-per-trial", gpus_per_trial)):
-        if value is not None:
-            extra += [flag, str(value)]
-    extra += ["--adaptive"] if adaptive else []
+    extra = passthrough_flags(epochs=epochs, seeds=seeds, methods=methods, max_grid=max_grid, lr_budget=lr_budget,
+                              cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive)
     if address:
         try:
             job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
@@ -259,16 +186,8 @@ def submit(
             fail(str(exc))
         console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False, soft_wrap=True)
         console.print(f"entrypoint: {entrypoint}", highlight=False, soft_wrap=True)
-        from suite.run.submit import auth_headers
-
-        # The ray CLI sends the cluster's token only when told that token auth is on.
-        ray_cli = "RAY_AUTH_MODE=token ray" if auth_headers() else "ray"
-        console.print(f"follow it:  {ray_cli} job logs --follow --address {address} {job_id}", highlight=False,
-                      soft_wrap=True)
-        console.print(f"status:     {ray_cli} job status --address {address} {job_id}", highlight=False,
-                      soft_wrap=True)
-        console.print(f"stop it:    {ray_cli} job stop --address {address} {job_id}", highlight=False,
-                      soft_wrap=True)
+        for line in job_commands(address, job_id):
+            console.print(line, highlight=False, soft_wrap=True)
         if wait:
             status, logs = wait_for_job(address, job_id)
             console.print(logs, highlight=False, markup=False, soft_wrap=True)

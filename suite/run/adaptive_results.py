@@ -1,6 +1,6 @@
 """Driving an `AdaptivePlan` without Ray: the store as a lookup, a serial driver, progress text.
 
-`suite.run.tune.AdaptiveSearcher` (the Ray Tune adapter) uses these; tests use
+`suite.run.ray.searchers.AdaptiveSearcher` (the Ray Tune adapter) uses these; tests use
 `run_serial` with a stub trial function.
 """
 

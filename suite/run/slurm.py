@@ -34,7 +34,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from suite.run.submit import PROJECT_DIR, SubmitError, sweep_command
+from suite.paths import PROJECT_DIR
+from suite.run.submit import SubmitError, sweep_command
 
 # The shell body: it only reads the variables the header above it sets.
 BODY = r'''

@@ -53,6 +53,19 @@ def sweep_command(spec_arg: str, results: str, *, address: str = "auto", data: s
     return cmd + list(extra or [])
 
 
+def passthrough_flags(*, epochs: int | None = None, seeds: str | None = None, methods: str | None = None,
+                      max_grid: int | None = None, lr_budget: int | None = None, cpus_per_trial: float | None = None,
+                      gpus_per_trial: float | None = None, adaptive: bool = False) -> list[str]:
+    """The `bench sweep` options given to `bench submit`, as the cluster's `bench sweep` gets them."""
+    extra: list[str] = []
+    for flag, value in (("--epochs", epochs), ("--seeds", seeds), ("--methods", methods), ("--max-grid", max_grid),
+                        ("--lr-budget", lr_budget), ("--cpus-per-trial", cpus_per_trial),
+                        ("--gpus-per-trial", gpus_per_trial)):
+        if value is not None:
+            extra += [flag, str(value)]
+    return extra + (["--adaptive"] if adaptive else [])
+
+
 def _is_within(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
@@ -143,7 +156,7 @@ def jobs_client(address: str):
 AGENT_WAIT_S = 120.0
 
 
-def _submit_with_retry(client, address: str, job: dict, wait_s: float = AGENT_WAIT_S) -> str:
+def submit_with_retry(client, address: str, job: dict, wait_s: float = AGENT_WAIT_S) -> str:
     """Submit, retrying only the transient no-agent-yet answer, for at most wait_s seconds."""
     deadline = time.monotonic() + wait_s
     while True:
@@ -168,13 +181,22 @@ def submit_ray_job(address: str, spec_arg: str, spec_path: Path, results: str, *
     if archive is None:
         runtime_env["excludes"] = EXCLUDES
     try:
-        job_id = _submit_with_retry(client, address, dict(
+        job_id = submit_with_retry(client, address, dict(
             entrypoint=entrypoint, runtime_env=runtime_env, entrypoint_num_cpus=entrypoint_num_cpus,
             metadata={"bench_sweep": spec_path.stem}))
     finally:
         if archive is not None:
             archive.unlink(missing_ok=True)
     return job_id, entrypoint
+
+
+def job_commands(address: str, job_id: str) -> list[str]:
+    """The ray CLI lines to follow, query and stop a submitted job."""
+    # The ray CLI sends the cluster's token only when told that token auth is on.
+    ray_cli = "RAY_AUTH_MODE=token ray" if auth_headers() else "ray"
+    return [f"follow it:  {ray_cli} job logs --follow --address {address} {job_id}",
+            f"status:     {ray_cli} job status --address {address} {job_id}",
+            f"stop it:    {ray_cli} job stop --address {address} {job_id}"]
 
 
 def wait_for_job(address: str, job_id: str, timeout: float | None = None, poll: float = 2.0) -> tuple[str, str]:

@@ -1,0 +1,83 @@
+"""What a sweep has to do, read from its spec and its store once and handed down. No Ray, no Optuna; writes nothing.
+
+`make_plan(spec, results)`: the trials of the spec whose learning rate is known
+(fixed, or chosen by an lr search already stored), the config hashes already in
+the store, the lr searches still to run and how many trials wait for them, and
+the damaged files found on the way. `bench sweep --dry-run` prints it; the
+driver makes it once under its store lock and, once pending searches have
+chosen their lrs, takes `with_lrs` of it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from suite.config import TrialConfig
+from suite.results.store import scan_rows
+from suite.run.lr_records import load_chosen_lrs
+from suite.sweep.expansion import expand, lr_searches
+from suite.sweep.spec import LRSearch, Spec
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    spec: Spec
+    results: str
+    trials: list[TrialConfig]  # every trial whose lr is known, in run order
+    done: frozenset[str]  # config hashes of the sweep already in the store
+    chosen: dict[str, dict]  # lr-search key -> its stored choice record
+    pending: list[LRSearch]  # lr searches to run before the trials that wait for them
+    waiting: dict[str, int] = field(default_factory=dict)  # method -> trials waiting for a pending search
+    damaged: list = field(default_factory=list)  # files that do not read (store.Damage); a run moves them aside
+
+    @property
+    def todo(self) -> list[TrialConfig]:
+        return [cfg for cfg in self.trials if cfg.config_hash not in self.done]
+
+    @property
+    def already_done(self) -> int:
+        return sum(cfg.config_hash in self.done for cfg in self.trials)
+
+    @property
+    def blocked(self) -> int:
+        """Trials that cannot run until a pending lr search has chosen their lr."""
+        return sum(self.waiting.values())
+
+    def per_method(self) -> list[tuple[str, int, int]]:
+        """(method, trials, done) in the spec's method order; trials waiting for an lr search count as not done."""
+        out = []
+        for method in self.spec.method_names:
+            mine = [cfg for cfg in self.trials if cfg.method == method]
+            out.append((method, len(mine) + self.waiting.get(method, 0), sum(c.config_hash in self.done for c in mine)))
+        return out
+
+    def with_lrs(self, chosen: dict[str, dict]) -> "SweepPlan":
+        """The plan once the lr searches in `chosen` have finished (a failed search's trials keep waiting)."""
+        chosen = {**self.chosen, **chosen}
+        trials = expand(self.spec, {k: v["lr"] for k, v in chosen.items()}, skip_unresolved=True)
+        listed = Counter(c.method for c in self.trials) + Counter(self.waiting)
+        waiting = dict(listed - Counter(c.method for c in trials))
+        return replace(self, trials=trials, chosen=chosen, waiting=waiting,
+                       pending=[s for s in self.pending if s.key not in chosen])
+
+    def with_done(self, done: set[str]) -> "SweepPlan":
+        return replace(self, done=frozenset(done))
+
+
+def make_plan(spec: Spec, results: str) -> SweepPlan:
+    """The sweep's plan from its spec and what the store holds now (see the module docstring)."""
+    damaged: list = []
+    chosen = load_chosen_lrs(spec, results, damaged)
+    lrs = {k: v["lr"] for k, v in chosen.items()}
+    pending = [s for s in lr_searches(spec) if s.key not in chosen]
+    trials = expand(spec, lrs, skip_unresolved=True)
+    waiting: dict[str, int] = {}
+    if pending:  # counted with a stand-in lr: their config hashes are not known yet
+        listed = Counter(c.method for c in expand(spec, lrs, placeholder_lr=True))
+        waiting = dict(listed - Counter(c.method for c in trials))
+    done, bad_rows = scan_rows(results, spec.name)
+    return SweepPlan(spec, results, trials, frozenset(done), chosen, pending, waiting, damaged + bad_rows)
+
+
+__all__ = ["SweepPlan", "make_plan"]

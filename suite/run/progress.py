@@ -1,0 +1,120 @@
+"""What a sweep shows while it runs: a live bar on a terminal, one line per finished trial. No Ray here.
+
+The Ray backend feeds a `Phase` (one Tune run: the grid, one lr search, an
+adaptive run) with trial starts and ends; the Phase keeps the counts and the
+`TrialRecord`s the summary is made of.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from rich.markup import escape
+
+from suite.run.outcome import TrialRecord
+
+
+def describe(cfg: dict) -> str:
+    """A trial config as one short line: method, depth, λ, lr, targets, seed."""
+    parts = [cfg["method"]]
+    if cfg.get("depth") is not None:
+        parts.append(f"D={cfg['depth']}")
+    if cfg.get("lam") is not None:
+        parts.append(f"λ={cfg['lam']:.3g}")
+    parts.append(f"lr={cfg['lr']:.3g}")
+    if cfg.get("compressions"):
+        cs = list(cfg["compressions"])
+        parts.append(f"CR={cs[0]:.4g}" if len(cs) == 1 else f"CR={cs[0]:.3g}..{cs[-1]:.3g} ({len(cs)})")
+    parts.append(f"seed={cfg['seed']}")
+    return " ".join(parts)
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as 42s, 3m05s or 2h07m; "?" when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+class Phase:
+    """Counts and a live line for one Tune run (the grid or one lr search)."""
+
+    def __init__(self, title: str, total: int, configs: dict[str, dict], console: Any | None):
+        self.title, self.total, self.configs, self.console = title, total, configs, console
+        self.done = self.failed = self.running = 0
+        self.records: list[TrialRecord] = []
+        self.first_start: float | None = None
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> "Phase":
+        if self.console is not None and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[state]}"), TimeElapsedColumn(), TextColumn("left {task.fields[eta]}"),
+                console=self.console, transient=True)
+            self._task = self._progress.add_task(self.title, total=self.total, state=self.state(), eta="?")
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def state(self) -> str:
+        return f"running {self.running} · failed {self.failed}"
+
+    def eta(self) -> float | None:
+        finished = self.done + self.failed
+        if not finished or self.first_start is None:
+            return None
+        return (time.perf_counter() - self.first_start) * (self.total - finished) / finished
+
+    def _refresh(self) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.done + self.failed, state=self.state(),
+                                  eta=format_duration(self.eta()))
+
+    def started(self, key: str) -> None:
+        if self.first_start is None:
+            self.first_start = time.perf_counter()
+        self.running += 1
+        self._refresh()
+
+    def finished(self, key: str, metrics: dict | None, label: str | None = None, crash: str | None = None) -> None:
+        self.running = max(0, self.running - 1)
+        metrics = metrics or {}
+        status = "failed" if crash else metrics.get("status", "failed")
+        cfg = self.configs.get(key, {})
+        label = label or (describe(cfg) if cfg else key)
+        record = TrialRecord(key, label, status, float(metrics.get("train_s", 0.0)), metrics.get("test_acc"),
+                             metrics.get("compression_ratio"), crash or metrics.get("error"), metrics)
+        self.records.append(record)
+        if status == "failed":
+            self.failed += 1
+        else:
+            self.done += 1
+        self._refresh()
+        if self.console is None:
+            return
+        n = self.done + self.failed
+        head = escape(f"[{n}/{self.total}] {label}")
+        if status == "failed":
+            line = f"[red]✗[/] {head}: [red]failed[/] {escape(str(record.error))}"
+        else:
+            acc = f"acc {100 * record.test_acc:.2f}%" if record.test_acc is not None else ""
+            cr = f" CR {record.compression_ratio:.3g}" if record.compression_ratio else ""
+            tag = {"diverged": " [yellow]diverged[/]", "reused": " (from store)"}.get(status, "")
+            line = f"[green]✓[/] {head}: {acc}{cr}{tag} · {record.seconds:.1f}s"
+        tail = f"  ({self.state()} · left {format_duration(self.eta())})" if n < self.total else ""
+        self.console.print(line + tail, highlight=False, soft_wrap=True)
+
+
+__all__ = ["Phase", "describe", "format_duration"]

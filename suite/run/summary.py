@@ -1,0 +1,98 @@
+"""What `bench sweep` prints: the plan of a dry run, and the summary of a finished run. No Ray.
+
+Lines are rich markup (anything that comes from a file or an error is escaped).
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from suite.run.outcome import SweepOutcome
+from suite.run.plan import SweepPlan
+from suite.run.progress import format_duration
+from suite.run.sweep_guard import consequence
+from suite.sweep.expansion import lr_searches
+
+
+def damaged_lines(plan: SweepPlan) -> list[str]:
+    """One line per damaged file a run would move aside, with what that costs."""
+    return [f"[yellow]damaged[/]: {escape(d.describe(plan.results))}; a run moves it aside and "
+            f"{escape(consequence(d).replace('will be', 'is'))}" for d in plan.damaged]
+
+
+def plan_table(plan: SweepPlan) -> Table:
+    """Trials, done and to run per method (trials waiting for an lr search count as to run)."""
+    spec = plan.spec
+    table = Table(title=f"sweep {spec.name} ({spec.model} on {spec.dataset}, {len(spec.seeds)} seed(s))")
+    for col in ("method", "trials", "done", "to run"):
+        table.add_column(col, justify="right" if col != "method" else "left")
+    total = done = 0
+    for method, n_trials, n_done in plan.per_method():
+        table.add_row(method, str(n_trials), str(n_done), str(n_trials - n_done))
+        total, done = total + n_trials, done + n_done
+    table.add_row("[bold]total", str(total), str(done), str(total - done))
+    return table
+
+
+def lr_lines(plan: SweepPlan) -> list[str]:
+    """Each `auto` learning rate, in the spec's order: chosen earlier, or searched first."""
+    settings = plan.spec.lr_search
+    lines = []
+    for search in lr_searches(plan.spec):
+        if search.key in plan.chosen:
+            lines.append(f"lr {search.label}: {plan.chosen[search.key]['lr']:g} (searched earlier, {search.key})")
+        else:
+            lines.append(f"lr {search.label}: auto -> Optuna search first ({settings.budget} trials at "
+                         f"λ={settings.lam:g}); the trials above then use the chosen lr")
+    return lines
+
+
+def summary_lines(outcome: SweepOutcome) -> list[str]:
+    """The summary of a run: counts, times, chosen lrs, failures, damaged files, what to do next."""
+    ran = outcome.records
+    n_ok = sum(r.status == "ok" for r in ran)
+    n_div = sum(r.status == "diverged" for r in ran)
+    failed = outcome.failed
+    where = f"{outcome.results}/{outcome.sweep}"
+    lines = [f"[bold]sweep {outcome.sweep}[/]: {outcome.total} trial(s) · {len(ran)} ran now ({n_ok} ok, {n_div} "
+             f"diverged, {len(failed)} failed) · {outcome.already_done} already in the store"]
+    if outcome.ray_started:
+        busy = sum(r.seconds for r in ran)
+        eff = busy / (outcome.grid_wall_s * outcome.concurrency) if outcome.grid_wall_s and outcome.concurrency else 0
+        lines.append(f"time: {format_duration(outcome.wall_s)} wall (Ray start {outcome.ray_start_s:.1f}s"
+                     + (f", lr search {format_duration(outcome.search_wall_s)}" if outcome.search_wall_s else "")
+                     + f", grid {format_duration(outcome.grid_wall_s)}); {outcome.concurrency} trial(s) at a time; "
+                     f"trials busy {100 * eff:.0f}% of the slots")
+    for key, choice in outcome.lrs.items():
+        lines.append(f"lr {choice.get('method')} D={choice.get('depth')}: {choice['lr']:g} (test acc "
+                     f"{100 * choice['test_acc']:.2f}% at λ={choice['lam']:g}; {len(choice['trials'])} search "
+                     f"trial(s); {where}/lr_search/{key}.json)")
+    for key in outcome.failed_searches:
+        lines.append(f"[red]lr search {key} failed[/]: every search trial failed; its trials did not run "
+                     f"({outcome.blocked} blocked)")
+    if failed:
+        lines.append(f"[bold red]{len(failed)} failed trial(s):[/]")
+        for record in failed:
+            error = (record.error or "").strip().splitlines()[0][:300] if record.error else "?"
+            lines.append(f"  [red]✗[/] {record.config_hash}  {escape(record.label)}: {escape(error)}")
+        lines.append(f"tracebacks: {where}/failed/<config_hash>.json; re-run the same command to retry only what "
+                     f"is missing")
+    if outcome.damaged:
+        lines.append(f"{len(outcome.damaged)} damaged file(s) moved aside before the run (kept under "
+                     f"{where}/damaged/); their trials were trained again")
+    if outcome.error:
+        lines.append(f"[bold red]stopped[/]: {escape(outcome.error)}; finished trials are in the store, re-run "
+                     f"the same command once the store is writable")
+    if outcome.interrupted:
+        lines.append("[yellow]interrupted[/]: finished trials are in the store; re-run the same command to "
+                     "finish the sweep (nothing finished is retrained)")
+    if outcome.adaptive is not None:  # the adaptive code (and the report code it judges by) only when used
+        from suite.run.adaptive_results import summary_lines as adaptive_lines
+
+        lines += [escape(line) for line in adaptive_lines(outcome.adaptive)]
+    lines.append(f"results: {where}  ->  bench report {outcome.sweep} --results {outcome.results}")
+    return lines
+
+
+__all__ = ["damaged_lines", "lr_lines", "plan_table", "summary_lines"]

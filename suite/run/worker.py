@@ -1,0 +1,115 @@
+"""One trial, executed where it is scheduled: train it and write its result (or its failure) to the store.
+
+No Ray here: the Ray backend calls `execute_trial` inside its workers, and any
+other caller (tests, a serial driver) can call it the same way. The result is
+written from inside the worker (atomic, rows file last), so a killed driver
+loses no finished trial.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from pathlib import Path
+
+from suite.config import TrialConfig
+from suite.results.files import StoreWriteError, probe_writable
+from suite.results.store import done_hashes, load_table, write_failure, write_trial
+from suite.sweep.parsing import import_plugins
+from suite.sweep.spec import Spec
+
+# The dataset object each (dataset, data root) gave this process last: a trial
+# reports whether it got the same object as the trial before it in this
+# process, i.e. whether the per-process cache of `load_dataset` served it.
+_DATA_SEEN: dict[tuple[str, str | None], object] = {}
+
+
+def worker_job(spec: Spec, results: str, data: str | None) -> dict:
+    """What every trial of a sweep needs besides its config (sent to the workers once)."""
+    return {
+        "results": results,
+        "data": str(Path(data).expanduser().resolve()) if data else None,
+        "cpus_per_trial": spec.cpus_per_trial,
+        "gpus_per_trial": spec.gpus_per_trial,
+        "plugins": list(spec.plugins),
+    }
+
+
+def final_row(rows: list[dict]) -> dict:
+    """The row that stands for the trial: its "final" point, else its first row."""
+    return next((r for r in rows if r.get("point") == "final"), rows[0])
+
+
+def _load_data(dataset: str, data: str | None) -> tuple[float, bool]:
+    """(seconds, whether this process loaded the data now rather than reusing what it had loaded)."""
+    from suite.core.data import load_dataset
+
+    start = time.perf_counter()
+    bundle = load_dataset(dataset, data)
+    seconds = time.perf_counter() - start
+    loaded = _DATA_SEEN.get((dataset, data)) is not bundle
+    _DATA_SEEN[(dataset, data)] = bundle
+    return seconds, loaded
+
+
+def _reused(cfg: TrialConfig, root: str, base: dict) -> dict:
+    rows = load_table(root, cfg.sweep)
+    mine = rows[rows.config_hash == cfg.config_hash]
+    row = (mine[mine.point == "final"] if (mine.point == "final").any() else mine).iloc[0]
+    return {**base, "status": "reused", "test_acc": float(row.test_acc),
+            "compression_ratio": float(row.compression_ratio), "train_s": 0.0, "data_s": 0.0, "data_loaded": False}
+
+
+def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
+    """Run one trial and store its result (or its failure); returns its metrics.
+
+    Imports the spec's plugins, pins torch to the CPUs the trial holds, never
+    raises for a failing trial. With `reuse_done`, a trial already in the store
+    is answered from it without training (the lr search asks this).
+    """
+    import torch
+
+    from suite.results.checkpoints import CheckpointCache
+    from suite.train import run_trial
+
+    start = time.perf_counter()
+    started_at = time.time()
+    import_plugins(job.get("plugins", ()))
+    threads = max(1, int(job.get("cpus_per_trial", 1)))
+    torch.set_num_threads(threads)
+    cfg = TrialConfig.from_dict(cfg_dict)
+    root = job["results"]
+    base = {"config_hash": cfg.config_hash, "pid": os.getpid(), "node": socket.gethostname(), "threads": threads,
+            "started_at": started_at}
+    if reuse_done and cfg.config_hash in done_hashes(root, cfg.sweep):
+        return _reused(cfg, root, base)
+    device = "cuda" if job.get("gpus_per_trial", 0) > 0 else "cpu"
+    data_s, data_loaded = 0.0, False
+    try:
+        # A store that stopped taking writes fails the trial before it trains, not after.
+        probe_writable(f"{str(root).rstrip('/')}/{cfg.sweep}")
+    except StoreWriteError as exc:
+        return {**base, "status": "failed", "error": f"StoreWriteError: {exc} (not trained)", "test_acc": -1.0,
+                "train_s": time.perf_counter() - start, "data_s": 0.0, "data_loaded": False}
+    try:
+        data_s, data_loaded = _load_data(cfg.dataset, job.get("data"))
+        result = run_trial(cfg, data_root=job.get("data"), device=device, checkpoints=CheckpointCache(root))
+        write_trial(root, cfg.sweep, result)
+    except Exception as exc:  # noqa: BLE001 - a failing trial is recorded, the sweep goes on
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            write_failure(root, cfg.sweep, cfg.config_hash, cfg.to_dict(),
+                          f"{error}\n\n{traceback.format_exc()}")
+        except OSError as store_exc:  # the store itself fails: say so, never raise out of the worker
+            error += f" (and the failure could not be recorded: {type(store_exc).__name__}: {store_exc})"
+        return {**base, "status": "failed", "error": error, "test_acc": -1.0,
+                "train_s": time.perf_counter() - start, "data_s": data_s, "data_loaded": data_loaded}
+    final = final_row(result.rows)
+    return {**base, "status": final["status"], "test_acc": float(final["test_acc"]),
+            "compression_ratio": float(final["compression_ratio"]), "n_rows": len(result.rows),
+            "train_s": time.perf_counter() - start, "data_s": data_s, "data_loaded": data_loaded}
+
+
+__all__ = ["execute_trial", "final_row", "worker_job"]
