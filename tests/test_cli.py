@@ -146,10 +146,21 @@ def test_bench_report_writes_the_tables_it_is_asked_for(store, tmp_path):
         ("lenet300", "synthetic", "Dense"), ("lenet300", "synthetic", "DWF (D=2)")]
 
 
+def test_bench_report_writes_table_1_at_absolute_thresholds_too(store, tmp_path):
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["report", "clitest", "--results", str(store), "--out", str(out),
+                                      "--table", "compression", "--absolute", "84.12", "--absolute", "5"])
+    assert result.exit_code == 0, result.output
+    absolute = pd.read_csv(out / "compression_absolute.csv")
+    assert list(absolute["label"]) == ["Dense", "DWF (D=2)"]
+    assert {"cr@84.12%", "cr@5%"} <= set(absolute.columns)
+
+
 @pytest.mark.parametrize("args, problem", [
     (["--table", "speed"], "--table speed not known; allowed: compression, accuracy"),
     (["--plot", "bars"], "--plot bars not known; allowed: pareto, layers, dynamics"),
     (["--eps", "0"], "--eps 0: allowed"),
+    (["--absolute", "120"], "--absolute 120: allowed: a test accuracy in percent in (0, 100]"),
 ])
 def test_bench_report_refuses_unknown_tables_plots_and_eps(store, tmp_path, args, problem):
     result = CliRunner().invoke(app, ["report", "clitest", "--results", str(store), "--out", str(tmp_path / "o"),

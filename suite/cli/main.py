@@ -59,6 +59,9 @@ def report(
     table: list[str] = typer.Option([], help="Table: compression (paper Table 1) or accuracy (Table 2). Repeatable."),
     plot: list[str] = typer.Option([], help="Figure: pareto, layers or dynamics. Repeatable."),
     eps: list[float] = typer.Option([5.0, 10.0], help="Accuracy tolerance in percentage points (repeatable)."),
+    absolute: list[float] = typer.Option(
+        [], help="Also write Table 1 at this absolute test accuracy in percent (repeatable), e.g. the paper's "
+                 "thresholds 84.12 and 79.12 for LeNet-300-100 / F-MNIST, to separate a dense shift from method effects."),
     results: str = typer.Option(DEFAULT_RESULTS, help="Results root holding NAME/: a directory or a URI."),
     out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/NAME)."),
 ) -> None:
@@ -79,6 +82,9 @@ def report(
     bad_eps = [e for e in eps if not (math.isfinite(e) and 0 < e <= 100)]
     if bad_eps:
         fail(f"--eps {', '.join(f'{e:g}' for e in bad_eps)}: allowed: a number of percentage points in (0, 100]")
+    bad_absolute = [a for a in absolute if not (math.isfinite(a) and 0 < a <= 100)]
+    if bad_absolute:
+        fail(f"--absolute {', '.join(f'{a:g}' for a in bad_absolute)}: allowed: a test accuracy in percent in (0, 100]")
     done, damaged = scan_rows(results, name)
     if not done and not damaged and not load_failures(results, name):
         found = [f for f in list_folders(results) if list_names(results, f"{f}/rows", ".parquet")]
@@ -86,7 +92,8 @@ def report(
     everything = not table and not plot
     write_report(results, name, out or Path("reports") / name,
                  tables=TABLE_NAMES if everything else table, plots=PLOT_NAMES if everything else plot,
-                 eps=tuple(eps), console=console, expected_methods=_spec_methods(name))
+                 eps=tuple(eps), console=console, expected_methods=_spec_methods(name),
+                 absolute_thresholds=[a / 100 for a in absolute] or None)
 
 
 def _spec_methods(name: str) -> list[str] | None:
