@@ -78,6 +78,7 @@ def test_write_report_writes_everything(tmp_path, store):
         f"- 4 trial(s) lack their layers table, so they are missing from the figures that use it: {lenet5}"]
     assert "- compression: [md](compression.md) · [csv](compression.csv) · [tex](compression.tex)" in index
     assert "![pareto](pareto.png)" in index
+    assert "Trials against the sweep spec's full grid" not in index  # not given: not claimed
     unjudged = (writing.write_report(store, "t", tmp_path / "r2", tables=(), plots=()))[-1].read_text()
     assert _index_section(unjudged, "Missing methods")[0].startswith("Not judged")
     csv = pd.read_csv(out / "compression.csv")
@@ -126,3 +127,12 @@ def test_bench_report_judges_missing_methods_by_the_sweeps_spec(tmp_path):
                                       "--table", "compression"])
     assert result.exit_code == 0, result.output
     assert _index_section((out / "index.md").read_text(), "Missing methods") == ["dwf, gmp, snip"]
+
+
+def test_the_index_sets_the_trials_against_the_full_grid(tmp_path, store):
+    writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[], grid_trials=100)
+    index = (tmp_path / "index.md").read_text()
+    first = index.splitlines()[2]
+    n_trials = int(first.split(" trials;")[0].split()[-1])
+    assert (f"Trials against the sweep spec's full grid: {n_trials} of 100 ({n_trials}%); "
+            "learning-rate search trials are stored apart (t/lr_search) and counted in neither.") in index

@@ -97,10 +97,15 @@ def _failure_line(failure: dict) -> str:
 
 
 def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
-                    notes: list[str], expected_methods: Sequence[str] | None) -> str:
+                    notes: list[str], expected_methods: Sequence[str] | None, grid_trials: int | None) -> str:
     lines = [f"# Report: {sweep}", ""]
     n_trials = rows["config_hash"].nunique() if not rows.empty else 0
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
+    if grid_trials:
+        # What an adaptive search saved (or how far a grid has come): the same count the sweep's summary prints.
+        lines += [f"Trials against the sweep spec's full grid: {n_trials} of {grid_trials} "
+                  f"({100 * n_trials / grid_trials:.0f}%); learning-rate search trials are stored apart "
+                  f"({sweep}/lr_search) and counted in neither.", ""]
     tables = [p for p in written if p.suffix in {".md", ".csv", ".tex"}]
     figures = [p for p in written if p.suffix == ".png"]
     if tables:
@@ -178,13 +183,16 @@ def write_report(
     console: rich.console.Console | None = None,
     expected_methods: Sequence[str] | None = None,
     absolute_thresholds: Sequence[float] | None = None,
+    grid_trials: int | None = None,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
 
     With `absolute_thresholds` (test accuracies as fractions, e.g.
     `tables.PAPER_FMNIST_LENET300_THRESHOLDS`), the compression table at those
-    absolute thresholds is written too, as ABSOLUTE_TABLE_NAME.
+    absolute thresholds is written too, as ABSOLUTE_TABLE_NAME. With `grid_trials`
+    (the trial count of the sweep spec's full grid), the index sets the trials in
+    the store against it.
 
     Figures are built on bare matplotlib Figures (no pyplot), which save through
     the Agg/PDF canvases, so no display is needed. With a console, each table is
@@ -209,7 +217,8 @@ def write_report(
             written += _write_figure(out, stem, fig)
     notes = list(dict.fromkeys(notes + _store_notes(data, str(root))))
     written.append(_write_text(out / "index.md",
-                               _index_markdown(sweep, rows, written, failures, notes, expected_methods)))
+                               _index_markdown(sweep, rows, written, failures, notes, expected_methods,
+                                               grid_trials)))
     if console is not None:
         console.print(f"wrote {len(written)} files to {out}")
     return written

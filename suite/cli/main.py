@@ -92,21 +92,24 @@ def report(
     everything = not table and not plot
     write_report(results, name, out or Path("reports") / name,
                  tables=TABLE_NAMES if everything else table, plots=PLOT_NAMES if everything else plot,
-                 eps=tuple(eps), console=console, expected_methods=_spec_methods(name),
+                 eps=tuple(eps), console=console, **_spec_facts(name),
                  absolute_thresholds=[a / 100 for a in absolute] or None)
 
 
-def _spec_methods(name: str) -> list[str] | None:
-    """The methods the shipped spec of this sweep name asks for (None: no such spec)."""
+def _spec_facts(name: str) -> dict:
+    """What the shipped spec of this sweep name asks for: its methods and its full grid's trial count
+    (neither when there is no such spec)."""
+    from suite.sweep.expansion import count_trials
     from suite.sweep.loading import available_sweeps, load_spec
     from suite.sweep.spec import SpecError
 
     if name not in available_sweeps():
-        return None
+        return {}
     try:
-        return load_spec(name).method_names
+        spec = load_spec(name)
     except SpecError:
-        return None
+        return {}
+    return {"expected_methods": spec.method_names, "grid_trials": count_trials(spec)}
 
 
 def main() -> None:
