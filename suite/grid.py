@@ -11,6 +11,10 @@ SIG_DIGITS = 6
 # The compression ratios of Table 2's sparsity levels (90, 95, 98, 99, 99.5,
 # 99.75, 99.875, 99.9 %).
 TABLE2_LEVELS: tuple[float, ...] = (10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0)
+# The same levels as sparsities (1 - 1/CR), the columns of Table 2.
+TABLE2_SPARSITIES: tuple[float, ...] = tuple(round(1.0 - 1.0 / cr, 6) for cr in TABLE2_LEVELS)
+# Table 1's accuracy tolerances ε, in percentage points below the dense accuracy.
+TABLE1_EPS: tuple[float, ...] = (5.0, 10.0)
 
 
 def round_sig(value: float, digits: int = SIG_DIGITS) -> float:

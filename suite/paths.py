@@ -8,3 +8,5 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SWEEPS_DIR = PROJECT_DIR / "sweeps"
 # The results root every command uses unless told otherwise.
 DEFAULT_RESULTS = "results"
+# Where `bench report NAME` writes unless told otherwise: DEFAULT_REPORTS/NAME.
+DEFAULT_REPORTS = "reports"

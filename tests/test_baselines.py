@@ -1,4 +1,4 @@
-"""The comparison methods (baselines/): masks, scores, schedules, evaluation points."""
+"""The comparison methods (suite/methods/): masks, scores, schedules, evaluation points."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from suite.config import FLOAT32_EPS
 from suite.core.dwf import (
-    collapse, dwf_init_factors, factor_parameters, factor_weight_decay, factorize, misalignment,
+    collapse, dwf_init_factors, factor_parameters, factor_weight_decay, factorize, layer_factors, misalignment,
     prunable_layers, truncation_bounds,
 )
 from suite.core.metrics import sparsity_stats
@@ -46,8 +46,8 @@ def test_collapse_thresholds_at_float32_eps_and_counts_exactly():
     layer = nn.Linear(3, 2)
     model = nn.Sequential(layer)
     factorize(model, 2, generator=torch.Generator().manual_seed(0))
-    w1, w2 = layer._dwf_factors["weight"]
-    b1, b2 = layer._dwf_factors["bias"]
+    w1, w2 = layer_factors(layer)["weight"]
+    b1, b2 = layer_factors(layer)["bias"]
     with torch.no_grad():
         w1.copy_(torch.tensor([[1.0, 1e-4, 2.0], [1e-3, 0.5, 3e-4]]))
         w2.copy_(torch.tensor([[1.0, 1e-4, 1.0], [2e-4, 1.0, 4e-4]]))  # products: 1, 1e-8, 2, 2e-7, 0.5, 1.2e-7
@@ -100,7 +100,7 @@ def test_variance_matching_without_truncation_gives_lecun_variance(depth):
 def test_bias_factors_are_never_all_zero():
     model = factorize(build_model("lenet300", 10, (1, 28, 28)), 3)
     for _, module in prunable_layers(model):
-        for factor in module._dwf_factors["bias"]:
+        for factor in layer_factors(module)["bias"]:
             assert factor.abs().min() > 0
 
 
@@ -135,7 +135,7 @@ def test_misalignment_is_zero_iff_balanced():
     assert misalignment(model) > 0
     layer = model[0]
     with torch.no_grad():
-        for name, factors in layer._dwf_factors.items():
+        for name, factors in layer_factors(layer).items():
             w = torch.stack(list(factors)).prod(0)
             root = w.abs().pow(1 / depth)
             factors[0].copy_(torch.sign(w) * root)
@@ -156,7 +156,7 @@ def test_factorize_uses_the_base_variance_of_its_layer(base_init, gain):
     factorize(nn.Sequential(layer), depth, base_init=base_init, generator=torch.Generator().manual_seed(0))
     sigma_w = math.sqrt(gain / 784)
     lo, hi = truncation_bounds(sigma_w, depth, None)  # the default: 3e-3 on the product
-    factors = list(layer._dwf_factors["weight"])
+    factors = list(layer_factors(layer)["weight"])
     assert all(f.abs().min() > lo and f.abs().max() < hi for f in factors)
     product = torch.stack(factors).prod(0).double()
     expected = truncated_second_moment(sigma_w ** (1 / depth), lo, hi) ** depth

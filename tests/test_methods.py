@@ -102,7 +102,7 @@ def test_built_in_methods_are_the_registered_ones_in_paper_order() -> None:
     assert orders == sorted(orders) and len(set(orders)) == len(orders)
 
 
-# (method, depth, point) -> label, from suite.analysis.report.method_label before the move.
+# (method, depth, point) -> label, as the report's tables and legends have always named them.
 LABELS = [
     ('dense', None, 'final', 'Dense'),
     ('dense', None, 'posthoc', 'Dense + GMP'),

@@ -1,8 +1,8 @@
 """From the store to the paper's tables and figures.
 
-Modules, each depending only on those above it:
+Modules, each depending only on those above it (the names, order and plot styles of
+methods come from the method registry, suite/methods/labels.py):
 
-* labels: the paper's names of method variants, their order and plot styles.
 * configurations: rows -> configurations (seeds aggregated) and sections.
 * selections: the rules that pick configurations (Table 1, Table 2, Pareto).
 * tables: Table 1 (compression within ε, or at absolute accuracies) and Table 2 (accuracy at sparsity).

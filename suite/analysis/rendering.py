@@ -11,25 +11,19 @@ import math
 
 import pandas as pd
 
+from suite.core.data import DATASETS
+from suite.core.models import MODELS
+
 EMPTY_CELL = "–"
 
-# The paper's names of the models and datasets the suite registers, for titles and sections.
-MODEL_NAMES = {
-    "lenet300": "LeNet-300-100", "lenet5": "LeNet-5", "vgg16": "VGG-16", "vgg19": "VGG-19",
-    "resnet18": "ResNet-18", "wrn16_8": "WRN-16-8",
-}
-DATASET_NAMES = {
-    "mnist": "MNIST", "fmnist": "F-MNIST", "kmnist": "K-MNIST", "cifar10": "CIFAR10",
-    "cifar100": "CIFAR100", "tinyimagenet": "Tiny ImageNet",
-}
-
-
 def model_name(model: str) -> str:
-    return MODEL_NAMES.get(model, model)
+    """The paper's name of a registered model (its registry title); an unknown one as stored."""
+    return MODELS.get(model).title if model in MODELS else model
 
 
 def dataset_name(dataset: str) -> str:
-    return DATASET_NAMES.get(dataset, dataset)
+    """The paper's name of a registered dataset (its registry title); an unknown one as stored."""
+    return DATASETS.get(dataset).title if dataset in DATASETS else dataset
 
 
 def cell_text(value: object) -> str:

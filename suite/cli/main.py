@@ -13,7 +13,8 @@ from rich.table import Table
 from suite.cli import run, sweep  # noqa: F401 - each registers its commands on `app`
 from suite.cli.app import app, console, fail
 from suite.config import FIELDS
-from suite.paths import DEFAULT_RESULTS
+from suite.grid import TABLE1_EPS
+from suite.paths import DEFAULT_REPORTS, DEFAULT_RESULTS
 
 def catalog() -> dict[str, list[dict]]:
     """What `bench list` shows, as data: the registered models (with parameter counts), datasets and methods."""
@@ -58,12 +59,12 @@ def report(
     name: str = typer.Argument(..., help="Sweep name (a folder under the results root)."),
     table: list[str] = typer.Option([], help="Table: compression (paper Table 1) or accuracy (Table 2). Repeatable."),
     plot: list[str] = typer.Option([], help="Figure: pareto, layers or dynamics. Repeatable."),
-    eps: list[float] = typer.Option([5.0, 10.0], help="Accuracy tolerance in percentage points (repeatable)."),
+    eps: list[float] = typer.Option(list(TABLE1_EPS), help="Accuracy tolerance in percentage points (repeatable)."),
     absolute: list[float] = typer.Option(
         [], help="Also write Table 1 at this absolute test accuracy in percent (repeatable), e.g. the paper's "
                  "thresholds 84.12 and 79.12 for LeNet-300-100 / F-MNIST, to separate a dense shift from method effects."),
     results: str = typer.Option(DEFAULT_RESULTS, help="Results root holding NAME/: a directory or a URI."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default: reports/NAME)."),
+    out: Optional[Path] = typer.Option(None, help=f"Output folder (default: {DEFAULT_REPORTS}/NAME)."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.analysis.writing import PLOT_NAMES, TABLE_NAMES, write_report
@@ -90,7 +91,7 @@ def report(
         found = [f for f in list_folders(results) if list_names(results, f"{f}/rows", ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
     everything = not table and not plot
-    write_report(results, name, out or Path("reports") / name,
+    write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
                  tables=TABLE_NAMES if everything else table, plots=PLOT_NAMES if everything else plot,
                  eps=tuple(eps), console=console, **_spec_facts(name),
                  absolute_thresholds=[a / 100 for a in absolute] or None)

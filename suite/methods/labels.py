@@ -81,7 +81,7 @@ def _depth_label_pattern() -> re.Pattern[str]:
 
 
 def label_sort_key(label: str) -> tuple[int, int, str]:
-    """Paper order: Dense, DWF by depth, spred, PILoT, L1, GMP, SNIP, SynFlow, Random, others."""
+    """The methods' `paper_order`, DWF and spred by depth within theirs; labels of no registered method last."""
     ranks = _label_ranks()
     match = _depth_label_pattern().match(label)
     if match and match.group(1) in ranks:

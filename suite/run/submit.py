@@ -31,10 +31,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from suite.paths import PROJECT_DIR
+from suite.paths import DEFAULT_REPORTS, DEFAULT_RESULTS, PROJECT_DIR
 
 # Never uploaded: the virtualenv, generated results/reports, VCS and caches.
-EXCLUDES = [".venv", "results", "reports", ".git", "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info",
+EXCLUDES = [".venv", DEFAULT_RESULTS, DEFAULT_REPORTS, ".git", "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info",
             "build", ".mypy_cache", ".ruff_cache"]
 SUBMITTED_DIR = ".submitted"
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")

@@ -13,7 +13,7 @@ defaults below; `false`: a grid).
 * levels: the Table 2 sparsity levels, written as compression ratios
   (total / nonzero; 10 = 90 % sparsity). `[]` searches Table 1 only.
 
-Knows nothing of `suite.sweep.spec` (which calls `parse_adaptive` and turns an
+Knows nothing of `suite.sweep.parsing` (which calls `parse_adaptive` and turns an
 `AdaptiveSpecError` into its own `SpecError` naming the file).
 """
 
@@ -22,14 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from suite.analysis.tables import DEFAULT_EPS, DEFAULT_SPARSITIES
 from suite.config import is_number
+from suite.grid import TABLE1_EPS as DEFAULT_EPS
+from suite.grid import TABLE2_LEVELS as DEFAULT_LEVELS
 
 KEYS = ("tolerance", "budget", "eps", "levels")
 DEFAULT_TOLERANCE = 0.1
 DEFAULT_BUDGET = 6
-# Table 2's default sparsity levels as compression ratios: 0.9 -> 10, 0.999 -> 1000.
-DEFAULT_LEVELS: tuple[float, ...] = tuple(round(1.0 / (1.0 - s), 6) for s in DEFAULT_SPARSITIES)
 
 
 class AdaptiveSpecError(ValueError):
