@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from suite.cli.main import app
+from suite.methods import BUILT_IN
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -29,8 +30,23 @@ CASES = {
     "l1": (["--lam", "1e-4"], None),
     "pilot": (["--lam", "1e-4", "--lr", "0.2"], None),
     "spred": (["--lam", "1e-4"], [("final", None)]),
+    "dwf": (["--depth", "3", "--lam", "1e-4", "--lr", "0.5"], [("final", None)]),
     "dense": ([], [("final", None)]),
 }
+
+
+def test_every_built_in_method_has_a_case():
+    """A new method fails here until it is given a real-data case (and a floor below)."""
+    assert set(CASES) == {m.name for m in BUILT_IN} == set(FLOORS) | {"spred"}
+
+
+# One epoch on F-MNIST learns well past chance (10%): every method's first row
+# clears a floor about 0.05-0.1 below what it measured here (seed 0, CPU).
+# Measured: dense 0.837, gmp 0.815 (99%, retrained), gmp_oneshot 0.595 (10x),
+# l1 0.837, pilot 0.854, snip 0.781 and synflow 0.802 (99%), random 0.259 (99%),
+# dwf 0.839 (D=3, λ=1e-4, lr 0.5).
+FLOORS = {"dense": 0.75, "gmp": 0.7, "gmp_oneshot": 0.5, "l1": 0.75, "pilot": 0.75, "snip": 0.7,
+          "synflow": 0.7, "random": 0.15, "dwf": 0.75}
 
 
 @pytest.mark.parametrize("method", sorted(CASES))
@@ -59,15 +75,9 @@ def test_each_method_runs_on_fashion_mnist_and_writes_rows(method, tmp_path):
             else:  # masked from init: a kept weight may still end exactly at zero (e.g. a zero-init bias)
                 assert keep - 0.01 * keep <= nonzero <= keep
     assert rows["test_acc"].between(0, 1).all()
-    # One epoch on F-MNIST learns well past chance (10%): every method's first row
-    # clears a floor about 0.05-0.1 below what it measured here (seed 0, CPU).
-    # Measured: dense 0.837, gmp 0.815 (99%, retrained), gmp_oneshot 0.595 (10x),
-    # l1 0.837, pilot 0.854, snip 0.781 and synflow 0.802 (99%), random 0.259 (99%).
-    floor = {"dense": 0.75, "gmp": 0.7, "gmp_oneshot": 0.5, "l1": 0.75, "pilot": 0.75, "snip": 0.7,
-             "synflow": 0.7, "random": 0.15}
     if method == "spred":
         # The other way round: spred's standard init leaves LeNet-300-100 at the saddle
         # that Lemma 2 of the DWF paper predicts (measured 0.148 after one epoch).
         assert rows["test_acc"].iloc[0] < 0.3
     else:
-        assert rows["test_acc"].iloc[0] > floor[method]
+        assert rows["test_acc"].iloc[0] > FLOORS[method]
