@@ -93,7 +93,7 @@ def sweep(
     summary), 2 bad input or store busy, 130 interrupted.
     """
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
-    from suite.results.driver_lock import StoreBusy
+    from suite.run.driver_lock import StoreBusy
     from suite.run.outcome import RunOptions, TuneSetupError, normalize_results
 
     if num_cpus is not None and num_cpus < 1:

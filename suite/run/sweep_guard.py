@@ -20,7 +20,7 @@ import contextlib
 import shutil
 from typing import Any, Iterator
 
-from suite.results.driver_lock import DriverLock
+from suite.run.driver_lock import DriverLock
 from suite.run.process_guard import clean_stale_tempdirs, sigterm_as_interrupt, tune_tempdir
 from suite.results.store import Damage, load_failures_checked, quarantine_damaged
 from suite.results.check import check_record, new_stamp, quarantine, read_checked
