@@ -47,7 +47,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from suite.sweep.adaptive_spec import AdaptiveSettings
-from suite.config import TrialConfig
+from suite.config import NON_IDENTITY_FIELDS, REPLICATE_FIELDS, TrialConfig
 from suite.analysis.configurations import aggregate_configs
 from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
 from suite.analysis.tables import accuracy_table, compression_table
@@ -136,7 +136,7 @@ class AdaptivePlan:
             if axis is None:
                 self.fixed[cfg.config_hash] = cfg
                 continue
-            drop = {"seed", "sweep", axis if axis == "lam" else "compressions"}
+            drop = {*REPLICATE_FIELDS, *NON_IDENTITY_FIELDS, axis if axis == "lam" else "compressions"}
             ident = tuple(sorted((k, str(v)) for k, v in cfg.to_dict().items() if k not in drop))
             g = groups.setdefault(ident, {"axis": axis, "values": set(), "bases": {}, "cfg": cfg})
             g["values"].update([cfg.lam] if axis == "lam" else cfg.compressions)
