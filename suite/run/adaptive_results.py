@@ -11,7 +11,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from suite.run.adaptive import AdaptivePlan, Lookup, Rows
+from suite.run.adaptive import AdaptivePlan, Cell, Lookup, Rows
 from suite.config import TrialConfig
 from suite.results.store import load_table, read_bytes
 
@@ -74,11 +74,24 @@ def summary_lines(plan: AdaptivePlan) -> list[str]:
     return lines
 
 
+def _bisects(cell: Cell) -> bool:
+    """A level on the compression axis is no search: its target hits it exactly, in one point."""
+    return cell.kind == "eps" or cell.group.axis == "lam"
+
+
+def cell_budget(plan: AdaptivePlan, cell: Cell) -> int:
+    """At most this many trials for one cell: its budget of points (one for a level it simply runs) for every seed."""
+    return (plan.settings.budget if _bisects(cell) else 1) * len(cell.group.bases)
+
+
 def budget_bound(plan: AdaptivePlan) -> int:
-    """At most this many trials: the fixed ones plus every cell's budget for every seed."""
-    per_cell = [(plan.settings.budget if c.kind == "eps" or c.group.axis == "lam" else 1) * len(c.group.bases)
-                for c in plan.cells]
-    return len(plan.fixed) + sum(per_cell) if per_cell else len(plan.fixed)
+    """At most this many trials: the fixed ones plus every cell's budget, less the first point that the
+    bisecting cells of one group share (each starts at the midpoint of the group's grid bounds)."""
+    bound = len(plan.fixed) + sum(cell_budget(plan, cell) for cell in plan.cells)
+    for group in plan.groups:
+        bisecting = sum(_bisects(cell) for cell in plan.cells if cell.group is group)
+        bound -= max(bisecting - 1, 0) * len(group.bases)
+    return bound
 
 
-__all__ = ["budget_bound", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines", "trial_rows"]
+__all__ = ["budget_bound", "cell_budget", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines", "trial_rows"]
