@@ -67,11 +67,11 @@ def test_each_search_with_its_axis_bracket_and_budget_on_an_empty_store(tmp_path
     dwf, snip = searches["dwf D=2 ε=5"], searches["snip CR≥100"]
     assert (dwf.method, dwf.depth, dwf.cell, dwf.axis, dwf.bracket) == ("dwf", 2, "ε=5", "lam", (1e-6, 0.1))
     assert searches["snip ε=5"].axis == "compression" and searches["snip ε=5"].bracket == (10.0, 1000.0)
-    assert dwf.budget == 3 * 2 and snip.budget == 1 * 2  # points x seeds; a level on the target axis is one point
+    assert dwf.budget == snip.budget == 3 * 2  # the spec's budget of points x seeds
     assert all(s.reused == 0 and s.status == "running" and not s.lr_pending for s in searches.values())
     assert preview.fixed == {"dense": (2, 0)}
-    # dense 2 + three searches of 6 + the level of 2, less the first point the two dwf searches share
-    assert preview.at_most == 2 + 3 * 6 + 2 - 2
+    # dense 2 + four searches of 6, less the first point the two dwf searches share
+    assert preview.at_most == 2 + 4 * 6 - 2
     assert preview.grid_trials == 2 * (1 + len(LAMS) + len(TARGETS))
     assert not (tmp_path / "none").exists()
 

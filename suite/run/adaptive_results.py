@@ -74,23 +74,25 @@ def summary_lines(plan: AdaptivePlan) -> list[str]:
     return lines
 
 
-def _bisects(cell: Cell) -> bool:
-    """A level on the compression axis is no search: its target hits it exactly, in one point."""
+def cell_budget(plan: AdaptivePlan, cell: Cell) -> int:
+    """At most this many trials for one cell: its budget of points for every seed. (A level on the
+    compression axis usually takes one point, its target; it searches on only when the target misses it.)"""
+    return plan.settings.budget * len(cell.group.bases)
+
+
+def _starts_at_midpoint(cell: Cell) -> bool:
+    """Every cell but a level on the compression axis (which starts at its own target) starts at the
+    midpoint of its group's grid bounds."""
     return cell.kind == "eps" or cell.group.axis == "lam"
 
 
-def cell_budget(plan: AdaptivePlan, cell: Cell) -> int:
-    """At most this many trials for one cell: its budget of points (one for a level it simply runs) for every seed."""
-    return (plan.settings.budget if _bisects(cell) else 1) * len(cell.group.bases)
-
-
 def budget_bound(plan: AdaptivePlan) -> int:
-    """At most this many trials: the fixed ones plus every cell's budget, less the first point that the
-    bisecting cells of one group share (each starts at the midpoint of the group's grid bounds)."""
+    """At most this many trials: the fixed ones plus every cell's budget, the first point that the cells
+    of one group share counted once."""
     bound = len(plan.fixed) + sum(cell_budget(plan, cell) for cell in plan.cells)
     for group in plan.groups:
-        bisecting = sum(_bisects(cell) for cell in plan.cells if cell.group is group)
-        bound -= max(bisecting - 1, 0) * len(group.bases)
+        sharing = sum(_starts_at_midpoint(cell) for cell in plan.cells if cell.group is group)
+        bound -= max(sharing - 1, 0) * len(group.bases)
     return bound
 
 
