@@ -112,9 +112,12 @@ def _ratios(values: object) -> bool:
 
 @dataclass(frozen=True)
 class TrialConfig:
-    model: str = setting(help="Model name (see `bench list`).", row_column="model", accepts=_name, allowed="a model name")
-    dataset: str = setting(help="Dataset name (see `bench list`).", row_column="dataset", accepts=_name, allowed="a dataset name")
-    method: str = setting(help="Method name (see `bench list`).", row_column="method", accepts=_name, allowed="a method name")
+    model: str = setting(help="Model name (see `bench list`).", row_column="model", accepts=_name,
+                         allowed="a model name")
+    dataset: str = setting(help="Dataset name (see `bench list`).", row_column="dataset", accepts=_name,
+                           allowed="a dataset name")
+    method: str = setting(help="Method name (see `bench list`).", row_column="method", accepts=_name,
+                          allowed="a method name")
     seed: int = setting(0, help="Seed for initialization and data order.", replicate=True, row_column="seed",
                         **_integer(0))
     epochs: int = setting(75, help="Training epochs.", sweepable=True, protocol=True, row_column="epochs",
@@ -131,17 +134,18 @@ class TrialConfig:
         protocol=True, **_one_of("cosine", "constant"))
     lam: float | None = setting(
         None, help="Regularization strength: DWF/spred lambda, L1 lambda, PILoT alpha.", sweepable=True, axis_rank=1,
-        row_column="lam", accepts=lambda v: v is None or (is_number(v) and v >= 0), allowed="null or a finite number >= 0",
-        convert=_to_float)
+        row_column="lam", accepts=lambda v: v is None or (is_number(v) and v >= 0),
+        allowed="null or a finite number >= 0", convert=_to_float)
     depth: int | None = setting(
         None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
-        axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and v >= 2), allowed="null or an integer >= 2")
+        axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and v >= 2),
+        allowed="null or an integer >= 2")
     # Prune-at-init methods take exactly one target; GMP evaluates every one
     # after a single dense training run.
     compressions: tuple[float, ...] = setting(
         (), help="Target compression ratio total/nonzero (repeatable; GMP evaluates each).", sweepable=True,
-        axis_rank=2, singular="compression", row_column="target_compression", accepts=_ratios, allowed="a list of finite ratios total/nonzero > 1",
-        convert=_to_floats)
+        axis_rank=2, singular="compression", row_column="target_compression", accepts=_ratios,
+        allowed="a list of finite ratios total/nonzero > 1", convert=_to_floats)
     # None is App. G.2's "omega_min = 3e-3" read as the bound eps on |product|,
     # i.e. (3e-3)^(1/D) per factor (README, fidelity: the reading the data support).
     omega_min: float | None = setting(
@@ -182,8 +186,8 @@ class TrialConfig:
         0.1, help="PILoT's L1 budget for ||m * w||_1 as a fraction of its value at init.", sweepable=True,
         protocol=True, accepts=lambda v: is_number(v) and v > 0, allowed="a finite number > 0", convert=_to_float)
     sweep: str = setting(
-        "adhoc", help="Sweep name the result is stored under (one path component).", identity=False, row_column="sweep",
-        accepts=_name, allowed="a sweep name")
+        "adhoc", help="Sweep name the result is stored under (one path component).", identity=False,
+        row_column="sweep", accepts=_name, allowed="a sweep name")
 
     def __post_init__(self) -> None:
         for name, info in FIELDS.items():

@@ -1,4 +1,4 @@
-"""`bench sweep --adaptive --dry-run`: the adaptive searches, their brackets, budgets and stored trials (no training)."""
+"""`bench sweep --adaptive --dry-run`: the searches, their brackets, budgets and stored trials (no training)."""
 
 from __future__ import annotations
 

@@ -96,4 +96,5 @@ def budget_bound(plan: AdaptivePlan) -> int:
     return bound
 
 
-__all__ = ["budget_bound", "cell_budget", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines", "trial_rows"]
+__all__ = ["budget_bound", "cell_budget", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines",
+           "trial_rows"]
