@@ -31,8 +31,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from suite.config import TrialConfig
-from suite.methods.base import DWF_INIT_FIELDS, METHODS
+from suite.config import DWF_INIT_FIELDS, TrialConfig
+from suite.methods.base import METHODS
 from suite.results.layout import TABLE_NAMES
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrialConfig)}

@@ -74,6 +74,16 @@ class FieldInfo:
     # Grid axes of a method block vary from slowest to fastest in this rank;
     # unranked axes follow by name (the paper's tables read by depth, then λ).
     axis_rank: int | None = None
+    # Read only by the DWF initialization (a `factorized` method); the other
+    # methods ignore it, so it does not tell two of their configurations apart.
+    dwf_init: bool = False
+    # Repeats one configuration (the seed): reports aggregate over it, and the
+    # adaptive search runs every value of it at each candidate point.
+    replicate: bool = False
+    # A result row carries it in a column of its own, under this name (a GMP
+    # trial's target list: one target per row). Reports key configurations on
+    # these columns, and on the values of the other fields (`settings`).
+    row_column: str | None = None
 
     def normalize(self, value: Any) -> Any:
         return self.convert(value) if self.convert else value
@@ -102,14 +112,19 @@ def _ratios(values: object) -> bool:
 
 @dataclass(frozen=True)
 class TrialConfig:
-    model: str = setting(help="Model name (see `bench list`).", accepts=_name, allowed="a model name")
-    dataset: str = setting(help="Dataset name (see `bench list`).", accepts=_name, allowed="a dataset name")
-    method: str = setting(help="Method name (see `bench list`).", accepts=_name, allowed="a method name")
-    seed: int = setting(0, help="Seed for initialization and data order.", **_integer(0))
-    epochs: int = setting(75, help="Training epochs.", sweepable=True, protocol=True, **_integer(1))
+    model: str = setting(help="Model name (see `bench list`).", row_column="model", accepts=_name,
+                         allowed="a model name")
+    dataset: str = setting(help="Dataset name (see `bench list`).", row_column="dataset", accepts=_name,
+                           allowed="a dataset name")
+    method: str = setting(help="Method name (see `bench list`).", row_column="method", accepts=_name,
+                          allowed="a method name")
+    seed: int = setting(0, help="Seed for initialization and data order.", replicate=True, row_column="seed",
+                        **_integer(0))
+    epochs: int = setting(75, help="Training epochs.", sweepable=True, protocol=True, row_column="epochs",
+                          **_integer(1))
     batch_size: int = setting(256, help="Mini-batch size.", sweepable=True, protocol=True, **_integer(1))
     lr: float = setting(
-        0.15, help="Initial learning rate.", sweepable=True, protocol=True, axis_rank=3,
+        0.15, help="Initial learning rate.", sweepable=True, protocol=True, axis_rank=3, row_column="lr",
         accepts=lambda v: is_number(v) and v > 0, allowed="a finite number > 0", convert=_to_float)
     momentum: float = setting(
         0.9, help="SGD momentum.", sweepable=True, protocol=True,
@@ -119,22 +134,23 @@ class TrialConfig:
         protocol=True, **_one_of("cosine", "constant"))
     lam: float | None = setting(
         None, help="Regularization strength: DWF/spred lambda, L1 lambda, PILoT alpha.", sweepable=True, axis_rank=1,
-        accepts=lambda v: v is None or (is_number(v) and v >= 0), allowed="null or a finite number >= 0",
-        convert=_to_float)
+        row_column="lam", accepts=lambda v: v is None or (is_number(v) and v >= 0),
+        allowed="null or a finite number >= 0", convert=_to_float)
     depth: int | None = setting(
         None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
-        axis_rank=0, accepts=lambda v: v is None or (is_integer(v) and v >= 2), allowed="null or an integer >= 2")
+        axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and v >= 2),
+        allowed="null or an integer >= 2")
     # Prune-at-init methods take exactly one target; GMP evaluates every one
     # after a single dense training run.
     compressions: tuple[float, ...] = setting(
         (), help="Target compression ratio total/nonzero (repeatable; GMP evaluates each).", sweepable=True,
-        axis_rank=2, singular="compression", accepts=_ratios, allowed="a list of finite ratios total/nonzero > 1",
-        convert=_to_floats)
+        axis_rank=2, singular="compression", row_column="target_compression", accepts=_ratios,
+        allowed="a list of finite ratios total/nonzero > 1", convert=_to_floats)
     # None is App. G.2's "omega_min = 3e-3" read as the bound eps on |product|,
     # i.e. (3e-3)^(1/D) per factor (README, fidelity: the reading the data support).
     omega_min: float | None = setting(
         None, help="DWF init: lower bound on |factor| (default: (3e-3)^(1/D), App. G.2's 3e-3 on the product).",
-        sweepable=True, protocol=True, accepts=lambda v: v is None or (is_number(v) and 0 <= v < 1),
+        sweepable=True, protocol=True, dwf_init=True, accepts=lambda v: v is None or (is_number(v) and 0 <= v < 1),
         allowed="null (App. G.2's 3e-3 on the product) or a factor bound in [0, 1)", convert=_to_float)
     # The base ("standard") initialization whose variance the DWF product
     # matches: kaiming (2/fan_in) is the standard init of the comparison
@@ -143,7 +159,7 @@ class TrialConfig:
     # sparsity-accuracy trade-off (README, fidelity).
     base_init: str = setting(
         "kaiming", help="DWF/spred init: base variance, kaiming (2/fan_in) or lecun (1/fan_in).", sweepable=True,
-        protocol=True, **_one_of("lecun", "kaiming"))
+        protocol=True, dwf_init=True, **_one_of("lecun", "kaiming"))
     # Default no, as the reference pruners (Synaptic-Flow's SNIP/SynFlow/
     # magnitude) score and prune weights only and leave biases trainable; the
     # paper's own numbers need it (Table 1's DWF D=4 cell of CR 1442 on
@@ -170,8 +186,8 @@ class TrialConfig:
         0.1, help="PILoT's L1 budget for ||m * w||_1 as a fraction of its value at init.", sweepable=True,
         protocol=True, accepts=lambda v: is_number(v) and v > 0, allowed="a finite number > 0", convert=_to_float)
     sweep: str = setting(
-        "adhoc", help="Sweep name the result is stored under (one path component).", identity=False, accepts=_name,
-        allowed="a sweep name")
+        "adhoc", help="Sweep name the result is stored under (one path component).", identity=False,
+        row_column="sweep", accepts=_name, allowed="a sweep name")
 
     def __post_init__(self) -> None:
         for name, info in FIELDS.items():
@@ -223,6 +239,11 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(n for n, d in DEFAULTS.items() if d is 
 IDENTITY_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.identity)
 SWEEPABLE_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.sweepable)
 PROTOCOL_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.protocol)
+# What only files a result (the sweep name): left out of the hash and of every comparison of trials.
+NON_IDENTITY_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if not info.identity)
+REPLICATE_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.replicate)
+DWF_INIT_FIELDS: frozenset[str] = frozenset(n for n, info in FIELDS.items() if info.dwf_init)
+ROW_COLUMN_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.row_column)
 
 
 def check_field(name: str, value: Any, info: FieldInfo | None = None) -> Any:

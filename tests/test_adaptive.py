@@ -14,7 +14,7 @@ import math
 import pytest
 
 from suite.run.adaptive import AdaptivePlan
-from suite.run.adaptive_results import progress, run_serial, summary_lines
+from suite.run.adaptive_results import budget_bound, progress, run_serial, summary_lines
 from suite.sweep.adaptive_spec import AdaptiveSettings, AdaptiveSpecError, parse_adaptive
 from suite.config import TrialConfig
 
@@ -72,7 +72,7 @@ def settings(**kw) -> AdaptiveSettings:
 def test_bisection_converges_to_the_known_boundary_within_tolerance():
     plan = AdaptivePlan(grid(), settings())
     run_serial(plan, stub())
-    assert plan.finished
+    assert plan.finished and len(plan.used) <= budget_bound(plan)
     for eps, boundary in ((5, 1e-4), (10, 1e-3)):
         cell = cells(plan)[f"dwf D=3 ε={eps}"]
         assert cell["status"] == "resolved"
@@ -154,6 +154,7 @@ def test_eps_cells_without_dense_are_refused():
 
 def test_cells_of_one_group_share_their_first_point():
     plan = AdaptivePlan(grid(), settings(eps=(5, 10), budget=1))
+    assert budget_bound(plan) == 2  # the bound counts the shared point once
     trained = run_serial(plan, stub())
     assert trained == 2  # dense + one midpoint serving both ε
 

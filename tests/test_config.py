@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from suite.config import (
-    FIELDS, IDENTITY_FIELDS, PROTOCOL_FIELDS, SWEEPABLE_FIELDS, ConfigError, TrialConfig, check_field,
+    DWF_INIT_FIELDS, FIELDS, IDENTITY_FIELDS, NON_IDENTITY_FIELDS, PROTOCOL_FIELDS, REPLICATE_FIELDS,
+    ROW_COLUMN_FIELDS, SWEEPABLE_FIELDS, ConfigError, TrialConfig, check_field,
 )
 from suite.sweep.checks import METHOD_KEYS, TRAIN_KEYS
 from suite.sweep.expansion import expand
@@ -88,3 +89,20 @@ def test_a_spec_is_checked_by_the_method_rules_run_trial_applies():
     raw = {"model": "lenet300", "dataset": "synthetic", "methods": {"pilot": {"lam": 1e-4, "pilot_schedule": "cubic"}}}
     with pytest.raises(SpecError, match=r"<spec>: key 'methods.pilot': config field 'pilot_schedule' = 'cubic'"):
         parse_spec(raw, "<spec>")
+
+
+def test_result_row_columns_named_in_the_metadata_are_the_store_schema():
+    """A field's `row_column` is a column of the result row; a row column named after a field is its own."""
+    from suite.results.schema import ROW_SCHEMA
+
+    assert {FIELDS[n].row_column for n in ROW_COLUMN_FIELDS} <= set(ROW_SCHEMA.names)
+    assert all(FIELDS[n].row_column == n for n in FIELDS if n in ROW_SCHEMA.names)
+
+
+def test_field_lists_derived_from_the_metadata_keep_what_stored_keys_were_made_of():
+    """Report settings keys, lr-search record keys and adaptive groups were built from these lists when they
+    were written out by hand; a change here re-keys what is stored, so it must be deliberate."""
+    assert DWF_INIT_FIELDS == {"omega_min", "base_init"}
+    assert REPLICATE_FIELDS == ("seed",) and NON_IDENTITY_FIELDS == ("sweep",)
+    assert set(ROW_COLUMN_FIELDS) == {"model", "dataset", "method", "depth", "lam", "lr", "epochs", "seed", "sweep",
+                                      "compressions"}

@@ -14,26 +14,23 @@ import json
 
 import pandas as pd
 
+from suite.config import DWF_INIT_FIELDS, ROW_COLUMN_FIELDS
 from suite.methods.labels import method_label
-from suite.methods.base import DWF_INIT_FIELDS, METHODS
+from suite.methods.base import METHODS
 from suite.results.store import ROW_SCHEMA
 
 # Seeds are aggregated over; everything else that shapes a result is a key.
 # `point_key` separates the post-hoc points of one trial when a row carries no
 # target_compression (it is -1 whenever target_compression is set, so it never
 # splits seeds of the same target).
-# `settings` holds every other config field of the trial (base_init,
-# finetune_epochs, batch_size, ...), so e.g. GMP with and without fine-tuning
+# `settings` holds the trial's config fields that a result row has no column
+# of its own for (base_init, finetune_epochs, batch_size, ...; the others are
+# suite.config's ROW_COLUMN_FIELDS), so e.g. GMP with and without fine-tuning
 # are different configurations, never seeds of one.
 CONFIG_KEYS: tuple[str, ...] = (
     "label", "model", "dataset", "depth", "lam", "lr", "target_compression", "epochs", "point", "point_key",
     "settings",
 )
-# Config fields that are keys of their own, aggregated over (seed), or not
-# part of a result (sweep; compressions: a GMP trial's target list, whose
-# rows are split by target_compression).
-_NOT_SETTINGS = {"model", "dataset", "method", "depth", "lam", "lr", "epochs", "seed", "sweep", "compressions"}
-
 AGG_COLUMNS: tuple[str, ...] = CONFIG_KEYS + (
     "config_id", "method", "test_acc_median", "test_acc_mean", "test_acc_std", "test_acc_min", "test_acc_max",
     "compression_ratio", "sparsity", "total_params", "n_seeds", "n_rows", "n_not_ok",
@@ -56,7 +53,7 @@ def _settings_key(config_json, method: str) -> str:
         return ""
     config = json.loads(config_json)
     known = METHODS.get(method) if method in METHODS else None  # a plugin not imported here
-    ignored = _NOT_SETTINGS | (DWF_INIT_FIELDS if known is not None and not known.factorized else set())
+    ignored = set(ROW_COLUMN_FIELDS) | (DWF_INIT_FIELDS if known is not None and not known.factorized else set())
     return json.dumps({k: v for k, v in config.items() if k not in ignored}, sort_keys=True)
 
 

@@ -48,15 +48,22 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
         fail(str(exc))
 
 
-def _print_plan(spec, results: str) -> None:
-    """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing)."""
+def _print_plan(spec, results: str, adaptive: bool) -> None:
+    """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing):
+    the grid's trials per method, or with `adaptive` the searches that would replace them."""
     from suite.run.plan import make_plan
     from suite.run.summary import damaged_lines, lr_lines, plan_table
 
     plan = make_plan(spec, results)
     for line in damaged_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
-    console.print(plan_table(plan))
+    if adaptive:
+        from suite.run.adaptive_preview import preview_adaptive, preview_lines
+
+        for line in preview_lines(preview_adaptive(plan)):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    else:
+        console.print(plan_table(plan))
     for line in lr_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
 
@@ -79,7 +86,9 @@ def sweep(
     gpus_per_trial: Optional[float] = typer.Option(None, help="GPUs each trial holds (fractions share a GPU)."),
     num_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray instance (default: all)."),
     max_concurrent: Optional[int] = typer.Option(None, help="At most this many trials at once."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (trials, done, to run); run nothing."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and run nothing: trials, done and to run "
+                                                          "per method; with --adaptive each search, its bracket, "
+                                                          "budget and stored trials."),
     adaptive: bool = typer.Option(False, "--adaptive", help="Search each Table 1 / 2 cell by bisection (spec key "
                                                             "`adaptive`) instead of running the whole grid."),
     max_trials: Optional[int] = typer.Option(None, help="Refuse a spec with more trials than this "
@@ -106,12 +115,12 @@ def sweep(
         root = normalize_results(results)
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
-    if (adaptive or spec.adaptive is not None) and (spec.adaptive is None or spec.adaptive.eps) \
-            and "dense" not in spec.method_names:
+    adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
+    if adaptive and (spec.adaptive is None or spec.adaptive.eps) and "dense" not in spec.method_names:
         fail("--adaptive: the ε cells are measured against dense, which this sweep does not run; allowed: a sweep "
              "with the dense method (in --methods too), or `adaptive: {eps: []}` in the spec")
     if dry_run:
-        _print_plan(spec, root)
+        _print_plan(spec, root, adaptive)
         return
     from suite.run.driver import run_sweep
     from suite.run.summary import summary_lines

@@ -88,7 +88,7 @@ class Method:
     publishes_dense: bool = False
     # Method-specific checks beyond the shared ones; raises ConfigError.
     validate: Callable[[TrialConfig], None] | None = None
-    # Reads the DWF-init fields (DWF_INIT_FIELDS); other methods ignore them, so
+    # Reads the DWF-init fields (suite.config.DWF_INIT_FIELDS); other methods ignore them, so
     # they do not tell two of that method's configurations apart in reports.
     factorized: bool = False
     # How reports show it (suite/methods/labels.py). `label`: the paper's name
@@ -116,11 +116,6 @@ class Method:
 
 # Filled with the built-in methods by suite/methods/__init__.py; plugins add theirs.
 METHODS: Registry[Method] = Registry("method")
-
-# Config fields only the DWF initialization reads (Method.factorized).
-DWF_INIT_FIELDS = frozenset({"omega_min", "base_init"})
-
-
 
 
 def kaiming_init(model: nn.Module, generator: torch.Generator) -> None:

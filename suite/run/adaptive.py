@@ -1,13 +1,11 @@
 """Adaptive ε-search: each Table 1 / Table 2 cell by bisection instead of a grid. Pure; no Ray.
 
-A *group* is one method variant of the spec (method, depth, lr, ... -- every
-grid field but the searched axis and the seed): its axis is log λ for
-methods that require `lam`, log target compression for methods with
-compression targets (SNIP, SynFlow, random, GMP: one target per trial). Its
-bounds are the smallest and largest grid value of the spec. A *cell* is one
-target of one group: an ε of Table 1, or a Table 2 level (λ-axis groups only;
-compression-axis groups hit a level exactly, so each level in bounds is simply
-run as a target).
+A *group* is one method variant of the spec (method, depth, lr, ... -- every grid field but the
+searched axis and the seed): its axis is log λ for methods that require `lam`, log target compression
+for methods with compression targets (SNIP, SynFlow, random, GMP: one target per trial). Its bounds are
+the smallest and largest grid value of the spec. A *cell* is one target of one group: an ε of Table 1,
+or a Table 2 level (λ-axis groups only; compression-axis groups hit a level exactly, so each level in
+bounds is simply run as a target).
 
 Rules (a candidate point is judged when every seed of the spec has a result;
 dense runs first, since ε is measured against its median):
@@ -15,26 +13,23 @@ dense runs first, since ε is measured against its median):
 * The cell itself is chosen by the report's own rules (`compression_table`,
   `accuracy_table`) over the points the cell has visited, so the search ends
   on exactly the configuration the report would pick among them.
-* ε cell: a point *qualifies* when its median accuracy over seeds is within ε
-  of the dense median. Bracket: lower = the cell (sparsest qualifying point
-  seen; ties in compression go to the higher accuracy, but the bracket starts
-  at the largest tied point), upper = the nearest failing point above it on
-  the axis. Accuracy need not be monotone: a qualifying point above a failing
-  one moves the cell (and the bracket) up.
-* level cell: a point *reaches* the level when its median sparsity does
-  (within one parameter). upper = the cell (best mean accuracy among reaching
-  points seen), lower = the nearest non-reaching point below it.
-* An end not yet evaluated is the grid bound. The next point is the geometric
-  midpoint of the bracket (3 significant digits). When the bracket is
-  narrower than a factor 1 + tolerance on the axis, an unevaluated bound is
-  evaluated itself; otherwise the cell is resolved ("axis": the compression
-  ratio jumps there, e.g. to a collapsed network).
+* ε cell: a point *qualifies* when its median accuracy over seeds is within ε of the dense median.
+  Bracket: lower = the cell (sparsest qualifying point seen; ties in compression go to the higher
+  accuracy, but the bracket starts at the largest tied point), upper = the nearest failing point above
+  it on the axis. Accuracy need not be monotone: a qualifying point above a failing one moves the cell
+  (and the bracket) up.
+* level cell: a point *reaches* the level when its median sparsity does (within one parameter).
+  upper = the cell (best mean accuracy among reaching points seen), lower = the nearest non-reaching
+  point below it.
+* An end not yet evaluated is the grid bound. The next point is the geometric midpoint of the bracket
+  (3 significant digits). When the bracket is narrower than a factor 1 + tolerance on the axis, an
+  unevaluated bound is evaluated itself; otherwise the cell is resolved ("axis": the compression ratio
+  jumps there, e.g. to a collapsed network).
 * Stop: resolved when CR(upper) / CR(lower) <= 1 + tolerance (ε) or
   CR(upper) <= level x (1 + tolerance) (level); "budget" after `budget` points.
-* Each cell's decisions depend only on the results at the points of its own
-  path, so re-running with the store's results retraces every path without
-  training and continues where it stopped. Equal points of different cells
-  (the first midpoint is common to every cell of a group) are trained once.
+* Each cell's decisions depend only on the results at the points of its own path, so re-running with
+  the store's results retraces every path without training and continues where it stopped. Equal
+  points of different cells (the first midpoint is common to every cell of a group) are trained once.
 """
 
 from __future__ import annotations
@@ -47,7 +42,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from suite.sweep.adaptive_spec import AdaptiveSettings
-from suite.config import TrialConfig
+from suite.config import NON_IDENTITY_FIELDS, REPLICATE_FIELDS, TrialConfig
 from suite.analysis.configurations import aggregate_configs
 from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
 from suite.analysis.tables import accuracy_table, compression_table
@@ -109,8 +104,13 @@ class Cell:
     cell_x: float | None = None
 
     @property
+    def name(self) -> str:
+        """"ε=5" (a Table 1 cell) or "CR≥100" (a Table 2 level, as a compression ratio)."""
+        return f"ε={self.value:g}" if self.kind == "eps" else f"CR≥{self.value:g}"
+
+    @property
     def title(self) -> str:
-        return f"{self.group.key} " + (f"ε={self.value:g}" if self.kind == "eps" else f"CR≥{self.value:g}")
+        return f"{self.group.key} {self.name}"
 
 
 def _primary(cfg: TrialConfig, rows: Rows, axis: str | None) -> Rows:
@@ -136,7 +136,7 @@ class AdaptivePlan:
             if axis is None:
                 self.fixed[cfg.config_hash] = cfg
                 continue
-            drop = {"seed", "sweep", axis if axis == "lam" else "compressions"}
+            drop = {*REPLICATE_FIELDS, *NON_IDENTITY_FIELDS, axis if axis == "lam" else "compressions"}
             ident = tuple(sorted((k, str(v)) for k, v in cfg.to_dict().items() if k not in drop))
             g = groups.setdefault(ident, {"axis": axis, "values": set(), "bases": {}, "cfg": cfg})
             g["values"].update([cfg.lam] if axis == "lam" else cfg.compressions)

@@ -11,7 +11,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from suite.run.adaptive import AdaptivePlan, Lookup, Rows
+from suite.run.adaptive import AdaptivePlan, Cell, Lookup, Rows
 from suite.config import TrialConfig
 from suite.results.store import load_table, read_bytes
 
@@ -74,11 +74,27 @@ def summary_lines(plan: AdaptivePlan) -> list[str]:
     return lines
 
 
+def cell_budget(plan: AdaptivePlan, cell: Cell) -> int:
+    """At most this many trials for one cell: its budget of points for every seed. (A level on the
+    compression axis usually takes one point, its target; it searches on only when the target misses it.)"""
+    return plan.settings.budget * len(cell.group.bases)
+
+
+def _starts_at_midpoint(cell: Cell) -> bool:
+    """Every cell but a level on the compression axis (which starts at its own target) starts at the
+    midpoint of its group's grid bounds."""
+    return cell.kind == "eps" or cell.group.axis == "lam"
+
+
 def budget_bound(plan: AdaptivePlan) -> int:
-    """At most this many trials: the fixed ones plus every cell's budget for every seed."""
-    per_cell = [(plan.settings.budget if c.kind == "eps" or c.group.axis == "lam" else 1) * len(c.group.bases)
-                for c in plan.cells]
-    return len(plan.fixed) + sum(per_cell) if per_cell else len(plan.fixed)
+    """At most this many trials: the fixed ones plus every cell's budget, the first point that the cells
+    of one group share counted once."""
+    bound = len(plan.fixed) + sum(cell_budget(plan, cell) for cell in plan.cells)
+    for group in plan.groups:
+        sharing = sum(_starts_at_midpoint(cell) for cell in plan.cells if cell.group is group)
+        bound -= max(sharing - 1, 0) * len(group.bases)
+    return bound
 
 
-__all__ = ["budget_bound", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines", "trial_rows"]
+__all__ = ["budget_bound", "cell_budget", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines",
+           "trial_rows"]

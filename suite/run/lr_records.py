@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from suite.config import TrialConfig
+from suite.config import NON_IDENTITY_FIELDS, TrialConfig
 from suite.results import layout
 from suite.results.files import write_bytes
 from suite.results.store import DamagedRecord, TrialResult, load_table, read_record, scan_table, write_trial
@@ -47,13 +47,15 @@ def search_trials(search: LRSearch, results: str) -> list[dict]:
     rows = load_table(results, sweep)
     if rows.empty:
         return []
-    want = {k: v for k, v in search.config(1.0).to_dict().items() if k not in ("lr", "sweep")}
+    # Compared on every field but the searched lr and what only files a trial (its sweep name).
+    want = {k: v for k, v in search.config(1.0).to_dict().items() if k != "lr" and k not in NON_IDENTITY_FIELDS}
     want = json.loads(json.dumps(want, sort_keys=True, default=list))
     out = []
     for row in rows[rows.point == "final"].itertuples():
         cfg = json.loads(row.config_json)
         lr = cfg.pop("lr")
-        cfg.pop("sweep", None)
+        for name in NON_IDENTITY_FIELDS:
+            cfg.pop(name, None)
         if cfg == want:
             out.append({"lr": float(lr), "test_acc": float(row.test_acc), "status": row.status,
                         "config_hash": row.config_hash})

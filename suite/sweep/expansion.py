@@ -8,7 +8,7 @@ import json
 import math
 from typing import Mapping
 
-from suite.config import ConfigError, TrialConfig
+from suite.config import NON_IDENTITY_FIELDS, ConfigError, TrialConfig
 from suite.methods import METHODS
 from suite.methods.validation import validate_trial
 from suite.sweep.spec import AUTO, LRSearch, MethodBlock, Spec, SpecError
@@ -56,7 +56,7 @@ def lr_searches(spec: Spec) -> list[LRSearch]:
                 base["lam"] = settings.lam
             base["sweep"] = f"{spec.name}/lr_search"
             probe = _make(spec, block, {**base, "lr": 1.0})
-            payload = {k: v for k, v in probe.to_dict().items() if k not in ("lr", "sweep")}
+            payload = {k: v for k, v in probe.to_dict().items() if k != "lr" and k not in NON_IDENTITY_FIELDS}
             payload["lr_search"] = settings.describe()
             digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()[:10]
             depth = base.get("depth")

@@ -1,0 +1,128 @@
+"""`bench sweep --adaptive --dry-run`: the searches, their brackets, budgets and stored trials (no training)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from suite.config import TrialConfig
+from suite.results.store import TrialResult, write_trial
+from suite.run.adaptive import snap
+from suite.run.adaptive_preview import preview_adaptive
+from suite.run.plan import make_plan
+from suite.sweep.loading import load_spec
+
+LAMS = [1.0e-6, 1.0e-4, 1.0e-1]
+TARGETS = [10.0, 100.0, 1000.0]
+SEARCHES = {"dwf D=2 ε=5", "dwf D=2 CR≥100", "snip ε=5", "snip CR≥100"}
+
+
+def write_spec(tmp_path: Path, dwf_lr: str = "0.3") -> Path:
+    path = tmp_path / "adapt.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        name: adapt
+        model: lenet300
+        dataset: synthetic
+        train: {{epochs: 1, lr: 0.15}}
+        seeds: [0, 1]
+        lr_search: {{budget: 2, grid: [0.1, 0.3]}}
+        adaptive: {{budget: 3, eps: [5], levels: [100]}}
+        methods:
+          dense: {{}}
+          dwf: {{depth: [2], lam: {LAMS}, lr: {dwf_lr}}}
+          snip: {{compression: {TARGETS}}}
+        """))
+    return path
+
+
+def store(root: Path, cfg: TrialConfig, acc: float, cr: float) -> None:
+    """A finished trial as the worker writes it (the fields the search judges by)."""
+    write_trial(root, "adapt", TrialResult([{
+        "sweep": "adapt", "method": cfg.method, "model": cfg.model, "dataset": cfg.dataset, "depth": cfg.depth,
+        "lam": cfg.lam, "lr": cfg.lr, "seed": cfg.seed, "epochs": cfg.epochs, "point": "final", "point_id": 0,
+        "target_compression": cfg.compressions[0] if cfg.compressions else None, "status": "ok", "test_acc": acc,
+        "total_params": 1000, "nonzero_params": round(1000 / cr), "compression_ratio": cr, "sparsity": 1 - 1 / cr,
+        "config_hash": cfg.config_hash, "config_json": json.dumps(cfg.to_dict(), sort_keys=True, default=list),
+    }]))
+
+
+def base(method: str, seed: int, **fields) -> TrialConfig:
+    return TrialConfig(model="lenet300", dataset="synthetic", method=method, seed=seed, epochs=1, sweep="adapt",
+                       **fields)
+
+
+def files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_each_search_with_its_axis_bracket_and_budget_on_an_empty_store(tmp_path):
+    preview = preview_adaptive(make_plan(load_spec(write_spec(tmp_path)), str(tmp_path / "none")))
+    searches = {s.title: s for s in preview.searches}
+    assert set(searches) == SEARCHES
+    dwf, snip = searches["dwf D=2 ε=5"], searches["snip CR≥100"]
+    assert (dwf.method, dwf.depth, dwf.cell, dwf.axis, dwf.bracket) == ("dwf", 2, "ε=5", "lam", (1e-6, 0.1))
+    assert searches["snip ε=5"].axis == "compression" and searches["snip ε=5"].bracket == (10.0, 1000.0)
+    assert dwf.budget == snip.budget == 3 * 2  # the spec's budget of points x seeds
+    assert all(s.reused == 0 and s.status == "running" and not s.lr_pending for s in searches.values())
+    assert preview.fixed == {"dense": (2, 0)}
+    # dense 2 + four searches of 6, less the first point the two dwf searches share
+    assert preview.at_most == 2 + 4 * 6 - 2
+    assert preview.grid_trials == 2 * (1 + len(LAMS) + len(TARGETS))
+    assert not (tmp_path / "none").exists()
+
+
+def test_stored_trials_are_reused_and_may_settle_a_search_without_writing(tmp_path):
+    root = tmp_path / "res"
+    first = snap(math.sqrt(LAMS[0] * LAMS[-1]))  # where both dwf searches start
+    for seed in (0, 1):
+        store(root, base("dense", seed), 0.90, 1.0)
+        store(root, base("dwf", seed, depth=2, lam=first, lr=0.3), 0.89, 300.0)
+        store(root, base("snip", seed, compressions=[100.0]), 0.88, 100.0)
+    before = files(root)
+    preview = preview_adaptive(make_plan(load_spec(write_spec(tmp_path)), str(root)))
+    searches = {s.title: s for s in preview.searches}
+    assert searches["dwf D=2 ε=5"].reused == searches["dwf D=2 CR≥100"].reused == 2
+    assert searches["dwf D=2 ε=5"].status == "running"  # it goes on above the qualifying midpoint
+    assert searches["snip CR≥100"].reused == 2 and searches["snip CR≥100"].status == "resolved"
+    assert searches["snip ε=5"].reused == 2  # it starts at 100, the midpoint of [10, 1000]: the level's trials
+    assert preview.fixed == {"dense": (2, 2)} and preview.reused == 6  # distinct trials, each counted once
+    assert files(root) == before
+
+
+def test_trials_waiting_for_an_lr_search_reuse_nothing_stored_under_a_stand_in_lr(tmp_path):
+    root = tmp_path / "res"
+    first = snap(math.sqrt(LAMS[0] * LAMS[-1]))
+    for seed in (0, 1):
+        store(root, base("dense", seed), 0.90, 1.0)
+        store(root, base("dwf", seed, depth=2, lam=first, lr=1.0), 0.89, 300.0)  # lr 1.0: the stand-in
+    preview = preview_adaptive(make_plan(load_spec(write_spec(tmp_path, dwf_lr="auto")), str(root)))
+    searches = {s.title: s for s in preview.searches}
+    assert searches["dwf D=2 ε=5"].lr_pending and searches["dwf D=2 ε=5"].reused == 0
+    assert not searches["snip ε=5"].lr_pending
+    assert preview.grid_trials == 2 * (1 + len(LAMS) + len(TARGETS))  # the waiting trials count in the grid
+
+
+def test_cli_dry_run_prints_every_search_without_ray_or_a_results_folder(tmp_path):
+    spec, root = write_spec(tmp_path), tmp_path / "res"
+    code = textwrap.dedent(f"""\
+        import json, sys
+        from suite.cli.main import main
+        sys.argv = ["bench", "sweep", {str(spec)!r}, "--adaptive", "--dry-run", "--results", {str(root)!r}]
+        try:
+            main()
+        except SystemExit as exc:
+            assert not exc.code, exc.code
+        print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & {{"ray", "optuna"}})))
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    printed = [line for line in done.stdout.splitlines() if line.startswith("search ")]
+    assert {line.split(":")[0].removeprefix("search ") for line in printed} == SEARCHES
+    assert not root.exists()
