@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+from bench_subprocess import bench_imports
 from suite.config import TrialConfig
 from suite.results.store import TrialResult, write_trial
 from suite.run.adaptive import snap
@@ -109,20 +107,8 @@ def test_trials_waiting_for_an_lr_search_reuse_nothing_stored_under_a_stand_in_l
 
 def test_cli_dry_run_prints_every_search_without_ray_or_a_results_folder(tmp_path):
     spec, root = write_spec(tmp_path), tmp_path / "res"
-    code = textwrap.dedent(f"""\
-        import json, sys
-        from suite.cli.main import main
-        sys.argv = ["bench", "sweep", {str(spec)!r}, "--adaptive", "--dry-run", "--results", {str(root)!r}]
-        try:
-            main()
-        except SystemExit as exc:
-            assert not exc.code, exc.code
-        print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & {{"ray", "optuna"}})))
-        """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "200"})
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
-    printed = [line for line in done.stdout.splitlines() if line.startswith("search ")]
+    heavy, stdout = bench_imports("sweep", str(spec), "--adaptive", "--dry-run", "--results", str(root))
+    assert heavy == []
+    printed = [line for line in stdout.splitlines() if line.startswith("search ")]
     assert {line.split(":")[0].removeprefix("search ") for line in printed} == SEARCHES
     assert not root.exists()

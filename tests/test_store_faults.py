@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from suite.config import TrialConfig
-from suite.results.driver_lock import DriverLock, StoreBusy
+from suite.run.driver_lock import DriverLock, StoreBusy
 from suite.run.process_guard import clean_stale_tempdirs
 from suite.results.store import (
     DamagedRecord, load_sweep, load_table, quarantine_damaged, read_record, scan_rows, write_trial)
@@ -91,7 +91,7 @@ def test_report_skips_and_names_damaged_files_and_missing_side_tables(tmp_path, 
     index = (out / "index.md").read_text()
     assert f"skipped a damaged file: {root}/s/rows/{paths[0].name}" in index
     assert f"{root}/s/failed/abc.json: not valid JSON" in index
-    assert f"lack their history table" in index and results[1].config_hash in index
+    assert "lack their history table" in index and results[1].config_hash in index
     assert "2 result rows from 2 trials" in index
 
 

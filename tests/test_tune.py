@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from bench_subprocess import bench_imports
 from suite.results.store import done_hashes, load_failures, load_table
 from suite.sweep.expansion import expand, lr_searches
 from suite.sweep.loading import load_spec
@@ -112,25 +113,13 @@ def test_dry_run_imports_no_ray_and_creates_nothing(tmp_path):
           dwf: {depth: [2, 3], lam: [1.0e-6, 1.0e-3], lr: {2: auto, 3: 0.3}}
         """)
     root = tmp_path / "res"
-    code = textwrap.dedent(f"""\
-        import json, sys
-        from suite.cli.main import main
-        sys.argv = ["bench", "sweep", {str(spec)!r}, "--dry-run", "--results", {str(root)!r}]
-        try:
-            main()
-        except SystemExit as exc:
-            assert not exc.code, exc.code
-        print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & {{"ray", "optuna"}})))
-        """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "200"})
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    heavy, stdout = bench_imports("sweep", str(spec), "--dry-run", "--results", str(root))
+    assert heavy == []
     assert not root.exists()
     table = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:5]]
-             for line in done.stdout.splitlines() if line.count("│") == 5}
+             for line in stdout.splitlines() if line.count("│") == 5}
     assert table["dwf"] == ["8", "0", "8"] and table["total"] == ["10", "0", "10"]  # 4 wait for the lr search
-    assert "auto -> Optuna search first (2 trials" in done.stdout
+    assert "auto -> Optuna search first (2 trials" in stdout
 
 
 def test_a_plan_with_a_pending_lr_search_and_after_it(tmp_path):

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from suite.paths import DEFAULT_RESULTS
 from suite.cli.app import app, console, err_console, fail

@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from suite.config import ConfigError, TrialConfig
+from suite.config import TrialConfig
 from suite.core.dwf import prunable_layers
 from suite.methods.style import PlotStyle
 from suite.registry import Registry

@@ -1,0 +1,28 @@
+"""Running `bench` in a fresh interpreter and seeing which heavy libraries it imported."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+
+def bench_imports(*args: str, watched: tuple[str, ...] = ("ray", "optuna")) -> tuple[list[str], str]:
+    """Run `bench ARGS` in a new Python process; return which of `watched` it imported, and its stdout.
+
+    A dry run must not pay for (or depend on) Ray and Optuna: only a fresh
+    process shows what the command itself imports."""
+    code = textwrap.dedent(f"""\
+        import json, sys
+        from suite.cli.main import main
+        sys.argv = ["bench", *{list(args)!r}]
+        try:
+            main()
+        except SystemExit as exc:
+            assert not exc.code, exc.code
+        print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & {set(watched)!r})))
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout
