@@ -197,3 +197,16 @@ def test_a_store_that_cannot_be_written_fails_the_trial_before_training(tmp_path
     out = execute_trial(cfg.to_dict(), {"results": str(root), "cpus_per_trial": 1})
     assert out["status"] == "failed" and "not trained" in out["error"] and str(root / "s") in out["error"]
     assert out["train_s"] < 5  # it did not train
+
+
+def test_the_layout_names_every_kind_of_stored_file():
+    from suite.results import layout
+
+    assert layout.kind_of(layout.table_path("s", "rows", "abc")) == "rows"
+    assert layout.kind_of(layout.table_path(layout.lr_search_sweep("s"), "history", "abc")) == "history"
+    assert layout.kind_of(layout.failed_path("s", "abc")) == "failed"
+    assert layout.kind_of(layout.lr_search_path("s", "dwf_D2_x")) == layout.LR_SEARCH
+    assert layout.kind_of(layout.driver_path("s")) == "other"
+    assert layout.checkpoint_path("abc") == "checkpoints/abc.pt"
+    with pytest.raises(layout.StoreNameError):
+        layout.checkpoint_path("../x")

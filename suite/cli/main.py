@@ -70,7 +70,7 @@ def report(
     from suite.analysis.writing import PLOT_NAMES, TABLE_NAMES, write_report
     from suite.results.store import load_failures, scan_rows
     from suite.results.files import list_folders, list_names
-    from suite.results.layout import StoreNameError, check_sweep_name
+    from suite.results.layout import StoreNameError, check_sweep_name, table_dir
 
     try:
         check_sweep_name(name)
@@ -88,7 +88,7 @@ def report(
         fail(f"--absolute {', '.join(f'{a:g}' for a in bad_absolute)}: allowed: a test accuracy in percent in (0, 100]")
     done, damaged = scan_rows(results, name)
     if not done and not damaged and not load_failures(results, name):
-        found = [f for f in list_folders(results) if list_names(results, f"{f}/rows", ".parquet")]
+        found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
     everything = not table and not plot
     write_report(results, name, out or Path(DEFAULT_REPORTS) / name,

@@ -24,9 +24,9 @@ from typing import Iterator
 import torch
 from filelock import FileLock
 
+from suite.results.layout import CHECKPOINTS, checkpoint_path
 from suite.results.store import read_bytes, write_bytes
 
-FOLDER = "checkpoints"
 
 
 class CheckpointCache:
@@ -34,7 +34,7 @@ class CheckpointCache:
         self.root = str(root)
 
     def _relpath(self, key: str) -> str:
-        return f"{FOLDER}/{key}.pt"
+        return checkpoint_path(key)
 
     def get(self, key: str) -> dict[str, torch.Tensor] | None:
         data = read_bytes(self.root, self._relpath(key))
@@ -50,7 +50,7 @@ class CheckpointCache:
         if "://" in self.root:
             yield
             return
-        folder = Path(self.root) / FOLDER
+        folder = Path(self.root) / CHECKPOINTS
         folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder / f"{key}.lock")):
             yield

@@ -9,7 +9,8 @@ Under a results root (a directory or a URI)::
     <root>/<sweep>/lr_search/<key>.json            a finished learning-rate search
     <root>/<sweep>/lr_search/rows/...              that search's trials (the sub-sweep <sweep>/lr_search)
     <root>/<sweep>/damaged/<when>/<relpath>        files that failed their check, moved aside, never deleted
-    <root>/<sweep>/driver.json                     the driver that currently runs the sweep (see driver_lock)
+    <root>/<sweep>/driver.json                     the driver that currently runs the sweep (see run/driver_lock)
+    <root>/checkpoints/<dense config_hash>.pt      trained dense weights shared with GMP (results/checkpoints)
 
 Every path is built here from checked names, so no sweep name, table or hash
 can point outside its sweep folder.
@@ -23,11 +24,12 @@ TABLE_NAMES = ("rows", "layers", "history")
 # A sweep name is one path component: letters, digits, '_', '.', '-', not starting
 # with '.' (so never '.', '..' or a hidden name) and not too long for a file name.
 _SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
-# The only sub-sweep the code itself writes: the trials of the lr searches.
-SUB_SWEEPS = ("lr_search",)
-# Config hashes and lr-search keys: any safe single component (the hash's form is config.py's business).
-_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
-_HASH = _KEY
+# The only sub-sweep the code itself writes: the trials (and records) of the lr searches.
+LR_SEARCH = "lr_search"
+SUB_SWEEPS = (LR_SEARCH,)
+CHECKPOINTS = "checkpoints"
+# Config hashes, lr-search keys and stamps: the same safe single component (the hash's form is config.py's business).
+_KEY = _SAFE
 SWEEP_NAME_RULE = "one path component of letters, digits, '_', '.', '-' that does not start with '.' (at most 128)"
 
 
@@ -61,7 +63,7 @@ def _check(pattern: re.Pattern, value: object, what: str) -> str:
 def table_path(sweep: str, table: str, config_hash: str) -> str:
     if table not in TABLE_NAMES:
         raise StoreNameError(f"unknown table {table!r}; allowed: {', '.join(TABLE_NAMES)}")
-    return f"{table_dir(sweep, table)}/{_check(_HASH, config_hash, 'config hash')}.parquet"
+    return f"{table_dir(sweep, table)}/{_check(_KEY, config_hash, 'config hash')}.parquet"
 
 
 def table_dir(sweep: str, table: str) -> str:
@@ -75,11 +77,30 @@ def failed_dir(sweep: str) -> str:
 
 
 def failed_path(sweep: str, config_hash: str) -> str:
-    return f"{failed_dir(sweep)}/{_check(_HASH, config_hash, 'config hash')}.json"
+    return f"{failed_dir(sweep)}/{_check(_KEY, config_hash, 'config hash')}.json"
+
+
+def lr_search_sweep(sweep: str) -> str:
+    """The sub-sweep that holds a sweep's lr-search trials (and, beside them, its search records)."""
+    return f"{check_sweep_name(sweep)}/{LR_SEARCH}"
 
 
 def lr_search_path(sweep: str, key: str) -> str:
-    return f"{check_sweep_name(sweep)}/lr_search/{_check(_KEY, key, 'lr search key')}.json"
+    return f"{lr_search_sweep(sweep)}/{_check(_KEY, key, 'lr search key')}.json"
+
+
+def checkpoint_path(key: str) -> str:
+    return f"{CHECKPOINTS}/{_check(_KEY, key, 'checkpoint key')}.pt"
+
+
+def kind_of(relpath: str) -> str:
+    """What a stored file is, from its path: a table name, "failed", "lr_search" (a search record) or "other"."""
+    parts = relpath.split("/")
+    if len(parts) >= 2 and parts[-2] in TABLE_NAMES + ("failed",):
+        return parts[-2]
+    if len(parts) >= 2 and parts[-2] == LR_SEARCH and relpath.endswith(".json"):
+        return LR_SEARCH
+    return "other"
 
 
 def driver_path(sweep: str) -> str:
@@ -94,6 +115,7 @@ def damaged_path(relpath: str, stamp: str) -> str:
 
 
 __all__ = [
-    "SUB_SWEEPS", "SWEEP_NAME_RULE", "StoreNameError", "TABLE_NAMES", "check_store_sweep", "check_sweep_name",
-    "damaged_path", "driver_path", "failed_dir", "failed_path", "lr_search_path", "table_dir", "table_path",
+    "CHECKPOINTS", "LR_SEARCH", "SUB_SWEEPS", "SWEEP_NAME_RULE", "StoreNameError", "TABLE_NAMES", "check_store_sweep",
+    "check_sweep_name", "checkpoint_path", "damaged_path", "driver_path", "failed_dir", "failed_path", "kind_of",
+    "lr_search_path", "lr_search_sweep", "table_dir", "table_path",
 ]

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from suite.run.adaptive import AdaptivePlan, Cell, Lookup, Rows
 from suite.config import TrialConfig
+from suite.results.layout import table_path
 from suite.results.store import load_table, read_bytes
 
 
@@ -27,7 +28,7 @@ def store_lookup(results: str, sweep: str) -> Lookup:
 
 def trial_rows(results: str, sweep: str, config_hash: str) -> Rows | None:
     """One finished trial's rows from the store (None if it left none, e.g. it failed)."""
-    data = read_bytes(results, f"{sweep}/rows/{config_hash}.parquet")
+    data = read_bytes(results, table_path(sweep, "rows", config_hash))
     return None if data is None else pq.read_table(pa.BufferReader(data)).to_pylist()
 
 

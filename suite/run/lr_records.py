@@ -99,7 +99,7 @@ def adopt_search_trials(spec: Spec, results: str, trials: list[TrialConfig], don
     """
     if not lr_searches(spec):
         return done
-    search_sweep = f"{spec.name}/lr_search"
+    search_sweep = layout.lr_search_sweep(spec.name)
     # Only files that pass the store's check are copied (a damaged one is not a result).
     checked = {table: scan_table(results, search_sweep, table)[0] for table in ("rows", "layers", "history")}
     done = set(done)

@@ -25,32 +25,33 @@ from suite.run.process_guard import clean_stale_tempdirs, sigterm_as_interrupt, 
 from suite.results.store import Damage, load_failures_checked, quarantine_damaged
 from suite.results.check import check_record, new_stamp, quarantine, read_checked
 from suite.results.files import list_names, probe_writable
+from suite.results.layout import LR_SEARCH, kind_of, lr_search_sweep
 
-LR_SEARCH = "lr_search"
 
 
 def damaged_records(root: str, sweep: str) -> list[Damage]:
     """lr-search records and failure records of the sweep that do not read as JSON objects."""
     damaged = []
-    folder = f"{sweep}/{LR_SEARCH}"
+    folder = lr_search_sweep(sweep)
     for name in list_names(root, folder, ".json"):
         data, problem = read_checked(root, f"{folder}/{name}")
         if problem is None:
             problem = "no readable file there (a dangling link?)" if data is None else check_record(data)[1]
         if problem is not None:
             damaged.append(Damage(f"{folder}/{name}", problem))
-    for sub in (sweep, f"{sweep}/{LR_SEARCH}"):
+    for sub in (sweep, folder):
         damaged += load_failures_checked(root, sub)[1]
     return damaged
 
 
 def consequence(damage: Damage) -> str:
     """What happens to what a damaged file recorded."""
-    if "/rows/" in damage.relpath:
+    kind = kind_of(damage.relpath)
+    if kind == "rows":
         return "its trial will be trained again"
-    if f"/{LR_SEARCH}/" in damage.relpath and damage.relpath.endswith(".json"):
+    if kind == LR_SEARCH:
         return "the lr search will be redone from its stored trials"
-    if "/failed/" in damage.relpath:
+    if kind == "failed":
         return "its trial will be tried again"
     return "the trial's figures lack this side table until it is trained again"
 

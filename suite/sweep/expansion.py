@@ -11,6 +11,7 @@ from typing import Mapping
 from suite.config import NON_IDENTITY_FIELDS, ConfigError, TrialConfig
 from suite.methods import METHODS
 from suite.methods.validation import validate_trial
+from suite.results.layout import lr_search_sweep
 from suite.sweep.spec import AUTO, LRSearch, MethodBlock, Spec, SpecError
 
 
@@ -54,7 +55,7 @@ def lr_searches(spec: Spec) -> list[LRSearch]:
             base.pop("lr")
             if "lam" in METHODS[block.name].requires or "lam" in base:
                 base["lam"] = settings.lam
-            base["sweep"] = f"{spec.name}/lr_search"
+            base["sweep"] = lr_search_sweep(spec.name)
             probe = _make(spec, block, {**base, "lr": 1.0})
             payload = {k: v for k, v in probe.to_dict().items() if k != "lr" and k not in NON_IDENTITY_FIELDS}
             payload["lr_search"] = settings.describe()
