@@ -130,7 +130,7 @@ class TrialConfig:
         0.9, help="SGD momentum.", sweepable=True, protocol=True,
         accepts=lambda v: is_number(v) and 0 <= v < 1, allowed="a number in [0, 1)", convert=_to_float)
     schedule: str = setting(
-        "cosine", help="Learning-rate schedule: cosine annealing per step, or constant.", sweepable=True,
+        "cosine", help="Learning-rate schedule: cosine annealing per epoch, or constant.", sweepable=True,
         protocol=True, **_one_of("cosine", "constant"))
     lam: float | None = setting(
         None, help="Regularization strength: DWF/spred lambda, L1 lambda, PILoT alpha.", sweepable=True, axis_rank=1,
@@ -140,10 +140,11 @@ class TrialConfig:
         None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
         axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and v >= 2),
         allowed="null or an integer >= 2")
-    # Prune-at-init methods take exactly one target; GMP evaluates every one
-    # after a single dense training run.
+    # Methods that prune to one target (GMP, SNIP, SynFlow, random) take exactly
+    # one per trial; gmp_oneshot evaluates every one on the trained dense network;
+    # the post-hoc ladders of L1 and PILoT take any number (a default when none).
     compressions: tuple[float, ...] = setting(
-        (), help="Target compression ratio total/nonzero (repeatable; GMP evaluates each).", sweepable=True,
+        (), help="Target compression ratio total/nonzero (repeatable: gmp_oneshot and the L1/PILoT ladders evaluate each; GMP, SNIP, SynFlow, random take one).", sweepable=True,
         axis_rank=2, singular="compression", row_column="target_compression", accepts=_ratios,
         allowed="a list of finite ratios total/nonzero > 1", convert=_to_floats)
     # None is App. G.2's "omega_min = 3e-3" read as the bound eps on |product|,

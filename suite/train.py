@@ -60,7 +60,7 @@ def _seeded_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
     return torch.Generator().manual_seed(2 * seed), torch.Generator().manual_seed(2 * seed + 1)
 
 
-def make_optimizer(cfg: TrialConfig, prepared: Prepared, steps: int):
+def make_optimizer(cfg: TrialConfig, prepared: Prepared, epochs: int):
     device = next(prepared.model.parameters()).device
     # The fused kernel does weight decay, momentum and the update in one pass
     # over memory; DWF has D times the parameters, so this is most of its
@@ -68,7 +68,7 @@ def make_optimizer(cfg: TrialConfig, prepared: Prepared, steps: int):
     fused = device.type in ("cpu", "cuda")
     optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum, fused=fused)
     if cfg.schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     else:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     return optimizer, scheduler

@@ -66,7 +66,9 @@ def ran_now(stdout: str) -> tuple[int, int]:
     if match:
         return int(match.group(1)), int(match.group(2))
     match = re.search(r"all (\d+) trial\(s\) already in the store", stdout)
-    return (0, int(match.group(1))) if match else (0, 0)
+    # A summary neither form matches is a test failure, not "nothing ran": a changed wording must not pass.
+    assert match, f"no trial counts in the sweep's summary:\n{stdout}"
+    return 0, int(match.group(1))
 
 
 def no_traceback(proc) -> None:
@@ -123,7 +125,7 @@ def test_two_drivers_at_once_train_no_trial_twice(tmp_path):
                               stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
     outs = [p.communicate(timeout=400) for p in procs]
     codes = [p.returncode for p in procs]
-    trained = [ran_now(out)[0] for out, _ in outs]
+    trained = [ran_now(out)[0] if code == 0 else 0 for (out, _), code in zip(outs, codes)]  # refused: no summary
     assert sum(trained) == 3, outs  # 3 trials: nothing trained twice
     assert len(done_hashes(root, "two")) == 3
     for (out, err), code in zip(outs, codes):

@@ -31,8 +31,8 @@ if TYPE_CHECKING:  # rich is only needed by the terminal renderer
     import rich.console
     from matplotlib.figure import Figure
 
-TABLE_NAMES: tuple[str, ...] = ("compression", "accuracy")
-PLOT_NAMES: tuple[str, ...] = ("pareto", "layers", "dynamics")
+REPORT_TABLES: tuple[str, ...] = ("compression", "accuracy")
+REPORT_PLOTS: tuple[str, ...] = ("pareto", "layers", "dynamics")
 # File stem of the compression table at absolute accuracy thresholds.
 ABSOLUTE_TABLE_NAME = "compression_absolute"
 
@@ -177,8 +177,8 @@ def write_report(
     root: str | Path,
     sweep: str,
     out_dir: str | Path,
-    tables: Iterable[str] = TABLE_NAMES,
-    plots: Iterable[str] = PLOT_NAMES,
+    tables: Iterable[str] = REPORT_TABLES,
+    plots: Iterable[str] = REPORT_PLOTS,
     eps: Sequence[float] = DEFAULT_EPS,
     console: rich.console.Console | None = None,
     expected_methods: Sequence[str] | None = None,
@@ -198,8 +198,8 @@ def write_report(
     the Agg/PDF canvases, so no display is needed. With a console, each table is
     also printed to it.
     """
-    tables = _check_names(tables, TABLE_NAMES, "table(s)")
-    plots = _check_names(plots, PLOT_NAMES, "plot(s)")
+    tables = _check_names(tables, REPORT_TABLES, "table(s)")
+    plots = _check_names(plots, REPORT_PLOTS, "plot(s)")
     if absolute_thresholds is not None:  # bad input fails before anything is written
         absolute_thresholds = check_absolute_thresholds(absolute_thresholds)
     data = load_sweep(root, sweep)  # damaged files skipped, copies of rows dropped

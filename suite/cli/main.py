@@ -67,7 +67,7 @@ def report(
     out: Optional[Path] = typer.Option(None, help=f"Output folder (default: {DEFAULT_REPORTS}/NAME)."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
-    from suite.analysis.writing import PLOT_NAMES, TABLE_NAMES, write_report
+    from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, write_report
     from suite.results.store import load_failures, scan_rows
     from suite.results.files import list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir
@@ -76,7 +76,7 @@ def report(
         check_sweep_name(name)
     except StoreNameError as exc:
         fail(str(exc))
-    for value, allowed, what in ((table, TABLE_NAMES, "--table"), (plot, PLOT_NAMES, "--plot")):
+    for value, allowed, what in ((table, REPORT_TABLES, "--table"), (plot, REPORT_PLOTS, "--plot")):
         bad = sorted(set(value) - set(allowed))
         if bad:
             fail(f"{what} {', '.join(bad)} not known; allowed: {', '.join(allowed)}")
@@ -92,7 +92,7 @@ def report(
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
     everything = not table and not plot
     write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
-                 tables=TABLE_NAMES if everything else table, plots=PLOT_NAMES if everything else plot,
+                 tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
                  eps=tuple(eps), console=console, **_spec_facts(name),
                  absolute_thresholds=[a / 100 for a in absolute] or None)
 

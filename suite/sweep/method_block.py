@@ -4,8 +4,9 @@ Rules:
 
 * A list is a grid axis; `{logspace: [lo, hi, n]}` / `{linspace: [lo, hi, n]}`
   expand to n values (rounded to 6 significant digits, so hashes are stable).
-* `compression` is an axis (one trial per target) for the prune-at-init
-  methods (`compressions == "one"`); for GMP-like methods (`"many"`) and the
+* `compression` is an axis (one trial per target) for the methods that prune
+  to one target (`compressions == "one"`: GMP, SNIP, SynFlow, random); for
+  gmp_oneshot (`"many"`) and the
   post-hoc ladders (`"optional"`) all targets go into one trial.
 * `lr` may be a number, a list, `auto`, or a per-depth mapping
   `{2: 0.5, 3: auto}` (methods with a depth grid). `auto` learning rates are
