@@ -145,6 +145,43 @@ def test_budget_exhaustion_keeps_the_bracket_around_the_boundary():
     assert cell["lower"] <= 1e-4 <= cell["upper"]
 
 
+def diverging_above(lam_max: float):
+    """The stub, except that a λ above lam_max diverges as a real trial does: chance accuracy, CR 1."""
+    train = stub()
+
+    def run(cfg: TrialConfig) -> list[dict]:
+        rows = train(cfg)
+        if cfg.method == "dwf" and cfg.lam > lam_max:
+            rows = [{**r, "status": "diverged", "test_acc": 0.1, "compression_ratio": 1.0, "sparsity": 0.0}
+                    for r in rows]
+        return rows
+    return run
+
+
+def test_a_diverged_point_caps_a_level_search_instead_of_pushing_it_up():
+    # CR 100 lies at λ 1e-5, well below the divergence at 3e-4 (the first midpoint, 3.16e-4, diverges).
+    plan = AdaptivePlan(grid(), settings(eps=(), levels=(100.0, 1e4)))
+    run_serial(plan, diverging_above(3e-4))
+    reachable, beyond = cells(plan)["dwf D=3 CR≥100"], cells(plan)["dwf D=3 CR≥10000"]
+    assert reachable["status"] == "resolved" and 1e-5 <= reachable["cell_x"] <= 1.1e-5
+    # CR 10^4 needs λ 1e-3: every point above 3e-4 diverges, so there is no cell, and the
+    # search never went above the first diverged point (a CR of 1 there is not "too dense").
+    assert beyond["status"] == "none" and beyond["cell_x"] is None
+    assert max(x for c in plan.cells for x in c.path) == 3.16e-4
+
+
+def test_dense_then_table1_then_table2_points_train_first():
+    plan, train = AdaptivePlan(grid(), settings(eps=(5,), levels=(1e4,))), stub()
+    dense, midpoint = plan.advance()  # level cells need no dense, so the first midpoint comes at once
+    assert dense.method == "dense" and plan.priority(dense) == 0 and plan.priority(midpoint) == 2
+    plan.observe(dense, train(dense))
+    assert plan.advance() == [] and plan.priority(midpoint) == 1  # now the ε cell waits on it too
+    plan.observe(midpoint, train(midpoint))
+    ranks = sorted((plan.priority(c), c.lam) for c in plan.advance())
+    # CR 3162 at the midpoint: ε = 5 (boundary CR 1000) bisects down, CR≥10^4 up
+    assert [r for r, _ in ranks] == [1, 2] and ranks[0][1] < 3.16e-4 < ranks[1][1]
+
+
 def test_eps_cells_without_dense_are_refused():
     trials = [c for c in grid() if c.method != "dense"]
     with pytest.raises(ValueError, match="dense"):

@@ -21,12 +21,16 @@ dense runs first, since ε is measured against its median):
 * level cell: a point *reaches* the level when its median sparsity does (within one parameter).
   upper = the cell (best mean accuracy among reaching points seen), lower = the nearest non-reaching
   point below it.
+* A diverged point (some seed's loss went non-finite: chance accuracy, CR 1) fails an ε cell like
+  any inaccurate point; for a level cell it is not "too dense" but a ceiling: the search stays below
+  the lowest diverged point above its bracket, and ends "none" if nothing below it reaches the level.
 * An end not yet evaluated is the grid bound. The next point is the geometric midpoint of the bracket
   (3 significant digits). When the bracket is narrower than a factor 1 + tolerance on the axis, an
   unevaluated bound is evaluated itself; otherwise the cell is resolved ("axis": the compression ratio
   jumps there, e.g. to a collapsed network).
 * Stop: resolved when CR(upper) / CR(lower) <= 1 + tolerance (ε) or
   CR(upper) <= level x (1 + tolerance) (level); "budget" after `budget` points.
+* Order: pending points train dense first, then Table 1 (ε) points, then Table 2 points (`priority`).
 * Each cell's decisions depend only on the results at the points of its own path, so re-running with
   the store's results retraces every path without training and continues where it stopped. Equal
   points of different cells (the first midpoint is common to every cell of a group) are trained once.
@@ -34,10 +38,7 @@ dense runs first, since ε is measured against its median):
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -46,83 +47,7 @@ from suite.config import NON_IDENTITY_FIELDS, REPLICATE_FIELDS, TrialConfig
 from suite.analysis.configurations import aggregate_configs
 from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
 from suite.analysis.tables import accuracy_table, compression_table
-from suite.methods.base import METHODS
-
-Rows = list[dict]
-Lookup = Callable[[TrialConfig], "Rows | None"]
-
-
-def snap(x: float) -> float:
-    """An axis value to 3 significant digits, so a point's config hash is stable."""
-    return float(f"{x:.3g}")
-
-
-def axis_of(method: str) -> str | None:
-    """"lam", "compression" or None (no axis: the trial just runs, e.g. dense)."""
-    m = METHODS.get(method)
-    if "lam" in m.requires:
-        return "lam"
-    return "compression" if m.compressions in ("one", "many") else None
-
-
-@dataclass
-class Group:
-    """One method variant: a config per seed, differing only in the searched axis."""
-
-    key: str
-    axis: str
-    lo: float
-    hi: float
-    bases: tuple[TrialConfig, ...]  # one per seed
-    results: dict[float, dict[int, Rows]] = field(default_factory=dict)  # x -> seed -> primary rows
-
-    def configs(self, x: float) -> list[TrialConfig]:
-        change = {"lam": x} if self.axis == "lam" else {"compressions": (x,)}
-        return [dataclasses.replace(base, **change) for base in self.bases]
-
-    def judged(self, x: float) -> bool:
-        return len(self.results.get(x, {})) == len(self.bases)
-
-    def rows(self, xs: Iterable[float]) -> pd.DataFrame:
-        return pd.DataFrame([r for x in xs for rows in self.results.get(x, {}).values() for r in rows])
-
-    def x_of(self, value: float) -> float | None:
-        """The visited axis value a table's lam@ / target@ entry names."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return None
-        return next((x for x in self.results if math.isclose(x, float(value), rel_tol=1e-9)), None)
-
-
-@dataclass
-class Cell:
-    group: Group
-    kind: str  # "eps" | "level"
-    value: float  # ε in points, or the level as a compression ratio
-    path: list[float] = field(default_factory=list)
-    status: str = "running"  # running | resolved | axis | budget | none | bound | failed
-    bracket: tuple = (None, None)  # (lower x, upper x); None = the unevaluated grid bound
-    cell_x: float | None = None
-
-    @property
-    def name(self) -> str:
-        """"ε=5" (a Table 1 cell) or "CR≥100" (a Table 2 level, as a compression ratio)."""
-        return f"ε={self.value:g}" if self.kind == "eps" else f"CR≥{self.value:g}"
-
-    @property
-    def title(self) -> str:
-        return f"{self.group.key} {self.name}"
-
-
-def _primary(cfg: TrialConfig, rows: Rows, axis: str | None) -> Rows:
-    """The rows a cell is judged on: the target's row (compression axis) or the final one."""
-    if axis == "compression":
-        mine = [r for r in rows if r.get("target_compression") is not None
-                and math.isclose(float(r["target_compression"]), cfg.compressions[0], rel_tol=1e-9)]
-        if mine:
-            return mine
-    final = [r for r in rows if r.get("point", "final") == "final"]
-    return final or list(rows[:1])
-
+from suite.run.adaptive_cells import Cell, Group, Lookup, Rows, axis_of, primary_rows, snap
 
 class AdaptivePlan:
     """Every group and cell of a sweep; hands out configs to train and takes their rows."""
@@ -162,6 +87,7 @@ class AdaptivePlan:
         self.used: set[str] = set()  # hashes trained or reused from the store
         self.reused: set[str] = set()  # hashes answered by the store (resume)
         self.where: dict[str, tuple[Group, float, int]] = {}
+        self.ranks: dict[str, int] = {}  # hash -> priority (see `priority`)
 
     def observe(self, cfg: TrialConfig, rows: Rows | None) -> None:
         """The rows of a finished trial (None or [] for a failed one)."""
@@ -172,7 +98,7 @@ class AdaptivePlan:
             self.fixed_rows[h] = list(rows or [])
         elif h in self.where:
             group, x, seed = self.where[h]
-            group.results.setdefault(x, {})[seed] = _primary(cfg, list(rows or []), group.axis)
+            group.results.setdefault(x, {})[seed] = primary_rows(cfg, list(rows or []), group.axis)
 
     def dense_rows(self) -> pd.DataFrame:
         return pd.DataFrame([r for rows in self.fixed_rows.values() for r in rows if r.get("method") == "dense"])
@@ -193,6 +119,7 @@ class AdaptivePlan:
         agg = aggregate_configs(group.rows(seen)) if seen else pd.DataFrame()
         col = "lam" if group.axis == "lam" else "target_compression"
         stats = {group.x_of(r[col]): r for _, r in agg.iterrows()}
+        ceiling = None  # the lowest diverged point above the bracket (level cells)
         if cell.kind == "eps":
             dense = self.dense_rows()
             if dense.empty or dense["test_acc"].isna().all():
@@ -226,9 +153,13 @@ class AdaptivePlan:
             def reaches(x):  # the report's Table 2 tolerance: one parameter
                 r = stats[x]
                 return r["sparsity"] >= level - max(SPARSITY_TOL_MIN, 1.0 / float(r["total_params"])) - ACC_TOL
-            short = [x for x in seen if not reaches(x)]
+            broken = [x for x in seen if group.diverged(x)]
+            short = [x for x in seen if x not in broken and not reaches(x)]
             upper, lower = cell_x, max((x for x in short if cell_x is None or x < cell_x), default=None)
-            if cell_x is None and group.hi in seen:
+            # A diverged point (NaN loss) reports CR 1, which does not mean "not sparse enough":
+            # a larger λ trains no better, so it caps the search from above instead.
+            ceiling = min((x for x in broken if lower is None or x > lower), default=None)
+            if cell_x is None and (group.hi in seen or ceiling is not None and ceiling <= (lower or group.lo) * (1 + tol)):
                 return self._stop(cell, "none", lower, upper, None)
             if cell_x is not None and (cell_x <= group.lo or (lower is None and group.lo in seen)):
                 return self._stop(cell, "bound", lower, upper, cell_x)  # everything below reaches it
@@ -236,11 +167,11 @@ class AdaptivePlan:
                 return self._stop(cell, "resolved", lower, upper, cell_x)
         cell.bracket, cell.cell_x = (lower, upper), cell_x
         lo = lower if lower is not None else group.lo
-        hi = upper if upper is not None else group.hi
+        hi = upper if upper is not None else ceiling if ceiling is not None else group.hi
         if hi <= lo * (1 + tol):  # too narrow to split: settle an open end, else done
             if lower is None and group.lo not in seen:
                 nxt = group.lo
-            elif upper is None and group.hi not in seen:
+            elif upper is None and ceiling is None and group.hi not in seen:
                 nxt = group.hi
             else:
                 return self._stop(cell, "axis", lower, upper, cell_x)
@@ -260,8 +191,9 @@ class AdaptivePlan:
         """Configs to train now. Those `lookup` answers (the store, on resume) are fed in without training."""
         out: list[TrialConfig] = []
 
-        def want(cfg: TrialConfig) -> bool:
+        def want(cfg: TrialConfig, rank: int) -> bool:
             h = cfg.config_hash
+            self.ranks[h] = min(rank, self.ranks.get(h, rank))
             if h in self.pending or h in self.used:
                 return False
             rows = lookup(cfg) if lookup else None
@@ -274,7 +206,7 @@ class AdaptivePlan:
             return False
 
         while True:
-            changed = any([want(cfg) for cfg in self.fixed.values()])
+            changed = any([want(cfg, 0) for cfg in self.fixed.values()])
             for cell in self.cells:
                 if cell.status != "running" or (cell.kind == "eps" and not self.dense_ready()):
                     continue
@@ -286,10 +218,16 @@ class AdaptivePlan:
                     x = cell.path[-1]
                     for cfg in cell.group.configs(x):
                         self.where[cfg.config_hash] = (cell.group, x, cfg.seed)
-                        changed = want(cfg) or changed
+                        changed = want(cfg, 1 if cell.kind == "eps" else 2) or changed
             if not changed:
                 break
         return out
+
+    def priority(self, cfg: TrialConfig) -> int:
+        """Which pending config to train first (lowest): dense, then Table 1 (ε) points, then Table 2 points.
+        Table 1 cells decide the paper's headline comparison and each of their rounds waits on every seed;
+        level cells of the same group often reuse their points."""
+        return self.ranks.get(cfg.config_hash, 2)
 
     @property
     def finished(self) -> bool:

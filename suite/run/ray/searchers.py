@@ -52,7 +52,8 @@ class AdaptiveSearcher(Searcher):
             self.advance()
         if not self.queue:
             return Searcher.FINISHED if self.plan.finished else None
-        cfg = self.queue.pop(0)
+        # Lowest priority first, in the order the plan asked within one priority.
+        cfg = self.queue.pop(min(range(len(self.queue)), key=lambda i: self.plan.priority(self.queue[i])))
         self.running[trial_id] = cfg
         self.configs[cfg.config_hash] = cfg.to_dict()
         return {"config_hash": cfg.config_hash, "cfg": cfg.to_dict()}
