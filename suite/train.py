@@ -32,6 +32,7 @@ from suite.methods.validation import validate_trial
 from suite.core.metrics import evaluate, sparsity_stats
 from suite.core.models import build_model
 from suite.results.store import TrialResult
+from suite.methods.dense import DENSE
 
 EVAL_BATCH = 2048
 
@@ -180,7 +181,7 @@ def _evaluate_point(cfg: TrialConfig, point: EvalPoint, point_id: int, data: Dat
 
 def dense_reference(cfg: TrialConfig) -> TrialConfig:
     """The dense trial whose trained network a dense_start method (GMP) starts from."""
-    return dataclasses.replace(cfg, method="dense", compressions=(), finetune_epochs=0)
+    return dataclasses.replace(cfg, method=DENSE.name, compressions=(), finetune_epochs=0)
 
 
 def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device,
@@ -195,7 +196,7 @@ def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device
             init_gen, data_gen = _seeded_generators(dense_cfg.seed)
             torch.manual_seed(dense_cfg.seed)
             model = build_model(dense_cfg.model, data.num_classes, data.input_shape).to(device)
-            prepared = METHODS.get("dense").prepare(dense_cfg, model, init_gen, data)
+            prepared = DENSE.prepare(dense_cfg, model, init_gen, data)
             _, status = train(dense_cfg, prepared, data, data_gen)
             if status != "ok":
                 raise RuntimeError(f"the dense reference run ({key}) that {cfg.method} starts from ended {status}")

@@ -18,6 +18,7 @@ from suite.config import DWF_INIT_FIELDS, ROW_COLUMN_FIELDS
 from suite.methods.labels import method_label
 from suite.methods.base import METHODS
 from suite.results.store import ROW_SCHEMA
+from suite.methods.dense import DENSE
 
 # Seeds are aggregated over; everything else that shapes a result is a key.
 # `point_key` separates the post-hoc points of one trial when a row carries no
@@ -117,13 +118,13 @@ def sections_without_dense(rows: pd.DataFrame) -> list[tuple[str, str]]:
     if rows.empty:
         return []
     labelled = assign_configs(rows)
-    with_dense = set(sections(labelled[labelled["label"] == "Dense"]))
+    with_dense = set(sections(labelled[labelled["label"] == DENSE.label]))
     return [pair for pair in sections(labelled) if pair not in with_dense]
 
 
 def dense_reference(section: pd.DataFrame) -> pd.Series | None:
     """The dense configuration of a section with the best median accuracy (usually the only one)."""
-    dense = section[section["label"] == "Dense"]
+    dense = section[section["label"] == DENSE.label]
     if dense.empty:
         return None
     return dense.sort_values("test_acc_median", ascending=False, kind="stable").iloc[0]

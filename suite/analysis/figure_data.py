@@ -15,6 +15,7 @@ import pandas as pd
 from suite.analysis.configurations import aggregate_configs, assign_configs, dense_reference, section_of, sections
 from suite.methods.labels import sort_labels
 from suite.analysis.selections import pareto_front
+from suite.methods.dense import DENSE
 
 PARETO_COLUMNS = ["model", "dataset", "label", "compression_ratio", "test_acc_median", "test_acc_min"]
 LAYER_COLUMNS = ["model", "dataset", "compression", "label", "achieved", "layer", "layer_index", "remaining"]
@@ -35,7 +36,7 @@ def pareto_selection(configs: pd.DataFrame) -> pd.DataFrame:
         if reference is not None:
             parts.append(reference.to_frame().T)
         for label in sort_labels(section["label"]):
-            if label != "Dense":
+            if label != DENSE.label:
                 parts.append(pareto_front(section[(section["label"] == label) & (section["compression_ratio"] > 0)]))
     parts = [p for p in parts if not p.empty]
     if not parts:
@@ -103,7 +104,7 @@ def layer_selection(
     parts = []
     for target in compressions:
         for label in sort_labels(configs["label"]):
-            if label == "Dense":
+            if label == DENSE.label:
                 continue
             config = _closest_config(configs[configs["label"] == label], target, max_factor)
             if config is None:
@@ -130,7 +131,7 @@ def _default_method(labelled: pd.DataFrame) -> tuple[str, float | None]:
     dwf = labelled[labelled["method"] == "dwf"]
     if not dwf.empty:
         return "dwf", float(dwf["depth"].max())
-    others = sorted(set(labelled["method"].dropna()) - {"dense"}) or sorted(set(labelled["method"].dropna()))
+    others = sorted(set(labelled["method"].dropna()) - {DENSE.name}) or sorted(set(labelled["method"].dropna()))
     return (others[0], None) if others else ("dwf", None)
 
 

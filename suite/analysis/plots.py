@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from suite.analysis.configurations import section_of, sections
 from suite.methods.labels import label_sort_key, label_style, sort_labels
 from suite.analysis.rendering import dataset_name, model_name
+from suite.methods.dense import DENSE
 
 # Print-friendly defaults: seaborn's paper context, white grid, and fonts large
 # enough to read at column width.
@@ -90,11 +91,11 @@ def pareto_panel(section: pd.DataFrame, ax: Axes | None = None) -> Figure:
     horizontal reference."""
     ax = _axes_or_new(ax, 4.2, 3.3)
     with mpl.rc_context(_RC):
-        dense = section[section["label"] == "Dense"]
+        dense = section[section["label"] == DENSE.label]
         if not dense.empty:
-            ax.axhline(100 * dense["test_acc_median"].max(), label="Dense", **_line_kwargs(label_style("Dense")))
+            ax.axhline(100 * dense["test_acc_median"].max(), label=DENSE.label, **_line_kwargs(label_style(DENSE.label)))
         for label in sort_labels(section["label"]):
-            if label == "Dense":
+            if label == DENSE.label:
                 continue
             front = section[section["label"] == label]
             style = label_style(label)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from suite.core.data import DATASETS
 from suite.core.models import MODELS
+from suite.methods.dense import DENSE
 
 EMPTY_CELL = "–"
 
@@ -65,7 +66,7 @@ def format_compression_table(table: pd.DataFrame) -> pd.DataFrame:
     for _, row in table.iterrows():
         record = _section_columns(row["model"], row["dataset"]) | {"Method": row["label"]}
         for key, header in zip(keys, headers):
-            if row["label"] == "Dense":
+            if row["label"] == DENSE.label:
                 record[header] = _dense_cell(row["dense_acc"], key)
             elif pd.isna(row[f"cr@{key}"]):
                 record[header] = EMPTY_CELL

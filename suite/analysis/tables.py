@@ -17,6 +17,7 @@ from suite.analysis.configurations import aggregate_configs, dense_reference, se
 from suite.methods.labels import sort_labels
 from suite.analysis.selections import best_at_level, sparsest_qualifying
 from suite.grid import TABLE1_EPS, TABLE2_SPARSITIES
+from suite.methods.dense import DENSE
 
 DEFAULT_EPS: tuple[float, ...] = TABLE1_EPS
 DEFAULT_SPARSITIES: tuple[float, ...] = TABLE2_SPARSITIES
@@ -220,7 +221,7 @@ def accuracy_table(rows: pd.DataFrame, sparsities: Sequence[float] = DEFAULT_SPA
             candidates = section[section["label"] == label]
             record = {"model": model, "dataset": dataset, "label": label}
             for level in sparsities:
-                chosen = dense_reference(section) if label == "Dense" else best_at_level(candidates, level)
+                chosen = dense_reference(section) if label == DENSE.label else best_at_level(candidates, level)
                 record.update(_accuracy_cell(chosen, level))
             records.append(record)
     return _typed(pd.DataFrame(records, columns=columns))

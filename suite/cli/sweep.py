@@ -9,6 +9,7 @@ import typer
 
 from suite.paths import DEFAULT_RESULTS
 from suite.cli.app import app, console, err_console, fail
+from suite.methods.dense import DENSE
 
 
 def _parse_ints(text: str | None, flag: str) -> list[int] | None:
@@ -114,7 +115,7 @@ def sweep(
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
-    if adaptive and (spec.adaptive is None or spec.adaptive.eps) and "dense" not in spec.method_names:
+    if adaptive and (spec.adaptive is None or spec.adaptive.eps) and DENSE.name not in spec.method_names:
         fail("--adaptive: the ε cells are measured against dense, which this sweep does not run; allowed: a sweep "
              "with the dense method (in --methods too), or `adaptive: {eps: []}` in the spec")
     if dry_run:

@@ -48,6 +48,7 @@ from suite.analysis.configurations import aggregate_configs
 from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
 from suite.analysis.tables import accuracy_table, compression_table
 from suite.run.adaptive_cells import Cell, Group, Lookup, Rows, axis_of, primary_rows, snap
+from suite.methods.dense import DENSE
 
 class AdaptivePlan:
     """Every group and cell of a sweep; hands out configs to train and takes their rows."""
@@ -74,7 +75,7 @@ class AdaptivePlan:
                 key += f" lr={cfg.lr:g}"
             bases = tuple(g["bases"][s] for s in sorted(g["bases"]))
             self.groups.append(Group(key, g["axis"], snap(min(g["values"])), snap(max(g["values"])), bases))
-        if settings.eps and self.groups and not any(c.method == "dense" for c in self.fixed.values()):
+        if settings.eps and self.groups and not any(c.method == DENSE.name for c in self.fixed.values()):
             raise ValueError("adaptive ε cells are measured against the dense model, which these trials do not "
                              "include; allowed: trials with the dense method, or adaptive eps: []")
         self.cells: list[Cell] = []
@@ -101,10 +102,10 @@ class AdaptivePlan:
             group.results.setdefault(x, {})[seed] = primary_rows(cfg, list(rows or []), group.axis)
 
     def dense_rows(self) -> pd.DataFrame:
-        return pd.DataFrame([r for rows in self.fixed_rows.values() for r in rows if r.get("method") == "dense"])
+        return pd.DataFrame([r for rows in self.fixed_rows.values() for r in rows if r.get("method") == DENSE.name])
 
     def dense_ready(self) -> bool:
-        dense = [h for h, c in self.fixed.items() if c.method == "dense"]
+        dense = [h for h, c in self.fixed.items() if c.method == DENSE.name]
         return bool(dense) and all(h in self.fixed_rows for h in dense)
 
     def _judge(self, cell: Cell) -> float | None:
@@ -126,7 +127,7 @@ class AdaptivePlan:
                 cell.status = "failed"  # no reference accuracy
                 return None
             table = compression_table(pd.concat([dense, group.rows(seen)], ignore_index=True), [cell.value])
-            mine = table[table["label"] != "Dense"]
+            mine = table[table["label"] != DENSE.label]
             cell_x = group.x_of(mine.iloc[0][f"lam@{cell.value:g}" if group.axis == "lam" else f"target@{cell.value:g}"]) \
                 if len(mine) else None
             threshold = float(table.iloc[0]["dense_acc"]) - cell.value / 100 - ACC_TOL
