@@ -31,7 +31,7 @@ def catalog() -> dict[str, list[dict]]:
     targets = FIELDS["compressions"].singular
     datasets = [{"name": name, "description": spec.description} for name, spec in sorted(DATASETS.items())]
     methods = [{"name": m.name,
-                "needs": sorted(m.requires) + ([targets] if m.compressions in ("one", "many") else []),
+                "needs": sorted(m.requires) + ([targets] if m.needs_targets else []),
                 "description": m.description} for m in METHODS.values()]
     return {"models": models, "datasets": datasets, "methods": methods}
 

@@ -109,6 +109,11 @@ class Method:
             object.__setattr__(self, "label", self.name)
 
     @property
+    def needs_targets(self) -> bool:
+        """Its trials need compression targets ("one" or "many"): the sweep's axis is the target."""
+        return self.compressions in ("one", "many")
+
+    @property
     def has_depth(self) -> bool:
         """Its rows differ by factorization depth (label "DWF (D=3)")."""
         return self.uses_depth or self.fixed_depth is not None

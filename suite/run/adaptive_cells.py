@@ -28,7 +28,7 @@ def axis_of(method: str) -> str | None:
     m = METHODS.get(method)
     if "lam" in m.requires:
         return "lam"
-    return "compression" if m.compressions in ("one", "many") else None
+    return "compression" if m.needs_targets else None
 
 
 @dataclass

@@ -39,7 +39,7 @@ def _check_shape(ctx: SpecContext, name: str, block: dict, key: str) -> None:
         raise ctx.error(f"{key}.depth", f"method {name!r} takes no depth{fixed}",
                         "depth only for " + ", ".join(m.name for m in METHODS.values() if m.uses_depth))
     needed = {FIELDS[f].singular or f for f in method.requires}
-    if method.compressions in ("one", "many"):
+    if method.needs_targets:
         needed.add(COMPRESSION_KEY)
     for required in sorted(needed):
         if required not in block:
@@ -97,7 +97,7 @@ def parse_method_block(ctx: SpecContext, name: str, block: Any) -> MethodBlock:
             raise ctx.error(f"{key}.lr", f"learning rate(s) for depth(s) {extra} not in the grid",
                             f"one entry per depth of {key}.depth {list(depths)}")
     if any(v == AUTO for v in lr_by_depth.values()) or ("lr", (AUTO,)) in axes:
-        if method.compressions in ("one", "many"):
+        if method.needs_targets:
             raise ctx.error(f"{key}.lr", f"'auto' is not supported for method {name!r}",
                             "'auto' for methods without compression targets")
     return MethodBlock(name, tuple(axes), targets, tuple(sorted(lr_by_depth.items())))
