@@ -1,4 +1,4 @@
-"""Time per training epoch of DWF (D = 2, 3, 4; eager and compiled) over dense LeNet-300-100, as ratios.
+"""Time per training epoch of DWF (D = 2, 3, 4; eager and compiled step) over dense LeNet-300-100, as ratios.
 
     .venv/bin/python benchmarks/speed.py --data ../shared/data [--rounds 20] [--steps 25] [--threads 1] \\
         [--batch-sizes 256,1024] [--no-compiled] [--device cpu]
@@ -18,9 +18,11 @@ bound by arithmetic.
 The table gives, per variant, the median time per epoch (median time per
 step times the steps of an epoch) and the median over rounds of its ratio to
 dense's time in the same round, with the quartiles of those ratios (their
-spread is the load's doing). "compiled" forms the DWF products with
-suite/core/dwf_compile.py; its compile time (warm-up epoch minus a timed
-epoch) is printed with the epochs it takes to pay back. Also printed: the
+spread is the load's doing). "compiled" trains with the fused factor step
+(suite/core/dwf_step.py, compiled: the default where a compiler is found),
+"eager" with the fallback ($BENCH_COMPILE=0); the compiled step's compile
+time (warm-up epoch minus a timed epoch) is printed with the epochs it takes
+to pay back. Also printed: the
 per-epoch history's cost (test evaluation, sparsity statistics,
 misalignment), as a share of a training epoch.
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import time
 
@@ -36,7 +39,7 @@ import torch
 
 from suite.config import TrialConfig
 from suite.core.data import load_dataset
-from suite.core.dwf_compile import compile_products, compiler_missing
+from suite.core.dwf_compile import ENV, compiler_missing
 from suite.methods.base import METHODS
 from suite.core.models import build_model
 from suite.train import EpochStats, history_record, make_optimizer, resolve_device, train_epoch, train_step
@@ -60,8 +63,7 @@ def _setup(args, data, device, method: str, depth: int | None, compiled: bool):
     model = build_model(args.model, data.num_classes, data.input_shape).to(device)
     prepared = METHODS.get(method).prepare(cfg, model, torch.Generator().manual_seed(0), data)
     prepared.model.to(device)
-    if compiled:
-        compile_products(prepared.model)
+    os.environ[ENV] = "1" if compiled else "0"  # read by make_optimizer
     optimizer, _ = make_optimizer(cfg, prepared, cfg.epochs)
     return cfg, prepared, optimizer, torch.Generator().manual_seed(1)
 

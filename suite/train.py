@@ -26,7 +26,9 @@ from suite.results.checkpoints import CheckpointCache
 from suite.config import TrialConfig
 from suite.core.bundle import DataBundle
 from suite.core.data import load_dataset
-from suite.core.dwf_compile import compile_products, compile_requested
+from suite.core.dwf_compile import compiled_factor_sgd, fused_step_wanted
+from suite.core.dwf_composer import COMPOSER
+from suite.core.dwf_step import FactorizedSGD
 from suite.methods.base import METHODS, EvalPoint, Prepared
 from suite.methods.validation import validate_trial
 from suite.core.metrics import evaluate, sparsity_stats
@@ -67,7 +69,13 @@ def make_optimizer(cfg: TrialConfig, prepared: Prepared, epochs: int):
     # over memory; DWF has D times the parameters, so this is most of its
     # optimizer cost (about half of the unfused time on CPU).
     fused = device.type in ("cpu", "cuda")
-    optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum, fused=fused)
+    composer = prepared.model.__dict__.get(COMPOSER)
+    if composer is not None and any(g.get("factorized") for g in prepared.param_groups) and fused_step_wanted(device):
+        # DWF: the factors' update fused with their gradients, compiled (suite/core/dwf_step.py).
+        optimizer = FactorizedSGD(prepared.param_groups, composer, compiled_factor_sgd(), lr=cfg.lr,
+                                  momentum=cfg.momentum, fused=fused)
+    else:
+        optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum, fused=fused)
     if cfg.schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     else:
@@ -135,10 +143,6 @@ def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: tor
     if epochs == 0:
         return history, "ok"
     optimizer, scheduler = make_optimizer(cfg, prepared, epochs)
-    if compile_requested():
-        # Opt-in ($BENCH_COMPILE=1): fused DWF products, same results up to
-        # float rounding; pays back its compile time on long trials only.
-        compile_products(prepared.model)
     for epoch in range(1, epochs + 1):
         stats = train_epoch(prepared, optimizer, data, cfg.batch_size, generator, epoch)
         if stats.diverged:

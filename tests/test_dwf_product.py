@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from suite.core.dwf import COMPOSER, collapse, factorize
-from suite.core.dwf_compile import compile_products, compile_requested, compiler_missing, uncompile_products
+from suite.core.dwf import collapse, factorize
 from suite.core.dwf_product import FactorProducts, factor_product, factor_products
 
 
@@ -132,51 +131,3 @@ def test_bad_input_is_named():
         factor_product([torch.ones(3)])
     with pytest.raises(ValueError, match=r"factor 1 has shape \(2,\)"):
         factor_product([torch.ones(3), torch.ones(2)])
-
-
-def test_compile_switch_is_off_by_default_and_rejects_bad_values(monkeypatch):
-    monkeypatch.delenv("BENCH_COMPILE", raising=False)
-    assert compile_requested() is False
-    monkeypatch.setenv("BENCH_COMPILE", "1")
-    assert compile_requested() is True
-    monkeypatch.setenv("BENCH_COMPILE", "fast")
-    with pytest.raises(ValueError, match=r"BENCH_COMPILE='fast' not allowed"):
-        compile_requested()
-
-
-def test_compile_products_ignores_a_network_without_factors():
-    model = nn.Sequential(nn.Linear(3, 2))
-    assert compile_products(model) is False
-    assert not model._forward_pre_hooks
-
-
-@pytest.mark.skipif(compiler_missing(torch.device("cpu")) is not None, reason="no C++ compiler for Inductor")
-def test_compiled_products_match_eager_values_and_gradients():
-    """The optional compiled path (one call for all tensors) against the eager nodes."""
-    def build():
-        torch.manual_seed(0)
-        net = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3))
-        return factorize(net, 3, generator=torch.Generator().manual_seed(0))
-    eager, compiled = build(), build()
-    assert compile_products(compiled) is True
-    x = torch.randn(5, 6)
-    for _ in range(2):  # the second step runs on the compiled code, after an update
-        out_e, out_c = eager(x), compiled(x)
-        torch.testing.assert_close(out_c, out_e, rtol=1e-6, atol=1e-7)
-        out_e.square().sum().backward()
-        out_c.square().sum().backward()
-        for pe, pc in zip(eager.parameters(), compiled.parameters()):
-            torch.testing.assert_close(pc.grad, pe.grad, rtol=1e-5, atol=1e-7)
-            with torch.no_grad():
-                pe -= 0.1 * pe.grad
-                pc -= 0.1 * pc.grad
-            pe.grad = pc.grad = None
-    # Collapsing drops the network's composer; uncompiling restores the eager products.
-    plain = collapse(compiled, threshold=0.0)
-    assert not plain._forward_pre_hooks and not plain._forward_hooks and COMPOSER not in plain.__dict__
-    torch.testing.assert_close(plain(x), eager(x), rtol=1e-5, atol=1e-6)
-    uncompile_products(compiled)
-    assert compiled.__dict__[COMPOSER].compiled is None
-    out_e, out_c = eager(x), compiled(x)
-    torch.testing.assert_close(out_c, out_e, rtol=0, atol=0)
-    assert type(compiled[0].weight.grad_fn).__name__ == "FactorProductsBackward"

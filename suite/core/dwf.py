@@ -22,15 +22,11 @@ import torch
 from torch import nn
 
 from suite.config import FLOAT32_EPS
-from suite.core.dwf_product import factor_product, factor_products
+from suite.core.dwf_composer import COMPOSED_OUTSIDE, COMPOSER, NetworkComposer
+from suite.core.dwf_product import factor_product
 
 PRUNABLE_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _FACTORS = "_dwf_factors"  # attribute: {"weight": ParameterList, "bias": ...}
-# Layer attribute: True while the network's composer has formed this layer's
-# products for the network forward under way.
-COMPOSED_OUTSIDE = "dwf_composed_outside"
-# Root attribute: the factorized network's NetworkComposer.
-COMPOSER = "dwf_composer"
 
 
 def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -138,44 +134,6 @@ def layer_factors(module: nn.Module) -> dict[str, nn.ParameterList]:
     return dict(factors.items()) if factors is not None else {}
 
 
-class NetworkComposer:
-    """Forms every DWF product of a factorized network in one call before the
-    network's forward, so a step records one autograd node per network rather
-    than one per tensor (suite/core/dwf_product.py says why that pays).
-
-    `compiled`, when set (suite/core/dwf_compile.py), replaces the eager
-    products in forwards that record gradients."""
-
-    def __init__(self, model: nn.Module):
-        self.entries = factorized_tensors(model)
-        self.compiled = None
-        self.hook_ids = (model.register_forward_pre_hook(self.compose).id,
-                         model.register_forward_hook(self.release, always_call=True).id)
-
-    def compose(self, _model, _inputs) -> None:
-        groups = [factors for _, _, factors in self.entries]
-        products = self.compiled(groups) if self.compiled is not None and torch.is_grad_enabled() \
-            else factor_products(groups)
-        for (layer, name, _), product in zip(self.entries, products):
-            setattr(layer, name, product)
-            layer.__dict__[COMPOSED_OUTSIDE] = True
-
-    def release(self, _model, _inputs, _output) -> None:
-        # Past the network's forward, a layer called alone forms its own products.
-        for layer, _, _ in self.entries:
-            layer.__dict__[COMPOSED_OUTSIDE] = False
-
-    def remove(self, model: nn.Module) -> None:
-        """Take the composer's hooks off `model` (the network it was built for, or a copy)."""
-        model.__dict__.pop(COMPOSER, None)
-        pre_id, post_id = self.hook_ids
-        model._forward_pre_hooks.pop(pre_id, None)
-        model._forward_hooks.pop(post_id, None)
-        model._forward_hooks_always_called.pop(post_id, None)
-        for layer, _, _ in self.entries:
-            layer.__dict__.pop(COMPOSED_OUTSIDE, None)
-
-
 def factorized_tensors(model: nn.Module) -> list[tuple[nn.Module, str, list[nn.Parameter]]]:
     """(layer, "weight" or "bias", its factors) for every factorized tensor of `model`."""
     return [(module, name, list(factors)) for _, module in prunable_layers(model) if is_factorized(module)
@@ -218,7 +176,7 @@ def factorize(
         module.add_module(_FACTORS, nn.ModuleDict(factors))
         module.register_forward_pre_hook(_compose_factors)
         _compose_factors(module, None)
-    model.__dict__[COMPOSER] = NetworkComposer(model)
+    model.__dict__[COMPOSER] = NetworkComposer(model, factorized_tensors(model))
     return model
 
 

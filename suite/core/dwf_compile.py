@@ -1,24 +1,19 @@
-"""Optional: every DWF product of a network in one torch.compile'd call per forward.
+"""Whether and how DWF's fused factor step (`suite/core/dwf_step.py`) is compiled.
 
-The eager path (suite/core/dwf_product.py) runs one autograd node per network,
-but each of its D-1 forward and 2(D-1) backward products is a separate pass
-over memory. Compiled, Inductor fuses each tensor's forward into one loop
-(read D factors, write w) and its backward into one loop (read g and the D
-factors, write the D gradients). The network's composer (suite/core/dwf.py)
-makes one call per forward for all tensors, so the per-call cost of the
-compiled function (guards, wrappers) is paid once per step, not once per
-tensor; compiled per tensor it cost more than it saved on LeNet-300-100.
-The product traced is the plain chain w = omega_1 * ... * omega_D:
-AOTAutograd derives its backward without division, like FactorProducts.
+`$BENCH_COMPILE` decides, per process:
 
-On the shared 2-core CPU this was developed on it gained nothing over the
-eager node of one product per network (benchmarks/speed.py, batch 256: D=4
-1.41x dense compiled, 1.45x eager, D=2 1.23x and 1.19x): there the cost
-left is reading the factors from memory, which fusing does not avoid. The
-case it is meant for is a GPU, where each eager product is a kernel launch. Compiling takes seconds per network
-shape (Inductor caches it on disk across processes), so it is off unless
-asked for (`BENCH_COMPILE=1`, or `compile_products` directly). It needs a C++
-compiler on CPU, Triton on a GPU.
+* unset or `auto` (default): compiled when this machine can (a C++ compiler
+  on CPU, Triton on CUDA), else the eager path;
+* `1` / `on`: compiled, and an error naming what is missing when it cannot be;
+* `0` / `off`: the eager path (`FactorProducts` and torch's fused SGD).
+
+Compiling takes a few seconds per network shape and depth (Inductor caches it
+on disk across processes; the learning rate, weight decay and momentum are
+tensor inputs, so a schedule or another λ does not recompile). A 75-epoch
+LeNet-300-100 trial has some 17,600 steps, so it pays back within the first
+epoch (benchmarks/speed.py prints the compile time and the pay-back).
+Compiled eagerly, the fused step would be slower than the eager path, since
+nothing is fused: that is why the eager path is the fallback, not it.
 """
 
 from __future__ import annotations
@@ -27,22 +22,19 @@ import os
 import shutil
 
 import torch
-from torch import nn
-
-from suite.core.dwf import COMPOSER
 
 ENV = "BENCH_COMPILE"
-_ENV_VALUES = {"0": False, "off": False, "": False, "1": True, "on": True}
+_ENV_VALUES = {"": None, "auto": None, "0": False, "off": False, "1": True, "on": True}
 # Distinct networks (depths, architectures) one process compiles for, e.g. the
 # speed benchmark's D = 2, 3, 4; torch's default limit of 8 is per function.
 _RECOMPILE_LIMIT = 64
 
 
-def compile_requested() -> bool:
-    """Whether $BENCH_COMPILE asks for compiled DWF products (default: no)."""
+def compile_setting() -> bool | None:
+    """$BENCH_COMPILE read: True (must compile), False (never), None (auto)."""
     value = os.environ.get(ENV, "").strip().lower()
     if value not in _ENV_VALUES:
-        raise ValueError(f"${ENV}={value!r} not allowed; allowed: {sorted(k for k in _ENV_VALUES if k)} or unset")
+        raise ValueError(f"${ENV}={value!r} not allowed; allowed: auto (default), 1/on, 0/off")
     return _ENV_VALUES[value]
 
 
@@ -55,50 +47,36 @@ def compiler_missing(device: torch.device) -> str | None:
             import triton  # noqa: F401
         except ImportError:
             return "Inductor on CUDA needs the triton package"
+    if device.type not in ("cpu", "cuda"):
+        return f"the fused step is compiled for cpu and cuda only, not {device.type}"
     return None
 
 
-def _chain_products(groups: list[list[torch.Tensor]]) -> list[torch.Tensor]:
-    outs = []
-    for factors in groups:
-        out = factors[0]
-        for factor in factors[1:]:
-            out = out * factor
-        outs.append(out)
-    return outs
+def fused_step_wanted(device: torch.device) -> bool:
+    """Whether DWF trains with the compiled fused factor step on `device` (see the module docstring)."""
+    setting = compile_setting()
+    if setting is False:
+        return False
+    reason = compiler_missing(device)
+    if reason and setting:
+        raise RuntimeError(f"${ENV}=1 asks for the compiled DWF step on {device}, but {reason}; "
+                           f"allowed: install it, or ${ENV}=auto / 0 for the eager path")
+    return reason is None
 
 
-_compiled = {}
+_compiled: dict[str, object] = {}
 
 
-def _compiled_chain():
+def compiled_factor_sgd():
+    """`suite.core.dwf_step.factor_sgd`, compiled once per process (static shapes: a network
+    has a few fixed factor shapes, and a static kernel per shape is the fastest)."""
     if "fn" not in _compiled:
-        limit = max(torch._dynamo.config.recompile_limit, _RECOMPILE_LIMIT)
-        torch._dynamo.config.recompile_limit = limit
-        # Static shapes: a network has a few fixed factor shapes, and a static
-        # kernel per shape is the fastest.
-        _compiled["fn"] = torch.compile(_chain_products, dynamic=False)
+        from suite.core.dwf_step import factor_sgd
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, _RECOMPILE_LIMIT)
+        # A trial holds one CPU (Ray's cpus_per_trial): no pool of compile workers.
+        torch._inductor.config.compile_threads = 1
+        _compiled["fn"] = torch.compile(factor_sgd, fullgraph=True, dynamic=False)
     return _compiled["fn"]
 
 
-def compile_products(model: nn.Module) -> bool:
-    """Form all of `model`'s DWF products with one compiled call in each
-    forward that records gradients; returns False (and changes nothing) when
-    `model` has no factorized tensor. Forwards without autograd (evaluation)
-    keep the eager products: nothing there to fuse with a backward."""
-    composer = model.__dict__.get(COMPOSER)
-    if composer is None:
-        return False
-    device = composer.entries[0][2][0].device
-    reason = compiler_missing(device)
-    if reason:
-        raise RuntimeError(f"cannot compile the DWF products on {device}: {reason}; unset ${ENV} to run eagerly")
-    composer.compiled = _compiled_chain()
-    return True
-
-
-def uncompile_products(model: nn.Module) -> None:
-    """Back to the eager products."""
-    composer = model.__dict__.get(COMPOSER)
-    if composer is not None:
-        composer.compiled = None
+__all__ = ["ENV", "compile_setting", "compiled_factor_sgd", "compiler_missing", "fused_step_wanted"]

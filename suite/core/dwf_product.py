@@ -15,8 +15,9 @@ tensor as the chain, in the same order (so the results are bit-identical),
 but each step covers every tensor in one `torch._foreach_*` call: on
 LeNet-300-100 most tensors are small (biases, the last layer) and a Python
 node and a dispatch per tensor cost more than their arithmetic. Fewer memory
-passes need a compiler, see `suite/core/dwf_compile.py` (optional, off by
-default; benchmarks/speed.py measures it). This eager node needs none.
+passes need a compiler: `suite/core/dwf_step.py` fuses the factors' gradients
+with their SGD step, compiled, where one is found. This eager node needs none
+and is the fallback.
 """
 
 from __future__ import annotations
