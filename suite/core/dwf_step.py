@@ -79,7 +79,12 @@ class FactorizedSGD(torch.optim.SGD):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = super().step(closure)  # the factors have no .grad: torch's step skips them
+        loss = None
+        if any(g["params"] for g in self.param_groups if not g.get("factorized")):
+            loss = super().step(closure)  # BatchNorm and the like (torch's step skips the grad-less factors)
+        elif closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         for group in self.param_groups:
             if group.get("factorized"):
                 self._factor_step(group)
