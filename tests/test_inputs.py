@@ -146,6 +146,13 @@ def test_grid_size_is_counted_before_expansion(tmp_path):
     assert len(load_spec(small, max_trials=60).seeds) == 2
     proc = cli("sweep", str(small), "--dry-run", "--max-trials", "50", "--results", str(tmp_path / "r"))
     assert proc.returncode == 2 and "--max-trials" in proc.stderr
+    # bench submit checks it before anything is written, and passes it on to the cluster's bench sweep.
+    script = tmp_path / "job.sbatch"
+    proc = cli("submit", str(small), "--slurm", "--dry-run", "--script", str(script), "--max-trials", "50")
+    assert proc.returncode == 2 and "60 trials exceed the limit of 50" in proc.stderr and not script.exists()
+    proc = cli("submit", str(small), "--slurm", "--dry-run", "--script", str(script), "--max-trials", "60")
+    assert proc.returncode == 0, proc.stderr
+    assert "--max-trials 60" in script.read_text()
 
 
 def test_per_depth_lr_for_a_depth_not_in_the_grid_is_rejected(tmp_path):

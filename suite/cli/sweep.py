@@ -167,6 +167,7 @@ def submit(
     cpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
     gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
     adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
+    max_trials: Optional[int] = typer.Option(None, help="Passed on to bench sweep (and checked here first)."),
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
     from suite.run.submit import SubmitError, job_commands, passthrough_flags, submit_ray_job, wait_for_job
@@ -176,7 +177,7 @@ def submit(
     if bool(address) == bool(slurm):
         fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
     # Validate here, before anything is sent: the same spec and flags must load on the cluster.
-    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial)
+    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
     try:
         spec_path = resolve_spec_path(name)
     except SpecError as exc:
@@ -186,7 +187,8 @@ def submit(
         err_console.print(f"note: results go to {results} on the cluster's nodes; it must be a path they all "
                           f"reach (or pass --results s3://...)", highlight=False, soft_wrap=True)
     extra = passthrough_flags(epochs=epochs, seeds=seeds, methods=methods, max_grid=max_grid, lr_budget=lr_budget,
-                              cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive)
+                              cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive,
+                              max_trials=max_trials)
     if address:
         try:
             job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)

@@ -55,12 +55,13 @@ def sweep_command(spec_arg: str, results: str, *, address: str = "auto", data: s
 
 def passthrough_flags(*, epochs: int | None = None, seeds: str | None = None, methods: str | None = None,
                       max_grid: int | None = None, lr_budget: int | None = None, cpus_per_trial: float | None = None,
-                      gpus_per_trial: float | None = None, adaptive: bool = False) -> list[str]:
+                      gpus_per_trial: float | None = None, adaptive: bool = False,
+                      max_trials: int | None = None) -> list[str]:
     """The `bench sweep` options given to `bench submit`, as the cluster's `bench sweep` gets them."""
     extra: list[str] = []
     for flag, value in (("--epochs", epochs), ("--seeds", seeds), ("--methods", methods), ("--max-grid", max_grid),
                         ("--lr-budget", lr_budget), ("--cpus-per-trial", cpus_per_trial),
-                        ("--gpus-per-trial", gpus_per_trial)):
+                        ("--gpus-per-trial", gpus_per_trial), ("--max-trials", max_trials)):
         if value is not None:
             extra += [flag, str(value)]
     return extra + (["--adaptive"] if adaptive else [])
