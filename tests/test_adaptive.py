@@ -251,3 +251,16 @@ def test_adaptive_key_defaults():
     assert s.eps == (5, 10) and s.levels[0] == 10 and s.levels[-1] == 1000 and s.budget >= 1
     assert parse_adaptive({"levels": [20, 10]}).levels == (10.0, 20.0)
     assert parse_adaptive(False) is None
+
+
+def test_the_tune_searcher_hands_out_the_lowest_priority_first():
+    from suite.run.ray.searchers import AdaptiveSearcher
+
+    plan, train = AdaptivePlan(grid(), settings(eps=(5,), levels=(1e4,))), stub()
+    for cfg in plan.advance():  # dense and the shared first midpoint
+        plan.observe(cfg, train(cfg))
+    eps_point, level_point = sorted(plan.advance(), key=plan.priority)
+    searcher = AdaptiveSearcher(plan, lookup=None, results="unused", sweep="unused")
+    searcher.queue = [level_point, eps_point]  # the level point was queued first
+    assert searcher.suggest("t1")["config_hash"] == eps_point.config_hash
+    assert searcher.suggest("t2")["config_hash"] == level_point.config_hash
