@@ -75,6 +75,8 @@ def make_optimizer(cfg: TrialConfig, prepared: Prepared, epochs: int):
         optimizer = FactorizedSGD(prepared.param_groups, composer, compiled_factor_sgd(), lr=cfg.lr,
                                   momentum=cfg.momentum, fused=fused)
     else:
+        if composer is not None:
+            composer.use_products()  # a network an earlier FactorizedSGD left in leaf mode
         optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum, fused=fused)
     if cfg.schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)

@@ -170,6 +170,18 @@ def test_a_diverged_point_caps_a_level_search_instead_of_pushing_it_up():
     assert max(x for c in plan.cells for x in c.path) == 3.16e-4
 
 
+def test_a_diverged_point_below_a_reaching_one_is_just_short_of_the_level():
+    # λ 7.5e-5 (the third point of the CR≥1000 search) diverges; 3.16e-4 already reaches CR 1000.
+    train = diverging_above(1.0)
+    band = lambda cfg: cfg.method == "dwf" and 7e-5 <= cfg.lam <= 8e-5  # noqa: E731
+    plan = AdaptivePlan(grid(seeds=(0, 1, 2)), settings(eps=(), levels=(1000.0,)))
+    run_serial(plan, lambda cfg: [{**r, "status": "diverged", "compression_ratio": 1.0, "sparsity": 0.0}
+                                  for r in train(cfg)] if band(cfg) else train(cfg))
+    cell = cells(plan)["dwf D=3 CR≥1000"]
+    assert 7.5e-5 in plan.cells[0].path
+    assert cell["status"] == "resolved" and 1e-4 <= cell["cell_x"] <= 1.1e-4
+
+
 def test_dense_then_table1_then_table2_points_train_first():
     plan, train = AdaptivePlan(grid(), settings(eps=(5,), levels=(1e4,))), stub()
     dense, midpoint = plan.advance()  # level cells need no dense, so the first midpoint comes at once

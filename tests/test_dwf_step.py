@@ -162,3 +162,61 @@ def test_a_tensor_without_gradient_is_left_alone_as_torch_sgd_does(monkeypatch):
     assert all(torch.equal(p, q) for p, q in zip(after[-2:], before[-2:]))  # its two factors
     assert not any(torch.equal(p, q) for p, q in zip(after[:-2], before[:-2]))
     assert all(p.grad is None for p in after)  # autograd stopped at the products
+
+
+def test_auto_falls_back_to_the_eager_path_when_compiling_fails(monkeypatch):
+    import suite.core.dwf_compile as dc
+
+    def broken():
+        raise RuntimeError("fatal error: Python.h: No such file or directory\nmore")
+    monkeypatch.setattr(dc, "_probed", {})
+    monkeypatch.setattr(dc, "compiled_factor_sgd", broken)
+    monkeypatch.setattr(dc, "compiler_missing", lambda device: None)
+    monkeypatch.setenv("BENCH_COMPILE", "auto")
+    with pytest.warns(UserWarning, match="does not compile on cpu .*Python.h.*training eagerly"):
+        assert dc.fused_step_wanted(torch.device("cpu")) is False
+    monkeypatch.setenv("BENCH_COMPILE", "1")
+    assert dc.fused_step_wanted(torch.device("cpu")) is True  # asked for: the failure surfaces when it runs
+
+
+@needs_compiler
+def test_a_plain_optimizer_built_later_takes_the_network_out_of_leaf_mode(monkeypatch):
+    monkeypatch.setenv("BENCH_COMPILE", "1")
+    cfg, prepared = _trial(2)
+    make_optimizer(cfg, prepared, epochs=1)
+    monkeypatch.setenv("BENCH_COMPILE", "0")
+    optimizer, _ = make_optimizer(cfg, prepared, epochs=1)
+    before = [p.detach().clone() for p in factor_parameters(prepared.model)]
+    train_step(prepared, optimizer, torch.randn(8, 12), torch.arange(8) % 3)
+    assert not any(torch.equal(p, q) for p, q in zip(factor_parameters(prepared.model), before))
+
+
+@needs_compiler
+def test_a_gradient_on_a_factor_itself_is_refused_not_dropped(monkeypatch):
+    monkeypatch.setenv("BENCH_COMPILE", "1")
+    cfg, prepared = _trial(2)
+    optimizer, _ = make_optimizer(cfg, prepared, epochs=1)
+    prepared.model(torch.randn(4, 12)).sum().backward()
+    factor_parameters(prepared.model)[0].square().sum().backward()  # e.g. a penalty on the factors
+    with pytest.raises(RuntimeError, match="gradient of its own"):
+        optimizer.step()
+
+
+@needs_compiler
+def test_unsupported_sgd_options_in_a_factorized_group_are_named(monkeypatch):
+    cfg, prepared = _trial(2)
+    composer = prepared.model.__dict__["dwf_composer"]
+    with pytest.raises(ValueError, match="nesterov"):
+        FactorizedSGD(prepared.param_groups, composer, factor_sgd, lr=0.1, momentum=0.9, nesterov=True)
+
+
+@needs_compiler
+def test_an_inference_mode_forward_after_a_factor_change_does_not_break_training(monkeypatch):
+    monkeypatch.setenv("BENCH_COMPILE", "1")
+    cfg, prepared = _trial(2)
+    optimizer, _ = make_optimizer(cfg, prepared, epochs=1)
+    with torch.no_grad():
+        factor_parameters(prepared.model)[0].mul_(0.5)
+    with torch.inference_mode():
+        prepared.model(torch.randn(4, 12))  # rebuilds the products here
+    train_step(prepared, optimizer, torch.randn(8, 12), torch.arange(8) % 3)

@@ -3,7 +3,8 @@
 `$BENCH_COMPILE` decides, per process:
 
 * unset or `auto` (default): compiled when this machine can (a C++ compiler
-  on CPU, Triton on CUDA), else the eager path;
+  on CPU, Triton on CUDA, and a first tiny compile in the process succeeds),
+  else the eager path, with a warning when the compile failed;
 * `1` / `on`: compiled, and an error naming what is missing when it cannot be;
 * `0` / `off`: the eager path (`FactorProducts` and torch's fused SGD).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 
 import torch
 
@@ -61,7 +63,30 @@ def fused_step_wanted(device: torch.device) -> bool:
     if reason and setting:
         raise RuntimeError(f"${ENV}=1 asks for the compiled DWF step on {device}, but {reason}; "
                            f"allowed: install it, or ${ENV}=auto / 0 for the eager path")
+    if reason is None and setting is None:
+        # A compiler on PATH is not proof (missing headers, no OpenMP): auto tries it once on a
+        # tiny input and falls back to the eager path, rather than fail every DWF trial.
+        reason = _compile_fails(device)
+        if reason:
+            warnings.warn(f"the compiled DWF step does not compile on {device} ({reason}); training eagerly "
+                          f"(set ${ENV}=0 to skip the attempt, ${ENV}=1 to make it an error)", stacklevel=2)
     return reason is None
+
+
+_probed: dict[str, str | None] = {}  # device type -> why compiling failed there (None: it works)
+
+
+def _compile_fails(device: torch.device) -> str | None:
+    if device.type not in _probed:
+        try:
+            ones = lambda: torch.ones(2, device=device)  # noqa: E731
+            scalar = lambda v: torch.tensor(v, device=device)  # noqa: E731
+            compiled_factor_sgd()([ones()], [ones()], [[ones(), ones()]], [[ones(), ones()]],
+                                  scalar(0.1), scalar(0.0), scalar(0.9))
+            _probed[device.type] = None
+        except Exception as exc:  # noqa: BLE001 - any failure of the toolchain means: do not use it
+            _probed[device.type] = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:200]}"
+    return _probed[device.type]
 
 
 _compiled: dict[str, object] = {}

@@ -9,9 +9,11 @@ autograd node per network rather than one per tensor
 In leaf mode (`use_leaves`, switched on by `suite.core.dwf_step.FactorizedSGD`)
 the products are plain leaf tensors instead: autograd stops at them, and the
 optimizer's fused step updates the factors from their gradients and writes the
-new products back. A factor changed by anything else (a loaded state_dict, a
-test setting a value) bumps the factor's version counter, and the next forward
-recomputes the products from the factors, so the forward never reads a stale w.
+new products back. A factor changed by anything else in place (a loaded
+state_dict, `factor.mul_(0)` under no_grad) bumps the factor's version
+counter, and the next forward recomputes the products from the factors, so the
+forward never reads a stale w. Writes through `factor.data` bypass the
+counter and are not seen: change factors in place, not through `.data`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class NetworkComposer:
         self.entries = entries
         self.leaves: list[torch.Tensor] | None = None
         self.versions: tuple[int, ...] | None = None
+        self.generation = 0  # counts rebuilds of `leaves`, so a user of them knows when to look again
         self.hook_ids = (model.register_forward_pre_hook(self.compose).id,
                          model.register_forward_hook(self.release, always_call=True).id)
 
@@ -57,9 +60,18 @@ class NetworkComposer:
 
     def use_leaves(self) -> None:
         """From now on the forward reads each product as a leaf tensor (see the module docstring)."""
-        with torch.no_grad():
+        self._rebuild_leaves()
+
+    def use_products(self) -> None:
+        """Back to products recorded by autograd (the factors get their own gradients)."""
+        self.leaves, self.versions = None, None
+
+    def _rebuild_leaves(self) -> None:
+        # Normal tensors even inside inference_mode: a training backward saves them later.
+        with torch.inference_mode(False), torch.no_grad():
             products = factor_products([factors for _, _, factors in self.entries])
-        self.leaves = [p.detach().clone().requires_grad_(True) for p in products]
+            self.leaves = [p.detach().clone().requires_grad_(True) for p in products]
+        self.generation += 1
         self.mark_fresh()
 
     def leaf_entries(self) -> list[tuple[torch.Tensor, list[nn.Parameter]]]:
@@ -77,13 +89,9 @@ class NetworkComposer:
         self.versions = self._factor_versions()
 
     def _refresh_leaves(self) -> None:
-        if self._factor_versions() == self.versions and all(
-                leaf.device == factors[0].device for leaf, (_, _, factors) in zip(self.leaves, self.entries)):
-            return
-        with torch.no_grad():
-            products = factor_products([factors for _, _, factors in self.entries])
-        self.leaves = [p.detach().clone().requires_grad_(True) for p in products]
-        self.mark_fresh()
+        if self._factor_versions() != self.versions or any(
+                leaf.device != factors[0].device for leaf, (_, _, factors) in zip(self.leaves, self.entries)):
+            self._rebuild_leaves()
 
     def remove(self, model: nn.Module) -> None:
         """Take the composer's hooks off `model` (the network it was built for, or a copy)."""

@@ -69,6 +69,20 @@ class FactorizedSGD(torch.optim.SGD):
 
     def __init__(self, param_groups, composer, update: Callable[..., None], **kwargs):
         super().__init__(param_groups, **kwargs)
+        for group in self.param_groups:
+            if group.get("factorized"):
+                unsupported = {k: group[k] for k in ("nesterov", "dampening", "maximize") if group.get(k)}
+                if unsupported:
+                    raise ValueError(f"the fused DWF step does SGD with momentum and coupled weight decay only; "
+                                     f"{unsupported} not allowed in a factorized group; allowed: nesterov=False, "
+                                     f"dampening=0, maximize=False (or $BENCH_COMPILE=0 for torch's SGD)")
+        # In leaf mode no factor gets a gradient of its own: each must be in a factorized group, and a
+        # tensor's factors in the same one, or it would never be updated.
+        group_of = {id(p): i for i, g in enumerate(self.param_groups) if g.get("factorized") for p in g["params"]}
+        for layer, name, fs in composer.entries:
+            if len({group_of.get(id(f)) for f in fs}) != 1 or group_of.get(id(fs[0])) is None:
+                raise ValueError(f"the factors of {type(layer).__name__}.{name} must all be in one param group "
+                                 f"marked factorized; allowed: every factor of the network in such a group")
         self.composer, self.update = composer, update
         self._plan_key, self._plan = None, None
         composer.use_leaves()
@@ -91,8 +105,13 @@ class FactorizedSGD(torch.optim.SGD):
         return loss
 
     def _factor_step(self, group: dict) -> None:
-        # What the call needs is fixed until the composer replaces its leaves: built once.
-        key = (id(group), id(self.composer.leaves))
+        if any(p.grad is not None for p in group["params"]):
+            # Only the products' gradients reach this step; one on a factor itself
+            # (a penalty on the factors, a layer called alone) would be lost.
+            raise RuntimeError("a DWF factor has a gradient of its own, which the fused step does not use; "
+                               "allowed: losses through the network's forward only, or $BENCH_COMPILE=0")
+        # What the call needs is fixed until the composer rebuilds its leaves: built once.
+        key = (id(group), self.composer.generation)
         if self._plan_key != key:
             mine = {id(p) for p in group["params"]}
             chosen = [(leaf, factors) for leaf, factors in self.composer.leaf_entries()
@@ -118,6 +137,7 @@ class FactorizedSGD(torch.optim.SGD):
         state = self.state[factor]
         if state.get("momentum_buffer") is None:
             # torch's first step sets buf = d_p; momentum * 0 + d_p is the same number.
+            # (With momentum 0 the buffer stays unused in effect; torch stores None there.)
             state["momentum_buffer"] = torch.zeros_like(factor, memory_format=torch.preserve_format)
         return state["momentum_buffer"]
 

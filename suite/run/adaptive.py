@@ -21,9 +21,10 @@ dense runs first, since ε is measured against its median):
 * level cell: a point *reaches* the level when its median sparsity does (within one parameter).
   upper = the cell (best mean accuracy among reaching points seen), lower = the nearest non-reaching
   point below it.
-* A diverged point (some seed's loss went non-finite: chance accuracy, CR 1) fails an ε cell like
-  any inaccurate point; for a level cell it is not "too dense" but a ceiling: the search stays below
-  the lowest diverged point above its bracket, and ends "none" if nothing below it reaches the level.
+* A diverged point (most seeds' loss went non-finite: chance accuracy, CR 1) fails an ε cell like
+  any inaccurate point. For a level cell with no reaching point yet it is not "too dense" but a
+  ceiling: the search stays below the lowest diverged point, and ends "none" if nothing below it
+  reaches the level. Once a point reaches the level, a diverged point below it is just short of it.
 * An end not yet evaluated is the grid bound. The next point is the geometric midpoint of the bracket
   (3 significant digits). When the bracket is narrower than a factor 1 + tolerance on the axis, an
   unevaluated bound is evaluated itself; otherwise the cell is resolved ("axis": the compression ratio
@@ -154,13 +155,14 @@ class AdaptivePlan:
             def reaches(x):  # the report's Table 2 tolerance: one parameter
                 r = stats[x]
                 return r["sparsity"] >= level - max(SPARSITY_TOL_MIN, 1.0 / float(r["total_params"])) - ACC_TOL
-            broken = [x for x in seen if group.diverged(x)]
+            # A diverged point (most seeds' loss NaN) reports CR 1, which does not mean "not sparse
+            # enough": while no point reaches the level, the lowest one caps the search from above.
+            # Below a point that reaches it, it is simply a point short of the level.
+            broken = [x for x in seen if group.diverged(x)] if cell_x is None else []
             short = [x for x in seen if x not in broken and not reaches(x)]
             upper, lower = cell_x, max((x for x in short if cell_x is None or x < cell_x), default=None)
-            # A diverged point (NaN loss) reports CR 1, which does not mean "not sparse enough":
-            # a larger λ trains no better, so it caps the search from above instead.
             ceiling = min((x for x in broken if lower is None or x > lower), default=None)
-            if cell_x is None and (group.hi in seen or ceiling is not None and ceiling <= (lower or group.lo) * (1 + tol)):
+            if cell_x is None and group.hi in seen and ceiling is None:
                 return self._stop(cell, "none", lower, upper, None)
             if cell_x is not None and (cell_x <= group.lo or (lower is None and group.lo in seen)):
                 return self._stop(cell, "bound", lower, upper, cell_x)  # everything below reaches it
@@ -174,8 +176,8 @@ class AdaptivePlan:
                 nxt = group.lo
             elif upper is None and ceiling is None and group.hi not in seen:
                 nxt = group.hi
-            else:
-                return self._stop(cell, "axis", lower, upper, cell_x)
+            else:  # nothing reaches the level below a diverged point: "none"
+                return self._stop(cell, "axis" if cell_x is not None else "none", lower, upper, cell_x)
         else:
             nxt = snap(math.sqrt(lo * hi))
             if nxt in (lo, hi) or nxt in cell.path:

@@ -53,8 +53,9 @@ class Group:
         return pd.DataFrame([r for x in xs for rows in self.results.get(x, {}).values() for r in rows])
 
     def diverged(self, x: float) -> bool:
-        """Some seed's loss went non-finite at x: its compression ratio says nothing (see AdaptivePlan)."""
-        return any(r.get("status") == "diverged" for rows in self.results.get(x, {}).values() for r in rows)
+        """Most seeds' loss went non-finite at x (as the median sees it): its compression ratio says nothing."""
+        runs = self.results.get(x, {}).values()
+        return 2 * sum(any(r.get("status") == "diverged" for r in rows) for rows in runs) > len(self.bases)
 
     def x_of(self, value: float) -> float | None:
         """The visited axis value a table's lam@ / target@ entry names."""
