@@ -83,7 +83,8 @@ def table2(report: Path) -> list[str]:
             mark = "" if ok else " **✗**"
             # Table 2's rule lets a sparser configuration fill a level nothing nearer reaches yet: say so.
             sparsity = ours.at[label, f"sparsity@{level:g}"]
-            sparser = "" if label == "Dense" or sparsity < level + 0.1 * (1 - level) else f" @CR {1 / (1 - sparsity):.0f}"
+            cr = "inf (empty network)" if sparsity >= 1 else f"{1 / (1 - sparsity):.0f}"
+            sparser = "" if label == "Dense" or sparsity < level + 0.1 * (1 - level) else f" @CR {cr}"
             cells.append(f"{100 * value:.2f}{spread}{'' if n == 3 else f' (n={n})'}{sparser} / {mean:.2f}{mark}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
