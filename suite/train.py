@@ -212,6 +212,13 @@ def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device
     return state
 
 
+def _device_text(device: torch.device, prepared: Prepared) -> str:
+    """The row's device, and whether DWF took the compiled fused step: the two paths agree only up to
+    float rounding, so a re-run that must match a stored row bit for bit needs to know which it was."""
+    composer = prepared.model.__dict__.get(COMPOSER)
+    return f"{device} (compiled DWF step)" if composer is not None and composer.leaves is not None else str(device)
+
+
 def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None = None,
               progress: ProgressFn | None = None, download: bool = True,
               checkpoints: CheckpointCache | None = None) -> TrialResult:
@@ -262,7 +269,7 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
         "depth": cfg.depth if cfg.depth is not None else method.fixed_depth,
         "lam": cfg.lam, "lr": cfg.lr, "seed": cfg.seed, "epochs": cfg.epochs,
         "misalignment": misalign, "config_hash": cfg.config_hash,
-        "config_json": json.dumps(cfg.to_dict(), sort_keys=True, default=list), "device": str(device),
+        "config_json": json.dumps(cfg.to_dict(), sort_keys=True, default=list), "device": _device_text(device, prepared),
     }
     rows, layers = [], []
     for point_id, point in enumerate(points):

@@ -220,3 +220,12 @@ def test_an_inference_mode_forward_after_a_factor_change_does_not_break_training
     with torch.inference_mode():
         prepared.model(torch.randn(4, 12))  # rebuilds the products here
     train_step(prepared, optimizer, torch.randn(8, 12), torch.arange(8) % 3)
+
+
+@needs_compiler
+def test_a_row_says_whether_the_compiled_step_trained_it(monkeypatch):
+    from suite.train import run_trial
+    for setting, device in (("1", "cpu (compiled DWF step)"), ("0", "cpu")):
+        monkeypatch.setenv("BENCH_COMPILE", setting)
+        cfg = TrialConfig(model="lenet300", dataset="synthetic", method="dwf", depth=2, lam=1e-4, epochs=1)
+        assert {row["device"] for row in run_trial(cfg, device="cpu").rows} == {device}
