@@ -23,7 +23,8 @@ ROW_SCHEMA = pa.schema(
         # inherent sparsity) or "posthoc" (magnitude-pruned after training).
         ("point", pa.string()),
         ("point_id", pa.int64()),
-        ("status", pa.string()),  # "ok" or "diverged" (NaN loss: chance accuracy)
+        # "ok"; "collapsed" (every counted weight zero: stopped early); "diverged" (NaN loss: chance accuracy)
+        ("status", pa.string()),
         ("test_acc", pa.float64()),
         ("train_acc", pa.float64()),
         ("test_loss", pa.float64()),

@@ -33,7 +33,7 @@ class RunOptions:
 class TrialRecord:
     config_hash: str
     label: str
-    status: str  # ok | diverged | failed | reused
+    status: str  # ok | collapsed | diverged (a row's status) | failed | reused
     seconds: float = 0.0
     test_acc: float | None = None
     compression_ratio: float | None = None

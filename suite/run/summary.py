@@ -51,12 +51,11 @@ def lr_lines(plan: SweepPlan) -> list[str]:
 def summary_lines(outcome: SweepOutcome) -> list[str]:
     """The summary of a run: counts, times, chosen lrs, failures, damaged files, what to do next."""
     ran = outcome.records
-    n_ok = sum(r.status == "ok" for r in ran)
-    n_div = sum(r.status == "diverged" for r in ran)
+    n_ok, n_empty, n_div = (sum(r.status == s for r in ran) for s in ("ok", "collapsed", "diverged"))
     failed = outcome.failed
     where = f"{outcome.results}/{outcome.sweep}"
-    lines = [f"[bold]sweep {outcome.sweep}[/]: {outcome.total} trial(s) · {len(ran)} ran now ({n_ok} ok, {n_div} "
-             f"diverged, {len(failed)} failed) · {outcome.already_done} already in the store"]
+    lines = [f"[bold]sweep {outcome.sweep}[/]: {outcome.total} trial(s) · {len(ran)} ran now ({n_ok} ok, {n_empty} "
+             f"collapsed, {n_div} diverged, {len(failed)} failed) · {outcome.already_done} already in the store"]
     if outcome.ray_started:
         busy = sum(r.seconds for r in ran)
         eff = busy / (outcome.grid_wall_s * outcome.concurrency) if outcome.grid_wall_s and outcome.concurrency else 0
