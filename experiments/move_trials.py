@@ -1,0 +1,72 @@
+"""Move a sweep's stored trials of one method and learning rate into another sweep of the same store.
+
+Why: the report of a sweep reads every row under it, and Table 1 takes the sparsest
+qualifying configuration of a method label. When the spec's learning rate of a method
+changes, the trials at the old learning rate would compete with the new ones cell by
+cell, i.e. the lr would be chosen per cell on the test set. Moving them to a sweep of
+their own keeps them (and their report) without mixing them into the spec's tables.
+
+A trial is its rows, history and layers files (one per config hash); the rows' `sweep`
+column is set to the destination, nothing else in a file changes and no hash moves.
+A destination file that already exists is an error (nothing is overwritten).
+
+Usage: python experiments/move_trials.py STORE FROM_SWEEP TO_SWEEP --method dwf --lr 0.4 --lr 0.5 [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from suite.results.layout import TABLE_NAMES, check_sweep_name, table_path
+
+
+def selected_hashes(store: Path, sweep: str, method: str, lrs: set[float]) -> list[str]:
+    chosen = []
+    for path in sorted((store / sweep / "rows").glob("*.parquet")):
+        rows = pq.read_table(path, columns=["method", "lr"]).to_pylist()
+        if rows and all(r["method"] == method and r["lr"] in lrs for r in rows):
+            chosen.append(path.stem)
+    return chosen
+
+
+def move_trial(store: Path, source: str, target: str, config_hash: str, dry_run: bool) -> None:
+    for table in TABLE_NAMES:
+        old = store / table_path(source, table, config_hash)
+        if not old.exists():
+            continue
+        new = store / table_path(target, table, config_hash)
+        if new.exists():
+            raise SystemExit(f"{new} already exists; nothing is overwritten (trial {config_hash})")
+        if dry_run:
+            continue
+        data = pq.read_table(old)
+        if "sweep" in data.column_names:
+            data = data.set_column(data.column_names.index("sweep"), "sweep", pa.array([target] * len(data), pa.string()))
+        new.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(data, new)
+        old.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("store", type=Path)
+    parser.add_argument("source")
+    parser.add_argument("target")
+    parser.add_argument("--method", required=True)
+    parser.add_argument("--lr", type=float, action="append", required=True)
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args()
+    source, target = check_sweep_name(args.source, "FROM_SWEEP"), check_sweep_name(args.target, "TO_SWEEP")
+    hashes = selected_hashes(args.store, source, args.method, set(args.lr))
+    for config_hash in hashes:
+        move_trial(args.store, source, target, config_hash, args.dry_run)
+    verb = "would move" if args.dry_run else "moved"
+    print(f"{verb} {len(hashes)} {args.method} trial(s) at lr {sorted(set(args.lr))} from {source} to {target}")
+
+
+if __name__ == "__main__":
+    main()
