@@ -3,9 +3,9 @@
 # App. G.2's rule (best test accuracy at λ = 1e-6) picks lr 0.4 / 0.5 / 0.4 for
 # D = 2 / 3 / 4, each just below a value that diverges there; Table 4 lists 0.15
 # for LeNet-300-100 on F-MNIST. Trains DWF at fixed (depth, λ, lr) points, 75
-# epochs, into sweep `lr_boundary_probe` of the reference store (the reference
-# sweep has the rule's lr at the same λ and seeds). Resumable like any sweep:
-# a finished (config, seed) is skipped by `bench run`'s store check.
+# epochs, into sweep `lr_boundary_probe` of the reference store (the rule's
+# trials at the same λ and seeds are in sweep `lenet300_fmnist_lr_rule`). Resumable: `bench run`
+# prints a trial already in the store instead of training it again.
 #   bash experiments/lr_boundary_probe.sh [results-root] ["seeds"]
 #   PROBES="depth:lam:lr ..."  which points (default: the first probe's D = 3, 4 at λ 1.33e-3, lr 0.3 and 0.2)
 #   JOBS=2                     trials side by side, one thread each
@@ -18,13 +18,6 @@ probes=${PROBES:-"3:1.33e-3:0.3 3:1.33e-3:0.2 4:1.33e-3:0.3 4:1.33e-3:0.2"}
 for seed in $seeds; do
   for probe in $probes; do
     IFS=: read -r depth lam lr <<<"$probe"
-    # Skip a point already in the store: `bench run` itself always trains.
-    stored=$(${PYTHON:-.venv/bin/python} -c "import os, sys
-from suite.config import TrialConfig
-from suite.results.layout import table_path
-cfg = TrialConfig(model='lenet300', dataset='fmnist', method='dwf', depth=$depth, lam=$lam, lr=$lr, epochs=75, seed=$seed)
-print(os.path.exists(os.path.join(sys.argv[1], table_path('lr_boundary_probe', 'rows', cfg.config_hash))))" "$results")
-    [ "$stored" = True ] && continue
     echo "$bench run --model lenet300 --dataset fmnist --method dwf --depth $depth --lam $lam --lr $lr" \
       "--epochs 75 --seed $seed --data ../shared/data --results $results --sweep lr_boundary_probe"
   done

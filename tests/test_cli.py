@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from io import BytesIO
 from pathlib import Path
 
 import click
@@ -173,3 +174,23 @@ def test_bench_report_on_a_sweep_without_results_names_those_that_have_some(stor
     result = CliRunner().invoke(app, ["report", "nosuch", "--results", str(store), "--out", str(tmp_path / "o")],
                                 env={"COLUMNS": "400"})
     assert result.exit_code == 2 and "sweeps with results there: ['clitest']" in result.output
+
+
+def test_bench_run_skips_a_stored_trial_unless_rerun(tmp_path):
+    """Nothing finished is trained twice: a second `bench run` of the same config prints the stored
+    result and leaves its file alone; --rerun trains it again and replaces it."""
+    args = ["run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense", "--epochs", "1",
+            "--results", str(tmp_path)]
+    runner = CliRunner()
+    first = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert first.exit_code == 0, first.output
+    (rows_file,) = (tmp_path / "adhoc" / "rows").glob("*.parquet")
+    stored = rows_file.read_bytes()
+    second = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert second.exit_code == 0, second.output
+    assert "already in the store" in second.output and "wrote" not in second.output
+    assert rows_file.read_bytes() == stored
+    third = runner.invoke(app, args + ["--rerun"], env={"COLUMNS": "200"})
+    assert third.exit_code == 0, third.output
+    assert "wrote 1 row(s)" in third.output
+    assert pq.read_table(rows_file).to_pylist()[0]["created_at"] > pq.read_table(BytesIO(stored)).to_pylist()[0]["created_at"]

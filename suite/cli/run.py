@@ -30,6 +30,8 @@ RUN_OPTIONS = (
         DEFAULT_RESULTS, help="Results root: a directory or a URI (s3://bucket/results).")),
     inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
         None, help="cpu, cuda, cuda:1 ... (default: $BENCH_DEVICE, else CUDA if present).")),
+    inspect.Parameter("rerun", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
+        False, "--rerun", help="Train even when the store already holds this trial, and replace its result.")),
 )
 
 
@@ -82,12 +84,12 @@ def run(**options: Any) -> None:
     from suite.methods.validation import validate_trial
     from suite.results.checkpoints import CheckpointCache
     from suite.results.files import StoreWriteError, probe_writable
-    from suite.results.layout import StoreNameError, check_sweep_name
-    from suite.results.store import write_trial
+    from suite.results.layout import StoreNameError, check_sweep_name, table_path
+    from suite.results.store import stored_rows, where, write_trial
     from suite.run.process_guard import sigterm_as_interrupt
     from suite.train import run_trial
 
-    data, download, results, device = (options.pop(p.name) for p in RUN_OPTIONS)
+    data, download, results, device, rerun = (options.pop(p.name) for p in RUN_OPTIONS)
     try:
         check_sweep_name(options["sweep"], "--sweep")
         cfg = config_from_options(options)
@@ -97,6 +99,13 @@ def run(**options: Any) -> None:
         probe_writable(results)
     except (ConfigError, StoreNameError, DeviceError, StoreWriteError) as exc:
         fail(str(exc))
+    # Nothing finished is trained twice (as in a sweep) unless asked.
+    stored = None if rerun else stored_rows(results, cfg.sweep, cfg.config_hash)
+    if stored is not None:
+        _print_rows(stored)
+        console.print(f"already in the store ({where(results, table_path(cfg.sweep, 'rows', cfg.config_hash))}): "
+                      "nothing trained; --rerun trains it again and replaces it")
+        return
     progress, update = _epoch_progress(cfg.epochs)
     try:
         with sigterm_as_interrupt(), progress:

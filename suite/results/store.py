@@ -89,6 +89,17 @@ def scan_table(root: str | Path, sweep: str, table: str = "rows") -> tuple[dict[
     return good, damaged
 
 
+def stored_rows(root: str | Path, sweep: str, config_hash: str) -> list[dict] | None:
+    """The rows of one trial if its rows file is stored and passes its check, else None."""
+    relpath = table_path(sweep, "rows", config_hash)
+    data, problem = read_checked(str(root), relpath)
+    if problem is None and data is not None:
+        table, problem = check_table(data, "rows", config_hash)
+        if problem is None:
+            return table.to_pylist()
+    return None
+
+
 def scan_rows(root: str | Path, sweep: str) -> tuple[set[str], list[Damage]]:
     """(config hashes of the trials done, damaged rows files); changes nothing."""
     good, damaged = scan_table(root, sweep, "rows")
@@ -201,5 +212,5 @@ __all__ = [
     "Damage", "DamagedRecord", "HISTORY_SCHEMA", "LAYER_SCHEMA", "ROW_KEY", "ROW_SCHEMA", "SweepData", "TABLES",
     "TrialResult", "done_hashes", "load_checked", "load_failures", "load_failures_checked", "load_sweep",
     "load_table", "quarantine_damaged",
-    "read_bytes", "read_record", "scan_rows", "scan_table", "where", "write_bytes", "write_failure", "write_trial",
+    "read_bytes", "read_record", "scan_rows", "scan_table", "stored_rows", "where", "write_bytes", "write_failure", "write_trial",
 ]
