@@ -88,14 +88,21 @@ def test_lenet300_fmnist_follows_the_paper_protocol():
         assert sorted({c.compressions[0] for c in by(method)}) == list(PRUNING_TARGETS)
         assert set(PAPER_CR) | set(TABLE2_LEVELS) == set(PRUNING_TARGETS)
     assert {c.finetune_epochs for c in by("gmp")} == {25}
-    # Every depth's lr is searched (`auto`) at λ = 1e-6, as App. G.2 does.
-    searches = lr_searches(spec)
-    assert sorted(s.depth for s in searches) == [2, 3, 4]
-    assert all(dict(s.base)["lam"] == 1e-6 for s in searches)
+    # DWF trains at Table 4's lr for every depth (README "Fidelity": App. G.2's rule picks
+    # edge-of-stability lrs that miss the paper's cells); nothing is searched, but the
+    # rule's settings stay for a user who sets `auto`.
+    assert {(c.depth, c.lr) for c in dwf} == {(2, 0.15), (3, 0.15), (4, 0.15)}
+    assert lr_searches(spec) == []
+    assert spec.lr_search is not None and spec.lr_search.lam == 1e-6
 
 
 def test_table4_learning_rates():
     assert dict(load_spec("lenet300_kmnist").train)["lr"] == 0.4
+    # The LeNets: one lr for every method and depth (0.4 only for LeNet-300-100 on K-MNIST).
+    for name in ("lenet300_mnist", "lenet300_fmnist", "lenet300_kmnist", "lenet5_mnist", "lenet5_fmnist",
+                 "lenet5_kmnist"):
+        trials = expand(load_spec(name), placeholder_lr=True)
+        assert {c.lr for c in trials if c.method in ("dense", "dwf")} == {0.4 if name == "lenet300_kmnist" else 0.15}
     for name, lrs in {"vgg16_cifar10": (0.5, 0.6, 0.6), "vgg19_cifar100": (0.3, 0.6, 0.6),
                       "resnet18_cifar10": (0.2, 0.5, 0.7), "resnet18_tinyimagenet": (0.5, 0.8, 1.1)}.items():
         spec = load_spec(name)
@@ -299,4 +306,8 @@ def test_cli_dry_run_prints_the_plan(tmp_path):
     done = _cli("sweep", "lenet300_fmnist", "--dry-run", "--results", str(tmp_path / "res"), "--max-grid", "2",
                 "--seeds", "0")
     assert done.exit_code == 0, done.output
-    assert "total" in done.output and "auto -> Optuna search first" in done.output
+    assert "total" in done.output and "dwf" in done.output
+    # A spec with an `auto` lr says the search runs first.
+    done = _cli("sweep", str(write(tmp_path, TINY)), "--dry-run", "--results", str(tmp_path / "res"))
+    assert done.exit_code == 0, done.output
+    assert "auto -> Optuna search first" in done.output
