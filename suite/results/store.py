@@ -79,9 +79,7 @@ def scan_table(root: str | Path, sweep: str, table: str = "rows") -> tuple[dict[
     folder = table_dir(sweep, table)
     for name in list_names(root, folder, ".parquet"):
         relpath = f"{folder}/{name}"
-        data, problem = read_checked(str(root), relpath)
-        if problem is None:
-            read, problem = check_table(data, table, name[: -len(".parquet")])
+        read, problem = _read_table(root, relpath, table, name[: -len(".parquet")])
         if problem is None:
             good[name[: -len(".parquet")]] = read
         else:
@@ -89,15 +87,16 @@ def scan_table(root: str | Path, sweep: str, table: str = "rows") -> tuple[dict[
     return good, damaged
 
 
+def _read_table(root: str | Path, relpath: str, table: str, config_hash: str) -> tuple[pa.Table | None, str | None]:
+    """(the file as a table, None), or (None, why it does not count: also when there is no file)."""
+    data, problem = read_checked(str(root), relpath)
+    return (None, problem) if problem is not None else check_table(data, table, config_hash)
+
+
 def stored_rows(root: str | Path, sweep: str, config_hash: str) -> list[dict] | None:
     """The rows of one trial if its rows file is stored and passes its check, else None."""
-    relpath = table_path(sweep, "rows", config_hash)
-    data, problem = read_checked(str(root), relpath)
-    if problem is None and data is not None:
-        table, problem = check_table(data, "rows", config_hash)
-        if problem is None:
-            return table.to_pylist()
-    return None
+    read, _problem = _read_table(root, table_path(sweep, "rows", config_hash), "rows", config_hash)
+    return None if read is None else read.to_pylist()
 
 
 def scan_rows(root: str | Path, sweep: str) -> tuple[set[str], list[Damage]]:
