@@ -28,9 +28,8 @@ def history(rows) -> pd.DataFrame:
     return sweep.history_rows(rows)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, rows, layers, history):
-    """The hand-made sweep written as a store (sweep 't') with one failed trial."""
+def _write_store(root, rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFrame) -> None:
+    """Rows and side tables written as the trials of sweep 't' under root."""
     by_trial: dict[str, TrialResult] = defaultdict(lambda: TrialResult(rows=[]))
     for record in rows.to_dict("records"):
         record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
@@ -39,9 +38,15 @@ def store(tmp_path_factory, rows, layers, history):
         by_trial[record["config_hash"]].layers.append(record)
     for record in history.to_dict("records"):
         by_trial[record["config_hash"]].history.append(record)
-    root = tmp_path_factory.mktemp("store") / "results"
     for result in by_trial.values():
         write_trial(root, "t", result)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, rows, layers, history):
+    """The hand-made sweep written as a store (sweep 't') with one failed trial."""
+    root = tmp_path_factory.mktemp("store") / "results"
+    _write_store(root, rows, layers, history)
     write_failure(root, "t", "deadbeef", {"method": "snip", "model": "lenet300", "seed": 0}, "Traceback\nRuntimeError: boom")
     return root
 
@@ -136,3 +141,41 @@ def test_the_index_sets_the_trials_against_the_full_grid(tmp_path, store):
     n_trials = int(first.split(" trials;")[0].split()[-1])
     assert (f"Trials against the sweep spec's full grid: {n_trials} of 100 ({n_trials}%); "
             "learning-rate search trials are stored apart (t/lr_search) and counted in neither.") in index
+
+
+def test_a_report_of_one_training_length_leaves_a_quick_look_out(tmp_path, rows, layers, history):
+    """A quick look (2 epochs) and the full protocol (5 here) in one store: read whole, the
+    report says so; with epochs=5 its tables are those of the full protocol alone; an epoch
+    count no trial has is an error that names the counts there are, before anything is written."""
+    quick = rows.assign(epochs=2, config_hash=rows["config_hash"] + "-quick")
+    quick.loc[quick["method"] == "dwf", "test_acc"] = 0.95  # a quick look that would win every DWF cell
+    root = tmp_path / "results"
+    _write_store(root, pd.concat([rows, quick], ignore_index=True), layers, history)
+    mixed = tmp_path / "mixed"
+    writing.write_report(root, "t", mixed, tables=["compression"], plots=[])
+    notes = _index_section((mixed / "index.md").read_text(), "Notes")
+    assert notes[0] == (f"- rows trained for different numbers of epochs: 2 ({len(rows)} rows), 5 ({len(rows)} rows); "
+                        "every table and figure picks across them; `bench report --epochs 5` reports one protocol")
+    full, alone = tmp_path / "full", tmp_path / "alone"
+    writing.write_report(root, "t", full, tables=["compression"], plots=["layers"], epochs=5)
+    assert "different numbers of epochs" not in (full / "index.md").read_text()
+    only_full = tmp_path / "only_full"
+    _write_store(only_full, rows, layers, history)
+    writing.write_report(only_full, "t", alone, tables=["compression"], plots=[])
+    assert (full / "compression.csv").read_text() == (alone / "compression.csv").read_text()
+    assert (mixed / "compression.csv").read_text() != (alone / "compression.csv").read_text()
+    with pytest.raises(writing.UnknownEpochsError, match="no result rows trained for 3 epochs; allowed: 2, 5"):
+        writing.write_report(root, "t", tmp_path / "bad", epochs=3)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_bench_report_rejects_an_epoch_count_the_store_lacks(tmp_path, store):
+    from typer.testing import CliRunner
+
+    from suite.cli.main import app
+
+    result = CliRunner().invoke(app, ["report", "t", "--results", str(store), "--out", str(tmp_path / "o"),
+                                      "--epochs", "75"])
+    assert result.exit_code == 2
+    assert "--epochs 75: no result rows trained for 75 epochs; allowed: 5" in " ".join(result.output.split())
+    assert not (tmp_path / "o").exists()

@@ -65,9 +65,12 @@ def report(
                  "thresholds 84.12 and 79.12 for LeNet-300-100 / F-MNIST, to separate a dense shift from method effects."),
     results: str = typer.Option(DEFAULT_RESULTS, help="Results root holding NAME/: a directory or a URI."),
     out: Optional[Path] = typer.Option(None, help=f"Output folder (default: {DEFAULT_REPORTS}/NAME)."),
+    epochs: Optional[int] = typer.Option(
+        None, help="Only the trials trained for this many epochs (e.g. the full protocol's, when a quick "
+                   "look at fewer epochs wrote to the same store)."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
-    from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, write_report
+    from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, UnknownEpochsError, write_report
     from suite.results.store import load_failures, scan_rows
     from suite.results.files import list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir
@@ -91,10 +94,13 @@ def report(
         found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
     everything = not table and not plot
-    write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
-                 tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
-                 eps=tuple(eps), console=console, **_spec_facts(name),
-                 absolute_thresholds=[a / 100 for a in absolute] or None)
+    try:
+        write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
+                     tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
+                     eps=tuple(eps), console=console, **_spec_facts(name),
+                     absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs)
+    except UnknownEpochsError as exc:  # found before anything is written
+        fail(f"--epochs {epochs}: {exc}")
 
 
 def _spec_facts(name: str) -> dict:
