@@ -112,3 +112,22 @@ def test_cli_dry_run_prints_every_search_without_ray_or_a_results_folder(tmp_pat
     printed = [line for line in stdout.splitlines() if line.startswith("search ")]
     assert {line.split(":")[0].removeprefix("search ") for line in printed} == SEARCHES
     assert not root.exists()
+
+
+def test_cli_refuses_eps_cells_without_dense_before_anything_runs(tmp_path):
+    """--methods leaving dense out: the ε cells have no reference, a clear error (exit 2) and no
+    results folder; the same sweep with dense, or a spec with no ε cells, is accepted."""
+    from typer.testing import CliRunner
+
+    from suite.cli.main import app
+
+    spec, root = write_spec(tmp_path), tmp_path / "res"
+    args = ["sweep", str(spec), "--adaptive", "--dry-run", "--results", str(root)]
+    refused = CliRunner().invoke(app, args + ["--methods", "dwf,snip"])
+    assert refused.exit_code == 2
+    assert ("--adaptive: the ε cells are measured against the dense model, which this sweep does not run; "
+            "allowed: a sweep with the dense method (in --methods too)") in " ".join(refused.output.split())
+    assert not root.exists()
+    assert CliRunner().invoke(app, args + ["--methods", "dense,dwf"]).exit_code == 0
+    spec.write_text(spec.read_text().replace("eps: [5]", "eps: []"))
+    assert CliRunner().invoke(app, args + ["--methods", "dwf,snip"]).exit_code == 0

@@ -9,7 +9,6 @@ import typer
 
 from suite.paths import DEFAULT_RESULTS
 from suite.cli.app import app, console, err_console, fail
-from suite.methods.dense import DENSE
 
 
 def _parse_ints(text: str | None, flag: str) -> list[int] | None:
@@ -115,9 +114,14 @@ def sweep(
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
-    if adaptive and (spec.adaptive is None or spec.adaptive.eps) and DENSE.name not in spec.method_names:
-        fail("--adaptive: the ε cells are measured against dense, which this sweep does not run; allowed: a sweep "
-             "with the dense method (in --methods too), or `adaptive: {eps: []}` in the spec")
+    if adaptive:
+        from suite.run.adaptive import require_dense
+        from suite.sweep.adaptive_spec import AdaptiveSettings
+
+        try:
+            require_dense(spec.adaptive or AdaptiveSettings(), spec.method_names)
+        except ValueError as exc:
+            fail(f"--adaptive: {exc}")
     if dry_run:
         _print_plan(spec, root, adaptive)
         return

@@ -51,6 +51,15 @@ from suite.analysis.tables import accuracy_table, compression_table
 from suite.run.adaptive_cells import Cell, Group, Lookup, Rows, axis_of, primary_rows, snap
 from suite.methods.dense import DENSE
 
+def require_dense(settings: AdaptiveSettings, methods) -> None:
+    """A ValueError unless the dense model is among `methods` (names) or no ε cell is searched:
+    the ε cells are judged against the dense median."""
+    if settings.eps and DENSE.name not in set(methods):
+        raise ValueError("the ε cells are measured against the dense model, which this sweep does not run; "
+                         "allowed: a sweep with the dense method (in --methods too), or `adaptive: {eps: []}` "
+                         "in the spec")
+
+
 class AdaptivePlan:
     """Every group and cell of a sweep; hands out configs to train and takes their rows."""
 
@@ -76,9 +85,8 @@ class AdaptivePlan:
                 key += f" lr={cfg.lr:g}"
             bases = tuple(g["bases"][s] for s in sorted(g["bases"]))
             self.groups.append(Group(key, g["axis"], snap(min(g["values"])), snap(max(g["values"])), bases))
-        if settings.eps and self.groups and not any(c.method == DENSE.name for c in self.fixed.values()):
-            raise ValueError("adaptive ε cells are measured against the dense model, which these trials do not "
-                             "include; allowed: trials with the dense method, or adaptive eps: []")
+        if self.groups:
+            require_dense(settings, (c.method for c in self.fixed.values()))
         self.cells: list[Cell] = []
         for group in self.groups:
             self.cells += [Cell(group, "eps", e) for e in settings.eps]
