@@ -13,6 +13,26 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # sets it per test and checks the compiled step against the eager one.
 os.environ.setdefault("BENCH_COMPILE", "0")
 
+import hand_made_sweep  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+# The hand-made sweep of hand_made_sweep.py (known answers), shared by the analysis
+# tests (test_report, test_figures, test_write_report).
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    return hand_made_sweep.result_rows()
+
+
+@pytest.fixture(scope="module")
+def layers(rows) -> pd.DataFrame:
+    return hand_made_sweep.layer_rows(rows)
+
+
+@pytest.fixture(scope="module")
+def history(rows) -> pd.DataFrame:
+    return hand_made_sweep.history_rows(rows)

@@ -10,21 +10,6 @@ import pytest
 from suite.analysis import configurations, figure_data, plots
 
 
-@pytest.fixture(scope="module")
-def rows() -> pd.DataFrame:
-    return sweep.result_rows()
-
-
-@pytest.fixture(scope="module")
-def layers(rows) -> pd.DataFrame:
-    return sweep.layer_rows(rows)
-
-
-@pytest.fixture(scope="module")
-def history(rows) -> pd.DataFrame:
-    return sweep.history_rows(rows)
-
-
 def _line_labels(ax) -> list[str]:
     return [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
 

@@ -14,11 +14,6 @@ from suite.analysis import configurations, rendering, tables
 from suite.methods import labels
 
 
-@pytest.fixture(scope="module")
-def rows() -> pd.DataFrame:
-    return sweep.result_rows()
-
-
 # --------------------------------------------------------------------------- labels
 
 def test_method_labels_follow_the_paper():

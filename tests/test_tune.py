@@ -52,6 +52,20 @@ def write_spec(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
     return path
 
 
+# Two seeds of dense and of DWF at D = 2 (lr `auto`: an lr search first) and D = 3 (lr 0.3).
+AUTO_LR_SPEC = """\
+    name: auto_lr
+    model: lenet300
+    dataset: synthetic
+    train: {epochs: 1}
+    seeds: [0, 1]
+    lr_search: {budget: 2, grid: [0.1, 0.3]}
+    methods:
+      dense: {}
+      dwf: {depth: [2, 3], lam: [1.0e-6, 1.0e-3], lr: {2: auto, 3: 0.3}}
+    """
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -101,17 +115,7 @@ def test_execute_trial_writes_through_a_uri_store(tmp_path):
 def test_dry_run_imports_no_ray_and_creates_nothing(tmp_path):
     """`bench sweep --dry-run` prints the plan (an lr search pending) from a subprocess that never imports Ray
     or Optuna, and leaves no results folder behind."""
-    spec = write_spec(tmp_path, """\
-        name: dry
-        model: lenet300
-        dataset: synthetic
-        train: {epochs: 1}
-        seeds: [0, 1]
-        lr_search: {budget: 2, grid: [0.1, 0.3]}
-        methods:
-          dense: {}
-          dwf: {depth: [2, 3], lam: [1.0e-6, 1.0e-3], lr: {2: auto, 3: 0.3}}
-        """)
+    spec = write_spec(tmp_path, AUTO_LR_SPEC)
     root = tmp_path / "res"
     heavy, stdout = bench_imports("sweep", str(spec), "--dry-run", "--results", str(root))
     assert heavy == []
@@ -126,16 +130,7 @@ def test_a_plan_with_a_pending_lr_search_and_after_it(tmp_path):
     """Trials waiting for an lr search are counted, not hashed; once it has chosen (or failed) the plan says so."""
     from suite.run.plan import make_plan
 
-    spec = load_spec(write_spec(tmp_path, """\
-        name: pending
-        model: lenet300
-        dataset: synthetic
-        seeds: [0, 1]
-        lr_search: {budget: 2, grid: [0.1, 0.3]}
-        methods:
-          dense: {}
-          dwf: {depth: [2, 3], lam: [1.0e-6, 1.0e-3], lr: {2: auto, 3: 0.3}}
-        """))
+    spec = load_spec(write_spec(tmp_path, AUTO_LR_SPEC))
     plan = make_plan(spec, str(tmp_path / "res"))
     (search,) = lr_searches(spec)
     assert plan.pending == [search] and plan.waiting == {"dwf": 4} and plan.blocked == 4

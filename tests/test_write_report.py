@@ -13,21 +13,6 @@ from suite.analysis import tables, writing
 from suite.results.store import TrialResult, write_failure, write_trial
 
 
-@pytest.fixture(scope="module")
-def rows() -> pd.DataFrame:
-    return sweep.result_rows()
-
-
-@pytest.fixture(scope="module")
-def layers(rows) -> pd.DataFrame:
-    return sweep.layer_rows(rows)
-
-
-@pytest.fixture(scope="module")
-def history(rows) -> pd.DataFrame:
-    return sweep.history_rows(rows)
-
-
 def _write_store(root, rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFrame) -> None:
     """Rows and side tables written as the trials of sweep 't' under root."""
     by_trial: dict[str, TrialResult] = defaultdict(lambda: TrialResult(rows=[]))
