@@ -14,7 +14,7 @@ import math
 import pytest
 
 from suite.run.adaptive import AdaptivePlan
-from suite.run.adaptive_results import budget_bound, progress, run_serial, summary_lines
+from suite.run.adaptive_results import budget_bound, progress, remaining_bound, run_serial, summary_lines
 from suite.sweep.adaptive_spec import AdaptiveSettings, AdaptiveSpecError, parse_adaptive
 from suite.config import TrialConfig
 
@@ -276,3 +276,45 @@ def test_the_tune_searcher_hands_out_the_lowest_priority_first():
     searcher.queue = [level_point, eps_point]  # the level point was queued first
     assert searcher.suggest("t1")["config_hash"] == eps_point.config_hash
     assert searcher.suggest("t2")["config_hash"] == level_point.config_hash
+
+
+def test_the_remaining_bound_only_shrinks_and_never_undercounts():
+    """What the progress line shows as "[n/≤N]": trials finished plus remaining_bound. Driven
+    two trials at a time (as two slots would), that sum never grows, always covers what the
+    search ends up training, and equals it once the search is over."""
+    plan = AdaptivePlan(grid(methods=("dwf", "synflow"), seeds=(0, 1)), settings(levels=(100.0, 1000.0), budget=8))
+    train, queue, finished, shown = stub(), [], 0, []
+    while True:
+        queue += plan.advance()
+        if not queue:
+            break
+        shown.append(finished + remaining_bound(plan))
+        for cfg in queue[:2]:
+            plan.observe(cfg, train(cfg))
+            finished += 1
+        queue = queue[2:]
+    assert plan.finished and remaining_bound(plan) == 0
+    assert shown == sorted(shown, reverse=True) and shown[-1] >= finished == len(plan.used)
+    assert shown[0] < budget_bound(plan) or shown[0] == budget_bound(plan)
+
+
+def test_the_progress_line_shows_an_adaptive_count_as_a_bound():
+    import io
+
+    from rich.console import Console
+
+    from suite.run.progress import Phase
+
+    out = io.StringIO()
+    remaining = [5]
+    with Phase("adaptive t", 9, {}, Console(file=out, width=200), remaining=lambda: remaining[0]) as phase:
+        phase.started("a")
+        remaining[0] = 3  # the trial left the queue, and a cell resolved
+        phase.finished("a", {"status": "ok", "test_acc": 0.8, "compression_ratio": 10.0, "train_s": 1.0}, "a")
+    line = out.getvalue()
+    assert line.startswith("✓ [1/≤4] a: acc 80.00% CR 10") and "left ≤" in line
+    grid = io.StringIO()
+    with Phase("sweep t", 4, {}, Console(file=grid, width=200)) as phase:
+        phase.started("a")
+        phase.finished("a", {"status": "ok", "test_acc": 0.8, "train_s": 1.0}, "a")
+    assert grid.getvalue().startswith("✓ [1/4] a") and "≤" not in grid.getvalue()

@@ -97,5 +97,15 @@ def budget_bound(plan: AdaptivePlan) -> int:
     return bound
 
 
-__all__ = ["budget_bound", "cell_budget", "cell_line", "progress", "run_serial", "store_lookup", "summary_lines",
-           "trial_rows"]
+def remaining_bound(plan: AdaptivePlan) -> int:
+    """At most this many trials are still to come, the queued and running ones included: the
+    smaller of two bounds, the whole search's (`budget_bound`) less the trials it has used, and
+    the queue plus every running cell's unspent budget for every seed (the second shrinks as
+    cells resolve). The progress line shows it as the bound it is."""
+    unspent = sum(max(plan.settings.budget - len(cell.path), 0) * len(cell.group.bases)
+                  for cell in plan.cells if cell.status == "running")
+    return max(0, min(budget_bound(plan) - len(plan.used), len(plan.pending) + unspent))
+
+
+__all__ = ["budget_bound", "cell_budget", "cell_line", "progress", "remaining_bound", "run_serial", "store_lookup",
+           "summary_lines", "trial_rows"]

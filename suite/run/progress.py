@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 from rich.markup import escape
 
@@ -42,10 +42,18 @@ def format_duration(seconds: float | None) -> str:
 
 
 class Phase:
-    """Counts and a live line for one Tune run (the grid or one lr search)."""
+    """Counts and a live line for one Tune run (the grid, one lr search or an adaptive run).
 
-    def __init__(self, title: str, total: int, configs: dict[str, dict], console: Any | None):
-        self.title, self.total, self.configs, self.console = title, total, configs, console
+    An adaptive run does not know its trial count in advance, only a bound that shrinks as its
+    cells resolve: with `remaining` (the trials still to come, at most, including those queued
+    and running), the total is the trials finished plus that bound, recomputed after every
+    trial, and the count and the time left are shown as bounds ("[12/≤340]", "left ≤5h40m").
+    """
+
+    def __init__(self, title: str, total: int, configs: dict[str, dict], console: Any | None,
+                 remaining: Callable[[], int] | None = None):
+        self.title, self._total, self.configs, self.console = title, total, configs, console
+        self.remaining = remaining
         self.done = self.failed = self.running = 0
         self.records: list[TrialRecord] = []
         self.first_start: float | None = None
@@ -68,6 +76,15 @@ class Phase:
         if self._progress is not None:
             self._progress.stop()
 
+    @property
+    def total(self) -> int:
+        if self.remaining is None:
+            return self._total
+        return self.done + self.failed + self.remaining()
+
+    def _bounded(self, text: str) -> str:
+        return text if self.remaining is None else f"≤{text}"
+
     def state(self) -> str:
         return f"running {self.running} · failed {self.failed}"
 
@@ -79,8 +96,8 @@ class Phase:
 
     def _refresh(self) -> None:
         if self._progress is not None:
-            self._progress.update(self._task, completed=self.done + self.failed, state=self.state(),
-                                  eta=format_duration(self.eta()))
+            self._progress.update(self._task, total=self.total, completed=self.done + self.failed,
+                                  state=self.state(), eta=self._bounded(format_duration(self.eta())))
 
     def started(self, key: str) -> None:
         if self.first_start is None:
@@ -104,8 +121,8 @@ class Phase:
         self._refresh()
         if self.console is None:
             return
-        n = self.done + self.failed
-        head = escape(f"[{n}/{self.total}] {label}")
+        n, total = self.done + self.failed, self.total
+        head = escape(f"[{n}/{self._bounded(str(total))}] {label}")
         if status == "failed":
             line = f"[red]✗[/] {head}: [red]failed[/] {escape(str(record.error))}"
         else:
@@ -113,7 +130,7 @@ class Phase:
             cr = f" CR {record.compression_ratio:.3g}" if record.compression_ratio else ""
             tag = {"diverged": " [yellow]diverged[/]", "reused": " (from store)"}.get(status, "")
             line = f"[green]✓[/] {head}: {acc}{cr}{tag} · {record.seconds:.1f}s"
-        tail = f"  ({self.state()} · left {format_duration(self.eta())})" if n < self.total else ""
+        tail = f"  ({self.state()} · left {self._bounded(format_duration(self.eta()))})" if n < total else ""
         self.console.print(line + tail, highlight=False, soft_wrap=True)
 
 

@@ -16,7 +16,7 @@ from suite.config import TrialConfig
 from suite.results.store import write_failure
 from suite.run import lr_search
 from suite.run.adaptive import AdaptivePlan
-from suite.run.adaptive_results import budget_bound, store_lookup
+from suite.run.adaptive_results import budget_bound, remaining_bound, store_lookup
 from suite.run.lr_records import store_choice, usable_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome
 from suite.run.progress import Phase, describe
@@ -98,8 +98,8 @@ def run_adaptive(trials: list[TrialConfig], spec: Spec, options: RunOptions, res
     searcher.advance()  # resume: everything the store answers is fed in before anything trains
     start = time.perf_counter()
     if searcher.queue:
-        bound = budget_bound(plan)
-        with Phase(f"adaptive {spec.name} (at most {bound})", bound, {}, console) as phase:
+        with Phase(f"adaptive {spec.name}", budget_bound(plan), {}, console,
+                   remaining=lambda: remaining_bound(plan)) as phase:
             callback = TuneProgress(
                 phase, key_of=lambda c: c["config_hash"], label_of=lambda c, r: describe(c["cfg"]),
                 on_crash=lambda key, error: write_failure(results, spec.name, key, searcher.configs.get(key, {}),
