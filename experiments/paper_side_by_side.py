@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from suite.analysis.selections import measured_sparser
+
 # Paper Table 1, LeNet-300-100 / F-MNIST: compression ratio at ε = 5 and 10 points below its dense 89.12%.
 PAPER_TABLE1 = {"DWF (D=2)": (141, 362), "DWF (D=3)": (506, 1422), "DWF (D=4)": (486, 1442),
                 "GMP": (156, 235), "SNIP": (76, 146), "SynFlow": (141, 302)}
@@ -84,7 +86,7 @@ def table2(report: Path) -> list[str]:
             # Table 2's rule lets a sparser configuration fill a level nothing nearer reaches yet: say so.
             sparsity = ours.at[label, f"sparsity@{level:g}"]
             cr = "inf (empty network)" if sparsity >= 1 else f"{1 / (1 - sparsity):.0f}"
-            sparser = "" if label == "Dense" or sparsity < level + 0.1 * (1 - level) else f" @CR {cr}"
+            sparser = f" @CR {cr}" if measured_sparser(level, sparsity) else ""  # the report's own rule
             cells.append(f"{100 * value:.2f}{spread}{'' if n == 3 else f' (n={n})'}{sparser} / {mean:.2f}{mark}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines

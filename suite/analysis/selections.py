@@ -23,6 +23,18 @@ ACC_TOL = 1e-9
 # reached within one parameter (and never less than 1e-6), plus round-off.
 SPARSITY_TOL_MIN = 1e-6
 
+# A Table 2 cell may be filled by a configuration sparser than its level (nothing nearer reaches
+# it, or the sparser one is more accurate). When that configuration keeps at most this share of
+# the weights the level keeps (CR over 1.11x the level's), the cell is no measurement at the
+# level, and its display says at which sparsity it was measured.
+SPARSER_KEPT_SHARE = 0.9
+
+
+def measured_sparser(level: float, sparsity: float) -> bool:
+    """Whether a Table 2 cell at `level` comes from a configuration clearly sparser than the level
+    (see SPARSER_KEPT_SHARE)."""
+    return 1.0 - sparsity <= SPARSER_KEPT_SHARE * (1.0 - level) * (1 + 1e-9)  # inclusive up to round-off
+
 
 def sparsest_qualifying(candidates: pd.DataFrame, threshold: float) -> pd.Series | None:
     """The configuration with the highest compression whose median test accuracy is
