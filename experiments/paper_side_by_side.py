@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from suite.analysis.rendering import measured_at
 from suite.analysis.selections import measured_sparser
 
 # Paper Table 1, LeNet-300-100 / F-MNIST: compression ratio at ε = 5 and 10 points below its dense 89.12%.
@@ -85,8 +86,7 @@ def table2(report: Path) -> list[str]:
             mark = "" if ok else " **✗**"
             # Table 2's rule lets a sparser configuration fill a level nothing nearer reaches yet: say so.
             sparsity = ours.at[label, f"sparsity@{level:g}"]
-            cr = "inf (empty network)" if sparsity >= 1 else f"{1 / (1 - sparsity):.0f}"
-            sparser = f" @CR {cr}" if measured_sparser(level, sparsity) else ""  # the report's own rule
+            sparser = measured_at(sparsity) if measured_sparser(level, sparsity) else ""  # the report's own rule
             cells.append(f"{100 * value:.2f}{spread}{'' if n == 3 else f' (n={n})'}{sparser} / {mean:.2f}{mark}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
@@ -101,7 +101,7 @@ def main() -> None:
         print("\nTable 1 at the paper's absolute thresholds:\n")
         print("\n".join(table1(report, absolute.name, ("cr@84.12%", "cr@79.12%"), ("≥ 84.12%", "≥ 79.12%"))))
     print("\nTable 2, mean ± std over seeds (ours / paper; ✗: outside 2 points or the paper's std + 1;\n"
-          "@CR N: filled by a sparser configuration, as the table's rule allows, while none nearer is measured):\n")
+          "(at CR N): filled by a sparser configuration, as the table's rule allows, while none nearer is measured):\n")
     print("\n".join(table2(report)))
 
 

@@ -280,8 +280,9 @@ def test_the_tune_searcher_hands_out_the_lowest_priority_first():
 
 def test_the_remaining_bound_only_shrinks_and_never_undercounts():
     """What the progress line shows as "[n/≤N]": trials finished plus remaining_bound. Driven
-    two trials at a time (as two slots would), that sum never grows, always covers what the
-    search ends up training, and equals it once the search is over."""
+    two trials at a time (as two slots would), that sum starts at the whole search's budget
+    bound, never grows, always covers what the search ends up training, and shrinks well below
+    the static bound as cells resolve."""
     plan = AdaptivePlan(grid(methods=("dwf", "synflow"), seeds=(0, 1)), settings(levels=(100.0, 1000.0), budget=8))
     train, queue, finished, shown = stub(), [], 0, []
     while True:
@@ -295,7 +296,7 @@ def test_the_remaining_bound_only_shrinks_and_never_undercounts():
         queue = queue[2:]
     assert plan.finished and remaining_bound(plan) == 0
     assert shown == sorted(shown, reverse=True) and shown[-1] >= finished == len(plan.used)
-    assert shown[0] < budget_bound(plan) or shown[0] == budget_bound(plan)
+    assert shown[0] == budget_bound(plan) and shown[-1] < 0.6 * budget_bound(plan)
 
 
 def test_the_progress_line_shows_an_adaptive_count_as_a_bound():
@@ -307,14 +308,16 @@ def test_the_progress_line_shows_an_adaptive_count_as_a_bound():
 
     out = io.StringIO()
     remaining = [5]
-    with Phase("adaptive t", 9, {}, Console(file=out, width=200), remaining=lambda: remaining[0]) as phase:
+    with Phase("adaptive t", None, {}, Console(file=out, width=200), remaining=lambda: remaining[0]) as phase:
         phase.started("a")
         remaining[0] = 3  # the trial left the queue, and a cell resolved
         phase.finished("a", {"status": "ok", "test_acc": 0.8, "compression_ratio": 10.0, "train_s": 1.0}, "a")
     line = out.getvalue()
-    assert line.startswith("✓ [1/≤4] a: acc 80.00% CR 10") and "left ≤" in line
+    assert line.startswith("✓ [1/≤4] a: acc 80.00% CR 10") and "left ~" in line
     grid = io.StringIO()
     with Phase("sweep t", 4, {}, Console(file=grid, width=200)) as phase:
         phase.started("a")
         phase.finished("a", {"status": "ok", "test_acc": 0.8, "train_s": 1.0}, "a")
-    assert grid.getvalue().startswith("✓ [1/4] a") and "≤" not in grid.getvalue()
+    assert grid.getvalue().startswith("✓ [1/4] a") and "≤" not in grid.getvalue() and "~" not in grid.getvalue()
+    with pytest.raises(ValueError, match="total"):
+        Phase("both", 4, {}, None, remaining=lambda: 3)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-import hand_made_sweep as sweep
 import pandas as pd
 import pytest
 
 from suite.analysis import tables, writing
-from suite.results.store import TrialResult, write_failure, write_trial
+from suite.analysis.training_length import UnknownEpochsError, select_epochs
+from suite.results.store import TrialResult, load_sweep, write_failure, write_trial
 
 
 def _write_store(root, rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFrame) -> None:
@@ -139,17 +139,20 @@ def test_a_report_of_one_training_length_leaves_a_quick_look_out(tmp_path, rows,
     mixed = tmp_path / "mixed"
     writing.write_report(root, "t", mixed, tables=["compression"], plots=[])
     notes = _index_section((mixed / "index.md").read_text(), "Notes")
-    assert notes[0] == (f"- rows trained for different numbers of epochs: 2 ({len(rows)} rows), 5 ({len(rows)} rows); "
-                        "every table and figure picks across them; `bench report --epochs 5` reports one protocol")
+    n = rows["config_hash"].nunique()
+    assert notes[0] == (f"- trials of different training lengths: 2 epochs ({n} trials), 5 epochs ({n} trials); "
+                        "every table and figure picks across them; `bench report --epochs 5` reads one length")
     full, alone = tmp_path / "full", tmp_path / "alone"
     writing.write_report(root, "t", full, tables=["compression"], plots=["layers"], epochs=5)
-    assert "different numbers of epochs" not in (full / "index.md").read_text()
+    full_notes = _index_section((full / "index.md").read_text(), "Notes")
+    assert full_notes[0] == f"- --epochs 5: left out {n} trial(s) of other or unrecorded lengths and 0 failed trial(s) of other lengths"
+    assert not any("different training lengths" in note for note in full_notes)
     only_full = tmp_path / "only_full"
     _write_store(only_full, rows, layers, history)
     writing.write_report(only_full, "t", alone, tables=["compression"], plots=[])
     assert (full / "compression.csv").read_text() == (alone / "compression.csv").read_text()
     assert (mixed / "compression.csv").read_text() != (alone / "compression.csv").read_text()
-    with pytest.raises(writing.UnknownEpochsError, match="no result rows trained for 3 epochs; allowed: 2, 5"):
+    with pytest.raises(UnknownEpochsError, match="no trial of this sweep trained for 3 epochs; allowed: 2, 5"):
         writing.write_report(root, "t", tmp_path / "bad", epochs=3)
     assert not (tmp_path / "bad").exists()
 
@@ -162,5 +165,22 @@ def test_bench_report_rejects_an_epoch_count_the_store_lacks(tmp_path, store):
     result = CliRunner().invoke(app, ["report", "t", "--results", str(store), "--out", str(tmp_path / "o"),
                                       "--epochs", "75"])
     assert result.exit_code == 2
-    assert "--epochs 75: no result rows trained for 75 epochs; allowed: 5" in " ".join(result.output.split())
+    assert "--epochs 75: no trial of this sweep trained for 75 epochs; allowed: 5" in " ".join(result.output.split())
     assert not (tmp_path / "o").exists()
+
+
+def test_a_store_that_records_no_training_length_is_reported_whole(tmp_path, rows, layers, history):
+    """Hand-made or older row files may lack the epochs column: the report reads them as before
+    (no note), and --epochs says that no row records a length."""
+    root = tmp_path / "results"
+    _write_store(root, rows.drop(columns=["epochs"]), layers, history)
+    written = writing.write_report(root, "t", tmp_path / "out", tables=["compression"], plots=[])
+    assert "training length" not in written[-1].read_text()
+    with pytest.raises(UnknownEpochsError, match=r"allowed: none \(no result row records its training length\)"):
+        writing.write_report(root, "t", tmp_path / "bad", epochs=5)
+
+
+def test_selecting_a_length_keeps_failures_that_record_none(store):
+    data = load_sweep(store, "t")  # its one failure's config has no epochs: it may be of either length
+    selected, _ = select_epochs(data, 5)
+    assert [f["config_hash"] for f in selected.failures] == ["deadbeef"]

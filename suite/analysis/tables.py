@@ -54,9 +54,10 @@ ACCURACY_RULE = (
     "accuracy among those whose median sparsity over seeds is ≥ s, where s counts as reached within "
     "one parameter (tolerance max(1e-6, 1/total_params)); ties go to the sparser configuration. "
     "Pruning methods with a target at s therefore enter with exactly that target. A cell whose configuration "
-    f"keeps at most {100 * SPARSER_KEPT_SHARE:g}% of the weights the level keeps says at which sparsity it was "
+    f"keeps at most {100 * SPARSER_KEPT_SHARE:g}% of the weights the level keeps says at which compression ratio "
+    "it was "
     "measured, e.g. "
-    "'86.08 ± 0.19 (at 98.8%)'. Dense row: the dense "
+    "'86.08 ± 0.19 (at CR 83)'. Dense row: the dense "
     "accuracy as the reference, repeated across levels. '–': no configuration reaches s."
 ) + COUNTING
 

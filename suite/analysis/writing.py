@@ -6,7 +6,6 @@ writes files.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from suite.analysis.tables import (
     compression_table,
 )
 from suite.analysis.terminal import print_table
+from suite.analysis.training_length import mixed_lengths_notes, select_epochs
 from suite.results.store import SweepData, load_sweep
 
 if TYPE_CHECKING:  # rich is only needed by the terminal renderer
@@ -53,46 +53,6 @@ def _store_notes(data: SweepData, root: str) -> list[str]:
         notes.append(f"{len(hashes)} trial(s) lack their {table} table, so they are missing from the figures "
                      f"that use it: {', '.join(hashes)}")
     return notes
-
-
-def training_lengths(rows: pd.DataFrame) -> list[int]:
-    """The epoch counts the rows were trained for, ascending."""
-    if rows.empty:
-        return []
-    return sorted({int(e) for e in pd.to_numeric(rows["epochs"], errors="coerce").dropna()})
-
-
-class UnknownEpochsError(ValueError):
-    """A report asked for a training length no trial of the sweep has."""
-
-
-def select_epochs(data: SweepData, epochs: int) -> SweepData:
-    """Only the trials trained for `epochs` epochs (their rows, side tables and failures), or an
-    UnknownEpochsError naming the epoch counts the sweep has."""
-    lengths = training_lengths(data.rows)
-    if epochs not in lengths:
-        raise UnknownEpochsError(f"no result rows trained for {epochs} epochs; allowed: "
-                                 f"{', '.join(map(str, lengths)) or 'none (no rows)'}")
-    rows = data.rows[pd.to_numeric(data.rows["epochs"], errors="coerce") == epochs]
-    keep = set(rows["config_hash"])
-    sides = {name: frame[frame["config_hash"].isin(keep)] if not frame.empty else frame
-             for name, frame in (("layers", data.layers), ("history", data.history))}
-    failures = [f for f in data.failures if (f.get("config") or {}).get("epochs") == epochs]
-    lacking = {table: [h for h in hashes if h in keep] for table, hashes in data.lacking.items()}
-    return replace(data, rows=rows.reset_index(drop=True), failures=failures,
-                   lacking={t: h for t, h in lacking.items() if h}, **sides)
-
-
-def _mixed_lengths_note(rows: pd.DataFrame) -> list[str]:
-    """A note when the rows come from trainings of different lengths (a quick look and the full
-    protocol in one store): tables and curves would pick across them."""
-    lengths = training_lengths(rows)
-    if len(lengths) < 2:
-        return []
-    counts = pd.to_numeric(rows["epochs"], errors="coerce").dropna().astype(int).value_counts()
-    listed = ", ".join(f"{e} ({counts[e]} rows)" for e in lengths)
-    return [f"rows trained for different numbers of epochs: {listed}; every table and figure picks across "
-            f"them; `bench report --epochs {lengths[-1]}` reports one protocol"]
 
 
 def _safe_name(*parts: str) -> str:
@@ -235,8 +195,9 @@ def write_report(
     absolute thresholds is written too, as ABSOLUTE_TABLE_NAME. With `grid_trials`
     (the trial count of the sweep spec's full grid), the index sets the trials in
     the store against it. With `epochs`, only the trials trained for that many
-    epochs are read (a ValueError names the counts there are); without it, a
-    store holding several is reported whole, with a note saying so.
+    epochs are read (an UnknownEpochsError names the lengths there are); without
+    it, a store holding several is reported whole, with a note saying so
+    (`suite.analysis.training_length`).
 
     Figures are built on bare matplotlib Figures (no pyplot), which save through
     the Agg/PDF canvases, so no display is needed. With a console, each table is
@@ -247,9 +208,9 @@ def write_report(
     if absolute_thresholds is not None:  # bad input fails before anything is written
         absolute_thresholds = check_absolute_thresholds(absolute_thresholds)
     data = load_sweep(root, sweep)  # damaged files skipped, copies of rows dropped
-    notes: list[str] = _mixed_lengths_note(data.rows) if epochs is None else []
+    notes: list[str] = mixed_lengths_notes(data.rows) if epochs is None else []
     if epochs is not None:  # before anything is written
-        data = select_epochs(data, epochs)
+        data, notes = select_epochs(data, epochs)
     rows, layers, history, failures = data.rows, data.layers, data.history, data.failures
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

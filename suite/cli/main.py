@@ -70,7 +70,8 @@ def report(
                    "look at fewer epochs wrote to the same store)."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
-    from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, UnknownEpochsError, write_report
+    from suite.analysis.training_length import UnknownEpochsError
+    from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, write_report
     from suite.results.store import load_failures, scan_rows
     from suite.results.files import list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir

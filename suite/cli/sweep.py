@@ -116,10 +116,9 @@ def sweep(
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
     if adaptive:
         from suite.run.adaptive import require_dense
-        from suite.sweep.adaptive_spec import AdaptiveSettings
 
         try:
-            require_dense(spec.adaptive or AdaptiveSettings(), spec.method_names)
+            require_dense(spec.adaptive_settings, spec.method_names)
         except ValueError as exc:
             fail(f"--adaptive: {exc}")
     if dry_run:

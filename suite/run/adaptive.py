@@ -51,13 +51,14 @@ from suite.analysis.tables import accuracy_table, compression_table
 from suite.run.adaptive_cells import Cell, Group, Lookup, Rows, axis_of, primary_rows, snap
 from suite.methods.dense import DENSE
 
+
 def require_dense(settings: AdaptiveSettings, methods) -> None:
     """A ValueError unless the dense model is among `methods` (names) or no ε cell is searched:
     the ε cells are judged against the dense median."""
     if settings.eps and DENSE.name not in set(methods):
         raise ValueError("the ε cells are measured against the dense model, which this sweep does not run; "
-                         "allowed: a sweep with the dense method (in --methods too), or `adaptive: {eps: []}` "
-                         "in the spec")
+                         "allowed: a sweep with the dense method (in --methods too, where given), or "
+                         "`adaptive: {eps: []}` in the spec")
 
 
 class AdaptivePlan:
@@ -246,4 +247,4 @@ class AdaptivePlan:
             all(h in self.fixed_rows for h in self.fixed)
 
 
-__all__ = ["AdaptivePlan", "Cell", "Group", "axis_of", "snap"]
+__all__ = ["AdaptivePlan", "Cell", "Group", "axis_of", "require_dense", "snap"]

@@ -78,7 +78,7 @@ def preview_adaptive(plan: SweepPlan) -> AdaptivePreview:
     known = {cfg.config_hash for cfg in plan.trials}
     trials = expand(spec, {k: v["lr"] for k, v in plan.chosen.items()}, placeholder_lr=True)
     unknown = {cfg.config_hash for cfg in trials} - known
-    adaptive = AdaptivePlan(trials, spec.adaptive or AdaptiveSettings())
+    adaptive = AdaptivePlan(trials, spec.adaptive_settings)
     adaptive.advance(_stored(plan, adaptive, unknown))
     searches = []
     for cell in adaptive.cells:

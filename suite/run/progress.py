@@ -45,13 +45,17 @@ class Phase:
     """Counts and a live line for one Tune run (the grid, one lr search or an adaptive run).
 
     An adaptive run does not know its trial count in advance, only a bound that shrinks as its
-    cells resolve: with `remaining` (the trials still to come, at most, including those queued
-    and running), the total is the trials finished plus that bound, recomputed after every
-    trial, and the count and the time left are shown as bounds ("[12/≤340]", "left ≤5h40m").
+    cells resolve: it passes `remaining` (the trials still to come, at most, including those
+    queued and running) instead of `total`; the total is then the trials finished plus that
+    bound, recomputed after every trial, shown as a bound ("[12/≤340]"), and the time left,
+    that bound at the pace so far, as an estimate ("left ~5h40m": a search's last rounds run
+    fewer trials side by side, so it may take longer).
     """
 
-    def __init__(self, title: str, total: int, configs: dict[str, dict], console: Any | None,
+    def __init__(self, title: str, total: int | None, configs: dict[str, dict], console: Any | None,
                  remaining: Callable[[], int] | None = None):
+        if (total is None) == (remaining is None):
+            raise ValueError("Phase: give the trial count (total) or a bound on the trials to come (remaining)")
         self.title, self._total, self.configs, self.console = title, total, configs, console
         self.remaining = remaining
         self.done = self.failed = self.running = 0
@@ -82,8 +86,14 @@ class Phase:
             return self._total
         return self.done + self.failed + self.remaining()
 
-    def _bounded(self, text: str) -> str:
-        return text if self.remaining is None else f"≤{text}"
+    def _count(self) -> str:
+        """'4' of a known total, '≤4' of a bound."""
+        return str(self.total) if self.remaining is None else f"≤{self.total}"
+
+    def _time_left(self) -> str:
+        """'3m05s' of a known total, '~3m05s' of a bound; '?' before the first trial ends."""
+        left = format_duration(self.eta())
+        return left if self.remaining is None or left == "?" else f"~{left}"
 
     def state(self) -> str:
         return f"running {self.running} · failed {self.failed}"
@@ -97,7 +107,7 @@ class Phase:
     def _refresh(self) -> None:
         if self._progress is not None:
             self._progress.update(self._task, total=self.total, completed=self.done + self.failed,
-                                  state=self.state(), eta=self._bounded(format_duration(self.eta())))
+                                  state=self.state(), eta=self._time_left())
 
     def started(self, key: str) -> None:
         if self.first_start is None:
@@ -122,7 +132,7 @@ class Phase:
         if self.console is None:
             return
         n, total = self.done + self.failed, self.total
-        head = escape(f"[{n}/{self._bounded(str(total))}] {label}")
+        head = escape(f"[{n}/{self._count()}] {label}")
         if status == "failed":
             line = f"[red]✗[/] {head}: [red]failed[/] {escape(str(record.error))}"
         else:
@@ -130,7 +140,7 @@ class Phase:
             cr = f" CR {record.compression_ratio:.3g}" if record.compression_ratio else ""
             tag = {"diverged": " [yellow]diverged[/]", "reused": " (from store)"}.get(status, "")
             line = f"[green]✓[/] {head}: {acc}{cr}{tag} · {record.seconds:.1f}s"
-        tail = f"  ({self.state()} · left {self._bounded(format_duration(self.eta()))})" if n < total else ""
+        tail = f"  ({self.state()} · left {self._time_left()})" if n < total else ""
         self.console.print(line + tail, highlight=False, soft_wrap=True)
 
 

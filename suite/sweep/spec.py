@@ -104,6 +104,13 @@ class Spec:
     def method(self, name: str) -> MethodBlock:
         return next(m for m in self.methods if m.name == name)
 
+    @property
+    def adaptive_settings(self):
+        """The adaptive search's settings: the `adaptive` key's, else the defaults (`--adaptive`)."""
+        from suite.sweep.adaptive_spec import AdaptiveSettings
+
+        return self.adaptive or AdaptiveSettings()
+
 
 @dataclass(frozen=True)
 class LRSearch:
