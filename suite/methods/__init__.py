@@ -1,8 +1,9 @@
 """Sparsification methods, one module each, and the list of the built-in ones.
 
 `suite.methods.base` holds the types (Method, Prepared, EvalPoint) and the
-`METHODS` registry; `BUILT_IN` below is the whole set of built-in methods, in
-the paper's order. A plugin module adds its own with `METHODS.register(...)`
+`METHODS` registry; `BUILT_IN` below is the whole set of built-in methods
+(its order means nothing: tables and figures follow each method's
+`paper_order`, the registry and `bench list` the names). A plugin module adds its own with `METHODS.register(...)`
 (sweep specs load plugin modules by name: `plugins:` in the spec).
 """
 
