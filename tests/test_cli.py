@@ -194,3 +194,14 @@ def test_bench_run_skips_a_stored_trial_unless_rerun(tmp_path):
     assert third.exit_code == 0, third.output
     assert "wrote 1 row(s)" in third.output
     assert pq.read_table(rows_file).to_pylist()[0]["created_at"] > pq.read_table(BytesIO(stored)).to_pylist()[0]["created_at"]
+
+
+def test_bench_run_logs_one_line_per_epoch_with_the_time_left_once_known(tmp_path):
+    """In a log (no terminal) each epoch is a line; after the first epoch the pace is unknown, and
+    the line says "?" rather than a time left of 0s."""
+    result = CliRunner().invoke(app, ["run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense",
+                                      "--epochs", "2", "--results", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in lines] == ["1/2", "2/2"]
+    assert lines[0].endswith("left ?")

@@ -19,6 +19,7 @@ from rich.table import Table
 from suite.cli.app import app, console, err_console, fail
 from suite.config import DEFAULTS, FIELDS, REQUIRED_FIELDS, ConfigError, TrialConfig
 from suite.paths import DEFAULT_RESULTS
+from suite.run.progress import format_duration
 
 # The options of `bench run` that are not config fields: where and how the trial runs, not what it is.
 RUN_OPTIONS = (
@@ -62,6 +63,7 @@ def _epoch_progress(total_epochs: int):
     progress = Progress(
         TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[stats]}"),
         TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=err_console,
+        disable=not err_console.is_terminal,  # a log gets the lines below, not the bar's last frame too
     )
     task = progress.add_task("train", total=total_epochs, stats="")
 
@@ -71,8 +73,9 @@ def _epoch_progress(total_epochs: int):
         progress.update(task, completed=epoch, stats=stats)
         if not err_console.is_terminal:
             # No live bar in a log file (Slurm, CI): one line per epoch instead.
-            left = progress.tasks[0].time_remaining
-            err_console.print(f"epoch {epoch}/{epochs}  {stats}  left {left or 0:.0f}s", soft_wrap=True)
+            # time_remaining is None until rich has a pace (after the first epoch): "?", not "0s".
+            left = format_duration(progress.tasks[0].time_remaining)
+            err_console.print(f"epoch {epoch}/{epochs}  {stats}  left {left}", soft_wrap=True)
 
     return progress, update
 
