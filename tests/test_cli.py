@@ -205,3 +205,30 @@ def test_bench_run_logs_one_line_per_epoch_with_the_time_left_once_known(tmp_pat
     lines = [line for line in result.output.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in lines] == ["1/2", "2/2"]
     assert lines[0].endswith("left ?")
+
+
+def test_bench_run_trains_on_the_threads_asked_for(tmp_path, monkeypatch):
+    """A CPU trial re-runs to the same number only on the thread count it was trained with (float
+    reductions differ): --threads sets torch's, 1 by default as in a sweep trial of one CPU."""
+    import torch
+
+    import suite.train
+
+    seen, real = [], suite.train.run_trial
+
+    def recording(cfg, **kw):
+        seen.append(torch.get_num_threads())
+        return real(cfg, **kw)
+
+    monkeypatch.setattr(suite.train, "run_trial", recording)
+    base = ["run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense", "--epochs", "1", "--rerun",
+            "--results", str(tmp_path)]
+    try:
+        for extra in (["--threads", "2"], []):
+            result = CliRunner().invoke(app, base + extra, env={"COLUMNS": "200"})
+            assert result.exit_code == 0, result.output
+    finally:
+        torch.set_num_threads(1)  # the suite's setting (conftest)
+    assert seen == [2, 1]
+    refused = CliRunner().invoke(app, base + ["--threads", "0"])
+    assert refused.exit_code == 2 and "--threads 0: allowed: an integer >= 1" in refused.output
