@@ -26,7 +26,7 @@ SPARSITY_TOL_MIN = 1e-6
 # A Table 2 cell may be filled by a configuration sparser than its level (nothing nearer reaches
 # it, or the sparser one is more accurate). When that configuration keeps at most this share of
 # the weights the level keeps (CR at least 1.11x the level's), the cell is no measurement at the
-# level, and its display says at which sparsity it was measured.
+# level, and its display says at which compression ratio it was measured.
 SPARSER_KEPT_SHARE = 0.9
 
 
