@@ -321,3 +321,14 @@ def test_the_progress_line_shows_an_adaptive_count_as_a_bound():
     assert grid.getvalue().startswith("✓ [1/4] a") and "≤" not in grid.getvalue() and "~" not in grid.getvalue()
     with pytest.raises(ValueError, match="total"):
         Phase("both", 4, {}, None, remaining=lambda: 3)
+
+
+def test_a_diverged_point_above_an_eps_cell_does_not_end_its_search():
+    # λ above 2e-4 diverges (CR 1): the first midpoint, 3.16e-4, fails the ε = 5 cell with a CR below
+    # any qualifying point's. The boundary (CR 1000 at λ 1e-4) lies below the divergence; a stop on
+    # CR(failing) <= CR(cell) x 1.1 would end the search at the first qualifying point.
+    plan = AdaptivePlan(grid(), settings(eps=(5,)))
+    run_serial(plan, diverging_above(2e-4))
+    cell = cells(plan)["dwf D=3 ε=5"]
+    assert cell["status"] == "resolved" and cell["lower"] <= 1e-4 <= cell["upper"] <= 1.1e-4 * 1.1
+    assert 0.9e-4 <= cell["cell_x"] <= 1e-4

@@ -17,7 +17,9 @@ dense runs first, since ε is measured against its median):
   Bracket: lower = the cell (sparsest qualifying point seen; ties in compression go to the higher
   accuracy, but the bracket starts at the largest tied point), upper = the nearest failing point above
   it on the axis. Accuracy need not be monotone: a qualifying point above a failing one moves the cell
-  (and the bracket) up.
+  (and the bracket) up. The cell is resolved only when the failing point is sparser than it: a
+  diverged point above it (CR 1) or a non-monotone CR keeps the bisection going until the axis is
+  resolved.
 * level cell: a point *reaches* the level when its median sparsity does (within one parameter).
   upper = the cell (best mean accuracy among reaching points seen), lower = the nearest non-reaching
   point below it.
@@ -152,7 +154,10 @@ class AdaptivePlan:
             if cell_x is not None and (lower >= group.hi or (upper is None and group.hi in seen)):
                 return self._stop(cell, "bound", lower, upper, cell_x)  # nothing above the cell fails
             cr = lambda x: float(stats[x]["compression_ratio"])  # noqa: E731
-            if lower is not None and upper is not None and cr(upper) <= cr(lower) * (1 + tol):
+            # Resolved only when the failing point is sparser than the cell, by less than the tolerance.
+            # One that is not (a diverged point reports CR 1; CR need not grow with λ) says nothing
+            # about how far the boundary lies: bisect on until the axis itself is resolved.
+            if lower is not None and upper is not None and cr(lower) < cr(upper) <= cr(lower) * (1 + tol):
                 return self._stop(cell, "resolved", lower, upper, cell_x)
         else:
             if group.axis == "compression" and not cell.path:
