@@ -20,7 +20,6 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from suite.results.checkpoints import CheckpointCache
 from suite.config import TrialConfig
@@ -161,14 +160,14 @@ def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: tor
     return history, "ok"
 
 
-def _evaluate_point(cfg: TrialConfig, point: EvalPoint, point_id: int, data: DataBundle, status: str,
-                    test_eval: Callable[[nn.Module], tuple[float, float]]) -> tuple[dict, list[dict]]:
+def _evaluate_point(cfg: TrialConfig, point: EvalPoint, point_id: int, data: DataBundle,
+                    status: str) -> tuple[dict, list[dict]]:
     sp = sparsity_stats(point.model, cfg.include_bias)
     if status == "diverged":
         chance = 1.0 / data.num_classes
         test_loss, test_acc, train_loss, train_acc = math.nan, chance, math.nan, chance
     else:
-        test_loss, test_acc = test_eval(point.model)
+        test_loss, test_acc = evaluate(point.model, data.eval_batches("test", EVAL_BATCH))
         train_loss, train_acc = evaluate(point.model, data.eval_batches("train", EVAL_BATCH))
     row = {
         "point": point.point, "point_id": point_id, "target_compression": point.target_compression,
@@ -247,22 +246,9 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     final = prepared.finalize() if prepared.finalize else prepared.model
     final.eval()
 
-    # Methods with a post-hoc ladder test each point to know when to stop;
-    # the row reuses that evaluation instead of running the test set again.
-    # The cache holds each network too, so no id is reused while it lives.
-    tested: dict[int, tuple[nn.Module, tuple[float, float]]] = {}
-
-    def test_eval(net: nn.Module) -> tuple[float, float]:
-        if id(net) not in tested:
-            tested[id(net)] = (net, evaluate(net, data.eval_batches("test", EVAL_BATCH)))
-        return tested[id(net)][1]
-
-    def test_accuracy(net: nn.Module) -> float:
-        return test_eval(net)[1]
-
     # An empty network has no post-hoc ladder: every point would be the same one.
     points = [EvalPoint("final", final, cfg.compressions[0] if cfg.compressions else None)] if status != "ok" \
-        else method.evaluate_points(cfg, final, test_accuracy, data)
+        else method.evaluate_points(cfg, final)
     misalign = prepared.misalignment() if prepared.misalignment and not diverged else None
     common = {
         "sweep": cfg.sweep, "method": cfg.method, "model": cfg.model, "dataset": cfg.dataset,
@@ -273,7 +259,7 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     }
     rows, layers = [], []
     for point_id, point in enumerate(points):
-        row, point_layers = _evaluate_point(cfg, point, point_id, data, status, test_eval)
+        row, point_layers = _evaluate_point(cfg, point, point_id, data, status)
         rows.append({**common, **row})
         layers.extend(point_layers)
     finished = datetime.now(timezone.utc)

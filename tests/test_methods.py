@@ -72,7 +72,7 @@ def test_every_method_prepares_trains_a_step_and_evaluates(name: str, tiny: Data
             prepared.on_epoch_end(1)
     final = prepared.finalize() if prepared.finalize else prepared.model
     final.eval()
-    points = method.evaluate_points(cfg, final, lambda net: 0.5, tiny)
+    points = method.evaluate_points(cfg, final)
     assert points, f"{name}: nothing to evaluate"
     for point in points:
         assert point.point in ("final", "posthoc")

@@ -59,7 +59,7 @@ class EvalPoint:
 
 
 # Default: the trained (finalized) network, evaluated once.
-def final_only(cfg: TrialConfig, final: nn.Module, test_accuracy: Callable[[nn.Module], float], data) -> list[EvalPoint]:
+def final_only(cfg: TrialConfig, final: nn.Module) -> list[EvalPoint]:
     target = cfg.compressions[0] if cfg.compressions else None
     return [EvalPoint("final", final, target)]
 
@@ -76,7 +76,7 @@ class Method:
     # trial: prune at init); "many" (every target evaluated after one run);
     # "optional" (post-hoc ladder; a default ladder when none is given).
     compressions: str = "none"
-    evaluate_points: Callable[..., list[EvalPoint]] = final_only
+    evaluate_points: Callable[[TrialConfig, nn.Module], list[EvalPoint]] = final_only
     # Whether the sweep grid's depth applies (dwf); spred fixes D = 2.
     uses_depth: bool = False
     fixed_depth: int | None = None

@@ -48,7 +48,7 @@ def prepare_oneshot(cfg: TrialConfig, model: nn.Module, generator, data=None) ->
     return Prepared(model=model, param_groups=[{"params": list(model.parameters())}], epochs=0)
 
 
-def oneshot_points(cfg: TrialConfig, final: nn.Module, test_accuracy, data) -> list[EvalPoint]:
+def oneshot_points(cfg: TrialConfig, final: nn.Module) -> list[EvalPoint]:
     """The trained dense network pruned at each target (increasing), no retraining."""
     points = []
     for target in sorted(cfg.compressions):

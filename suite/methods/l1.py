@@ -12,8 +12,8 @@ Implemented:
   accuracy is measured on the network that is counted); then "posthoc"
   points: global magnitude pruning of that network (no fine-tuning) at the
   targets of cfg.compressions, else 15 log-spaced ratios from 10 to 1e5, in
-  increasing order, skipping targets at or below the inherent compression,
-  stopping after the first point at chance (test acc <= 1/classes + 0.01).
+  increasing order, skipping targets at or below the inherent compression
+  (every such target: no stop at chance, so each target has every seed).
 
 As the paper shows, SGD on the non-smooth L1 penalty oscillates around zero
 instead of reaching it, so the inherent sparsity is typically small.
