@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import hand_made_sweep as sweep
 import numpy as np
 import pandas as pd
@@ -107,3 +109,23 @@ def test_dynamics_figure_lines(rows, history):
     assert [ax.get_yscale() for ax in fig.axes] == ["linear", "log", "log"]
     assert fig.get_suptitle() == "Training dynamics of DWF (D=3): LeNet-300-100 on F-MNIST"
     assert len(fig.legends) == 1
+
+
+def test_dynamics_keep_configurations_apart_that_differ_beyond_lambda_and_lr():
+    # Same λ and lr: one pair trained 5 epochs, one 2 (a quick look in the same store), and a third
+    # that differs in a config field the rows have no column for. No median may mix them.
+    def trial(tag, acc, epochs, omega_min):
+        out = []
+        for seed in (0, 1):
+            r = sweep.row("dwf", seed, acc, 500, depth=3, lam=1e-3, lr=0.15, trial=tag)
+            r["epochs"] = epochs
+            r["config_json"] = json.dumps({"omega_min": omega_min, "seed": seed})
+            out.append(r)
+        return out
+    rows = pd.DataFrame(trial("long", 0.85, 5, None) + trial("short", 0.60, 2, None) + trial("probe", 0.10, 5, 3e-3))
+    data = figure_data.dynamics_selection(sweep.history_rows(rows), rows)
+    last = data[data["epoch"] == 4].set_index("variant")["test_acc"]
+    assert last.to_dict() == pytest.approx({"5 epochs, omega_min=None": 0.85, "2 epochs, omega_min=None": 0.60,
+                                            "5 epochs, omega_min=0.003": 0.10})
+    labels = _line_labels(plots.dynamics_figure(data).axes[0])
+    assert "λ = 1.0e-03, 2 epochs, omega_min=None" in labels and len(labels) == 3

@@ -6,6 +6,7 @@ draws them.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 
@@ -19,7 +20,8 @@ from suite.methods.dense import DENSE
 
 PARETO_COLUMNS = ["model", "dataset", "label", "compression_ratio", "test_acc_median", "test_acc_min"]
 LAYER_COLUMNS = ["model", "dataset", "compression", "label", "achieved", "layer", "layer_index", "remaining"]
-DYNAMICS_COLUMNS = ["label", "model", "dataset", "lam", "lr", "epoch", "test_acc", "compression_ratio", "l2_norm"]
+DYNAMICS_COLUMNS = ["label", "model", "dataset", "lam", "lr", "variant", "epoch", "test_acc", "compression_ratio",
+                    "l2_norm"]
 
 
 # --------------------------------------------------------------------------- Pareto (Figs. 1, 8)
@@ -135,6 +137,16 @@ def _default_method(labelled: pd.DataFrame) -> tuple[str, float | None]:
     return (others[0], None) if others else ("dwf", None)
 
 
+def _variants(trials: pd.DataFrame) -> list[str]:
+    """Per trial, what sets its configuration apart beyond λ and LR, as short text ('' where nothing
+    does): the training length, and the other config fields whose values differ among the trials."""
+    lengths = [f"{e:g} epochs" if trials["epochs"].nunique(dropna=False) > 1 else "" for e in trials["epochs"]]
+    settings = [json.loads(s) if s else {} for s in trials["settings"]]
+    differing = sorted({k for s in settings for k in s if len({json.dumps(x.get(k)) for x in settings}) > 1})
+    others = [", ".join(f"{k}={s.get(k)}" for k in differing) for s in settings]
+    return [", ".join(p for p in pair if p) for pair in zip(lengths, others)]
+
+
 def dynamics_selection(
     history: pd.DataFrame,
     rows: pd.DataFrame,
@@ -143,8 +155,10 @@ def dynamics_selection(
     model: str | None = None,
     dataset: str | None = None,
 ) -> pd.DataFrame:
-    """Per-epoch history of one method/depth and (model, dataset), median over
-    seeds per (λ, lr, epoch). Default: DWF at the largest depth present."""
+    """Per-epoch history of one method/depth and (model, dataset), median over the seeds of each
+    configuration per epoch; `variant` names what else than λ and lr tells configurations apart (a
+    training length, a config field), so that no median mixes runs no one trained alike.
+    Default: DWF at the largest depth present."""
     if rows.empty or history.empty:
         return pd.DataFrame(columns=DYNAMICS_COLUMNS)
     labelled = assign_configs(_select_pair(rows, model, dataset))
@@ -155,11 +169,13 @@ def dynamics_selection(
     if depth is not None:
         chosen = chosen[chosen["depth"] == depth]
     chosen = chosen[chosen["point"] == "final"]
-    trials = chosen.drop_duplicates("config_hash")[["config_hash", "label", "model", "dataset", "lam", "lr", "seed"]]
+    trials = chosen.drop_duplicates("config_hash")[["config_hash", "label", "model", "dataset", "lam", "lr", "seed",
+                                                    "epochs", "settings"]].copy()
+    trials["variant"] = _variants(trials)
     merged = history.drop(columns=["lr"], errors="ignore").merge(trials, on="config_hash")
     if merged.empty:
         return pd.DataFrame(columns=DYNAMICS_COLUMNS)
     merged["compression_ratio"] = merged["compression_ratio"].astype(float).replace([np.inf, -np.inf], np.nan)
-    keys = ["label", "model", "dataset", "lam", "lr", "epoch"]
+    keys = ["label", "model", "dataset", "lam", "lr", "variant", "epoch"]
     medians = merged.groupby(keys, dropna=False, sort=True)[["test_acc", "compression_ratio", "l2_norm"]].median()
     return medians.reset_index()[DYNAMICS_COLUMNS]

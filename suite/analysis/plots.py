@@ -196,7 +196,7 @@ def _lam_text(lam: float) -> str:
 
 def dynamics_panel(data: pd.DataFrame, quantity: str, ax: Axes | None = None) -> Figure:
     """One quantity of `figure_data.dynamics_selection` per epoch, one line per λ (and
-    LR, when there are several), coloured by λ on a log scale."""
+    LR, when there are several, and variant), coloured by λ on a log scale."""
     if quantity not in DYNAMICS_QUANTITIES:
         raise ValueError(f"quantity {quantity!r}: allowed: {', '.join(DYNAMICS_QUANTITIES)}")
     ylabel, scale, factor = DYNAMICS_QUANTITIES[quantity]
@@ -206,9 +206,9 @@ def dynamics_panel(data: pd.DataFrame, quantity: str, ax: Axes | None = None) ->
     norm = mpl.colors.LogNorm(lams.min(), lams.max()) if len(lams) and lams.min() > 0 else None
     cmap = mpl.colormaps["viridis"]
     with mpl.rc_context(_RC):
-        for (lam, lr), run in data.groupby(["lam", "lr"], dropna=False, sort=True):
+        for (lam, lr, variant), run in data.groupby(["lam", "lr", "variant"], dropna=False, sort=True):
             color = cmap(norm(lam)) if norm is not None and not pd.isna(lam) and lam > 0 else "grey"
-            label = _lam_text(lam) + (f", LR {lr:g}" if several_lrs else "")
+            label = _lam_text(lam) + (f", LR {lr:g}" if several_lrs else "") + (f", {variant}" if variant else "")
             values = factor * run[quantity].to_numpy(float)
             if scale == "log":
                 values = np.where(values > 0, values, np.nan)
