@@ -184,3 +184,22 @@ def test_selecting_a_length_keeps_failures_that_record_none(store):
     data = load_sweep(store, "t")  # its one failure's config has no epochs: it may be of either length
     selected, _ = select_epochs(data, 5)
     assert [f["config_hash"] for f in selected.failures] == ["deadbeef"]
+
+
+def test_a_table_with_nothing_to_show_says_so_on_the_console_beside_its_note(tmp_path, rows, layers, history):
+    """No dense rows: the compression table leaves every section out. The console says why, above the
+    table, and prints 'no results' instead of empty tables titled by their column names."""
+    import io
+
+    from rich.console import Console
+
+    no_dense = rows[rows["method"] != "dense"]
+    root = tmp_path / "results"
+    kept = set(no_dense["config_hash"])
+    _write_store(root, no_dense, layers[layers["config_hash"].isin(kept)], history[history["config_hash"].isin(kept)])
+    out = io.StringIO()
+    writing.write_report(root, "t", tmp_path / "report", tables=["compression"], plots=[],
+                         console=Console(file=out, width=120, color_system=None))
+    lines = out.getvalue().splitlines()
+    left_out = lines.index("note: compression table: lenet300/fmnist left out, it has no dense rows (no ε reference)")
+    assert lines[left_out + 2] == "t: compression: no results" and "Model" not in out.getvalue()

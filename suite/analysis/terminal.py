@@ -79,5 +79,8 @@ def tables_for(display: pd.DataFrame, title: str, width: int) -> list[Table]:
 
 
 def print_table(console: Console, display: pd.DataFrame, title: str) -> None:
+    if display.empty:  # a table with no rows has no sections either
+        console.print(f"{title}: no results", highlight=False, soft_wrap=True)
+        return
     for table in tables_for(display, title, console.width):
         console.print(table)

@@ -218,9 +218,13 @@ def write_report(
     if console is not None:
         for note in notes:
             console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    printed = len(notes)  # a table may add a note on what it left out: printed above the table
     for name, table, display, caption in _report_tables(rows, tables, eps, absolute_thresholds, notes):
         written += _write_table(out, name, table, display, caption)
         if console is not None:
+            for note in notes[printed:]:
+                console.print(f"note: {note}", highlight=False, soft_wrap=True)
+            printed = len(notes)
             print_table(console, display, f"{sweep}: {name}")
     if plots:
         for stem, fig in _report_figures(rows, layers, history, plots, notes):
