@@ -4,8 +4,9 @@ Reads the CSVs `bench report` wrote (compression.csv, compression_absolute.csv,
 accuracy.csv) and prints Markdown tables: ours, the paper's, and whether each
 cell meets the fidelity issue's tolerances (Table 1: compression within ±25% of
 the paper's; Table 2: within 2 points, or the paper's std + 1 where that is
-larger). A cell we have not measured yet (no configuration reaches it, or a
-method not run) prints as "–" and is not judged. The paper's numbers are
+larger). A cell with no value prints as "–" and is not judged: Table 1 says
+whether no configuration qualifies or the method was not run. Only the
+LeNet-300-100 / F-MNIST section of the CSVs is read. The paper's numbers are
 Tables 1 and 2 of ../shared/papers/001_* (F-MNIST rows).
 
 Usage: python experiments/paper_side_by_side.py reports/reference/lenet300_fmnist
@@ -50,8 +51,14 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def read(report: Path, name: str) -> pd.DataFrame:
+    """One of the report's CSVs, its LeNet-300-100 / F-MNIST section, by label."""
+    table = pd.read_csv(report / name)
+    return table[(table["model"] == "lenet300") & (table["dataset"] == "fmnist")].set_index("label")
+
+
 def table1(report: Path, name: str, columns: tuple[str, str], headers: tuple[str, str]) -> list[str]:
-    ours = pd.read_csv(report / name).set_index("label")
+    ours = read(report, name)
     lines = [f"| method | {headers[0]}: ours | paper | within ±25% | {headers[1]}: ours | paper | within ±25% |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for label, paper in PAPER_TABLE1.items():
@@ -59,7 +66,7 @@ def table1(report: Path, name: str, columns: tuple[str, str], headers: tuple[str
         for column, reference in zip(columns, paper):
             value = ours.at[label, column] if label in ours.index else None
             if _missing(value):
-                cells += ["–", str(reference), "not measured"]
+                cells += ["–", str(reference), "none qualifies" if label in ours.index else "not run"]
             else:
                 n = int(ours.at[label, column.replace("cr@", "n_seeds@")])
                 ok = abs(value / reference - 1) <= 0.25
@@ -69,7 +76,7 @@ def table1(report: Path, name: str, columns: tuple[str, str], headers: tuple[str
 
 
 def table2(report: Path) -> list[str]:
-    ours = pd.read_csv(report / "accuracy.csv").set_index("label")
+    ours = read(report, "accuracy.csv")
     header = " | ".join(f"{100 * s:g}%" for s in LEVELS)
     lines = [f"| method | {header} |", "| --- |" + " --- |" * len(LEVELS)]
     for label, paper in PAPER_TABLE2.items():
@@ -86,7 +93,7 @@ def table2(report: Path) -> list[str]:
             mark = "" if ok else " **✗**"
             # Table 2's rule lets a sparser configuration fill a level nothing nearer reaches yet: say so.
             sparsity = ours.at[label, f"sparsity@{level:g}"]
-            sparser = measured_at(sparsity) if measured_sparser(level, sparsity) else ""  # the report's own rule
+            sparser = f" ({measured_at(sparsity)})" if measured_sparser(level, sparsity) else ""  # the report's rule
             cells.append(f"{100 * value:.2f}{spread}{'' if n == 3 else f' (n={n})'}{sparser} / {mean:.2f}{mark}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines

@@ -168,7 +168,7 @@ def test_absolute_thresholds_keep_sections_without_dense(rows):
 
 
 def test_absolute_threshold_columns_and_bad_input(rows):
-    assert tables.compression_columns(absolute=tables.PAPER_FMNIST_LENET300_THRESHOLDS)[4::7] == [
+    assert tables.compression_columns(absolute=tables.PAPER_FMNIST_LENET300_THRESHOLDS)[5::7] == [
         "cr@84.12%", "cr@79.12%"]
     with pytest.raises(ValueError, match="not both"):
         tables.compression_table(rows, eps=(5,), absolute=(0.85,))
@@ -271,3 +271,30 @@ def test_a_cell_counts_as_measured_sparser_from_nine_tenths_of_the_levels_weight
     assert measured_sparser(0.99, 0.991)  # keeps 0.9% where the level keeps 1%: inclusive
     assert not measured_sparser(0.99, 0.9909)  # keeps 0.91%
     assert not measured_sparser(0.9, 0.9) and measured_sparser(0.9, 1.0)  # the empty network: far sparser
+
+
+def test_a_table2_tie_goes_to_the_configuration_nearest_the_level():
+    # Two targets at chance: the 99.875% cell is the measurement at its own target (800), not CR 1000's.
+    rows = pd.DataFrame(sweep.seeds("dense", [0.89, 0.90, 0.91], sweep.TOTAL)
+                        + sweep.seeds("random", [0.1] * 3, 125, target=800)
+                        + sweep.seeds("random", [0.1] * 3, 100, target=1000))
+    a = sweep.cells(tables.accuracy_table(rows, [0.99875, 0.999]), "lenet300", "fmnist")
+    assert a.loc["Random", "target@0.99875"] == 800 and a.loc["Random", "target@0.999"] == 1000
+    display = rendering.format_accuracy_table(tables.accuracy_table(rows, [0.99875]))
+    assert display[display["Method"] == "Random"].iloc[0]["99.875%"] == "10.00 ± 0.00"
+
+
+def test_a_cell_from_fewer_seeds_than_the_section_says_so():
+    # A post-hoc point that seed 0 never reached (its ladder stopped): mean and median are over two seeds.
+    rows = pd.DataFrame(sweep.seeds("dense", [0.89, 0.90, 0.91], sweep.TOTAL)
+                        + sweep.seeds("synflow", [0.84, 0.85, 0.86], 1000, target=100)
+                        + [sweep.row("synflow", seed, acc, 400, target=250) for seed, acc in ((1, 0.86), (2, 0.855))])
+    acc_table = tables.accuracy_table(rows, [0.99, 0.996])
+    a = sweep.cells(acc_table, "lenet300", "fmnist")
+    assert a.loc["SynFlow", "seeds"] == 3 and a.loc["SynFlow", "n_seeds@0.996"] == 2
+    display = rendering.format_accuracy_table(acc_table).set_index("Method")
+    assert display.loc["SynFlow", "99.6%"] == "85.75 ± 0.35 (2 of 3 seeds)"
+    assert display.loc["SynFlow", "99%"] == "85.75 ± 0.35 (at CR 250; 2 of 3 seeds)"  # the more accurate one
+    assert display.loc["Dense", "99%"] == "90.00 ± 1.00"
+    compression = rendering.format_compression_table(tables.compression_table(rows, [5])).set_index("Method")
+    assert compression.loc["SynFlow", "ε = 5 pp"] == "250 (99.60%; 2 of 3 seeds)"

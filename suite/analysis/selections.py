@@ -48,14 +48,15 @@ def sparsest_qualifying(candidates: pd.DataFrame, threshold: float) -> pd.Series
 
 def best_at_level(candidates: pd.DataFrame, level: float) -> pd.Series | None:
     """The configuration with the best mean test accuracy whose median sparsity reaches
-    `level` within one parameter (see SPARSITY_TOL_MIN); ties go to the sparser one.
-    None when none reaches it."""
+    `level` within one parameter (see SPARSITY_TOL_MIN); ties go to the one nearest the level
+    (exact ties happen at chance accuracy, and the cell should then be the measurement at the
+    level, not one far beyond it). None when none reaches it."""
     one_param = 1.0 / candidates["total_params"].astype(float)
     tol = np.maximum(SPARSITY_TOL_MIN, one_param.fillna(0.0)) + ACC_TOL
     ok = candidates[candidates["sparsity"] >= level - tol]
     if ok.empty:
         return None
-    return ok.sort_values(["test_acc_mean", "sparsity"], ascending=False, kind="stable").iloc[0]
+    return ok.sort_values(["test_acc_mean", "sparsity"], ascending=[False, True], kind="stable").iloc[0]
 
 
 def pareto_front(configs: pd.DataFrame, x: str = "compression_ratio", y: str = "test_acc_median") -> pd.DataFrame:

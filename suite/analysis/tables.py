@@ -34,31 +34,35 @@ COUNTING = (
     "and are not counted (DWF factorizes them, uncounted), unless a configuration sets include_bias."
 )
 
+SEEDS_NOTE = (
+    " A cell measured on fewer seeds than the section's most says so, e.g. '(2 of 3 seeds)'."
+)
+
 COMPRESSION_CAPTION = (
     "Compression ratio (sparsity) of the sparsest configuration whose median test accuracy over seeds "
     "is within ε percentage points of the dense model's median test accuracy (boundary inclusive; "
     "ties in compression broken by higher accuracy). Dense row: the reference accuracy. "
-    "'–': no configuration qualifies or the method was not run."
+    "'–': no configuration qualifies or the method was not run." + SEEDS_NOTE
 ) + COUNTING
 
 COMPRESSION_ABSOLUTE_CAPTION = (
     "Compression ratio (sparsity) of the sparsest configuration whose median test accuracy over seeds "
     "is at least the given absolute test accuracy (boundary inclusive; ties in compression broken by "
     "higher accuracy), whatever our dense model reached. Dense row: our dense model's median accuracy, "
-    "for comparison. '–': no configuration qualifies or the method was not run."
+    "for comparison. '–': no configuration qualifies or the method was not run." + SEEDS_NOTE
 ) + COUNTING
 
 ACCURACY_RULE = (
     "Mean ± std (over seeds, ddof=1) of the test accuracy (%) at each sparsity level s. Per method, the "
     "cell is the configuration (λ, LR, depth, target, ...; seeds aggregated) with the best mean test "
     "accuracy among those whose median sparsity over seeds is ≥ s, where s counts as reached within "
-    "one parameter (tolerance max(1e-6, 1/total_params)); ties go to the sparser configuration. "
+    "one parameter (tolerance max(1e-6, 1/total_params)); ties go to the configuration nearest s. "
     "Pruning methods with a target at s therefore enter with exactly that target. A cell whose configuration "
     f"keeps at most {100 * SPARSER_KEPT_SHARE:g}% of the weights the level keeps says at which compression ratio "
     "it was "
     "measured, e.g. "
     "'86.08 ± 0.19 (at CR 83)'. Dense row: the dense "
-    "accuracy as the reference, repeated across levels. '–': no configuration reaches s."
+    "accuracy as the reference, repeated across levels. '–': no configuration reaches s." + SEEDS_NOTE
 ) + COUNTING
 
 
@@ -104,7 +108,7 @@ def _compression_cell_columns(key: str) -> list[str]:
 
 def compression_columns(eps: Sequence[float] | None = None, *, absolute: Sequence[float] | None = None) -> list[str]:
     keys = _threshold_keys(eps, absolute)
-    return ["model", "dataset", "label", "dense_acc"] + [c for k in keys for c in _compression_cell_columns(k)]
+    return ["model", "dataset", "label", "dense_acc", "seeds"] + [c for k in keys for c in _compression_cell_columns(k)]
 
 
 def _compression_cell(candidates: pd.DataFrame, threshold: float, key: str) -> dict:
@@ -169,7 +173,8 @@ def compression_table(
         thresholds = list(absolute) if absolute is not None else [dense_acc - e / 100 for e in eps]
         section = section_of(configs, model, dataset)
         for label in labels:
-            record = {"model": model, "dataset": dataset, "label": label, "dense_acc": dense_acc}
+            record = {"model": model, "dataset": dataset, "label": label, "dense_acc": dense_acc,
+                      "seeds": protocol_seeds(section)}
             candidates = section[section["label"] == label]
             for key, threshold in zip(keys, thresholds):
                 record.update(_compression_cell(candidates, threshold, key))
@@ -177,10 +182,17 @@ def compression_table(
     return _typed(pd.DataFrame(records, columns=columns))
 
 
+def protocol_seeds(section: pd.DataFrame) -> int:
+    """The most seeds any configuration of a section was measured on: the protocol's seed count as the
+    store shows it. A cell from a configuration with fewer (an interrupted run, a post-hoc point some
+    seeds never reached) says so in its display, since its median and mean are over fewer seeds."""
+    return int(section["n_seeds"].max())
+
+
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
     """Seed counts as nullable integers: empty cells stay NA instead of becoming 0."""
     for col in table.columns:
-        if col.startswith("n_seeds@"):
+        if col.startswith("n_seeds@") or col == "seeds":
             table[col] = table[col].astype("Float64").round().astype("Int64")
     return table
 
@@ -197,7 +209,7 @@ def _accuracy_cell_columns(level: float) -> list[str]:
 
 
 def accuracy_columns(sparsities: Sequence[float] = DEFAULT_SPARSITIES) -> list[str]:
-    return ["model", "dataset", "label"] + [c for s in sparsities for c in _accuracy_cell_columns(s)]
+    return ["model", "dataset", "label", "seeds"] + [c for s in sparsities for c in _accuracy_cell_columns(s)]
 
 
 def _accuracy_cell(config: pd.Series | None, level: float) -> dict:
@@ -223,7 +235,7 @@ def accuracy_table(rows: pd.DataFrame, sparsities: Sequence[float] = DEFAULT_SPA
         section = section_of(configs, model, dataset)
         for label in labels:
             candidates = section[section["label"] == label]
-            record = {"model": model, "dataset": dataset, "label": label}
+            record = {"model": model, "dataset": dataset, "label": label, "seeds": protocol_seeds(section)}
             for level in sparsities:
                 chosen = dense_reference(section) if label == DENSE.label else best_at_level(candidates, level)
                 record.update(_accuracy_cell(chosen, level))
