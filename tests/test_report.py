@@ -298,3 +298,10 @@ def test_a_cell_from_fewer_seeds_than_the_section_says_so():
     assert display.loc["Dense", "99%"] == "90.00 ± 1.00"
     compression = rendering.format_compression_table(tables.compression_table(rows, [5])).set_index("Method")
     assert compression.loc["SynFlow", "ε = 5 pp"] == "250 (99.60%; 2 of 3 seeds)"
+
+
+def test_the_median_compression_and_sparsity_of_an_even_seed_count_describe_one_network():
+    rows = pd.DataFrame([sweep.row("synflow", 0, 0.8, 100, target=50), sweep.row("synflow", 1, 0.8, 10_000, target=50)])
+    config = configurations.aggregate_configs(rows).iloc[0]
+    assert config["compression_ratio"] == pytest.approx((1000 + 10) / 2)
+    assert config["sparsity"] == pytest.approx(1 - 1 / config["compression_ratio"])  # not (0.999 + 0.9) / 2

@@ -97,6 +97,11 @@ def aggregate_configs(rows: pd.DataFrame) -> pd.DataFrame:
         n_rows=("seed", "size"),
         n_not_ok=("_not_ok", "sum"),
     ).reset_index()
+    # The sparsity of the median compression, not a median of its own: with an even number of seeds
+    # the two medians average different pairs of values, and a table would print a CR and a
+    # sparsity no one network has. With an odd number both are the middle seed's anyway.
+    known = agg["compression_ratio"].notna()
+    agg.loc[known, "sparsity"] = 1.0 - 1.0 / agg.loc[known, "compression_ratio"]
     return agg[list(AGG_COLUMNS)]
 
 
