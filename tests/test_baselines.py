@@ -482,3 +482,12 @@ def test_run_trial_inherent_plus_ladder(method):
     given_targets = [r["target_compression"] for r in given[1:]]
     inherent = given[0]["compression_ratio"]
     assert given_targets and given_targets == [t for t in (3.0, 30.0) if t > inherent][: len(given_targets)]
+
+
+@pytest.mark.parametrize("method", ["snip", "synflow", "random", "gmp"])
+def test_the_masked_methods_train_with_the_configs_weight_decay(method, data):
+    # The CIFAR and Tiny ImageNet specs give them 1e-4 (the cited configurations'); 0 must stay 0.
+    for decay in (0.0, 1e-4):
+        cfg = cfg_for(method, compressions=(10.0,), weight_decay=decay)
+        prepared = METHODS.get(method).prepare(cfg, lenet300(), torch.Generator().manual_seed(0), data)
+        assert [g["weight_decay"] for g in prepared.param_groups] == [decay]

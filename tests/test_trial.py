@@ -87,6 +87,13 @@ def test_a_malformed_field_is_rejected_when_the_config_is_made(overrides, field)
         ({"lam": None}, "lam"),
         ({"method": "dense", "depth": 3, "lam": None}, "depth"),
         ({"method": "dense", "depth": None, "lam": None, "compressions": (10.0,)}, "compressions"),
+        # Fields the method does not read must keep their defaults: a value there changes the hash only.
+        ({"method": "dense", "depth": None, "lam": 0.5}, "lam"),
+        ({"method": "dense", "depth": None, "lam": None, "finetune_epochs": 25}, "finetune_epochs"),
+        ({"method": "snip", "depth": None, "lam": None, "compressions": (10.0,), "finetune_epochs": 5},
+         "finetune_epochs"),
+        ({"method": "l1", "depth": None, "weight_decay": 1e-4}, "weight_decay"),
+        ({"method": "pilot", "depth": None, "weight_decay": 1e-4}, "weight_decay"),
     ],
 )
 def test_what_the_registries_reject_never_trains(overrides, field, monkeypatch):

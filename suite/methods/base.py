@@ -88,6 +88,9 @@ class Method:
     publishes_dense: bool = False
     # Method-specific checks beyond the shared ones; raises ConfigError.
     validate: Callable[[TrialConfig], None] | None = None
+    # Config fields it does not read, beyond those the shared checks know (`lam` where it does not
+    # require it, `finetune_epochs` without a dense start): they must keep their defaults.
+    ignores: frozenset[str] = frozenset()
     # Reads the DWF-init fields (suite.config.DWF_INIT_FIELDS); other methods ignore them, so
     # they do not tell two of that method's configurations apart in reports.
     factorized: bool = False

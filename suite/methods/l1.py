@@ -51,6 +51,7 @@ L1 = Method(
     description="Vanilla L1 penalty with plain SGD (Kaiming init): inherent sparsity + post-hoc magnitude pruning ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
+    ignores=frozenset({"weight_decay"}),  # vanilla L1: its penalty, no L2 beside it
     compressions="optional",
     evaluate_points=posthoc_ladder,
     label="Vanilla L1",

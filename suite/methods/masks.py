@@ -125,7 +125,8 @@ def attach_gradient_masks(params: list[nn.Parameter], masks: list[Tensor]) -> li
 
 
 def masked_prepared(cfg: TrialConfig, model: nn.Module, masks: list[Tensor]) -> Prepared:
-    """A plain-SGD (weight decay 0) set-up whose counted parameters stay masked.
+    """An SGD set-up (the config's weight decay, 0 for the LeNets) whose counted parameters stay masked.
+    Decay moves no pruned entry: it is zero, and `after_step` re-applies the masks anyway.
 
     `masks` follow `counted_parameters(model, cfg.include_bias)`; the model is
     not re-initialized here.
@@ -138,7 +139,7 @@ def masked_prepared(cfg: TrialConfig, model: nn.Module, masks: list[Tensor]) -> 
     handles = attach_gradient_masks(params, masks)
     return Prepared(
         model=model,
-        param_groups=[{"params": list(model.parameters()), "weight_decay": 0.0}],
+        param_groups=[{"params": list(model.parameters()), "weight_decay": cfg.weight_decay}],
         after_step=lambda: apply_masks(params, masks),
         state={"masks": masks, "hook_handles": handles},
     )

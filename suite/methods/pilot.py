@@ -161,6 +161,7 @@ PILOT = Method(
     description="PILoT (Jacobs & Burkholz): x = m * w, m0^2 - w0^2 = 1 init, time-dependent L2 alpha_t on m, w; post-hoc ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
+    ignores=frozenset({"weight_decay"}),  # its own schedule is the regularization
     compressions="optional",
     evaluate_points=posthoc_ladder,
     validate=check_schedule,

@@ -10,7 +10,7 @@ expansion, `bench run` and `run_trial`.
 
 from __future__ import annotations
 
-from suite.config import ConfigError, TrialConfig
+from suite.config import DEFAULTS, ConfigError, TrialConfig
 from suite.core.data import DATASETS
 from suite.core.models import MODELS
 from suite.methods import METHODS
@@ -37,5 +37,12 @@ def validate_trial(cfg: TrialConfig) -> None:
         check(cfg.depth is not None, "depth", f"an integer >= 2 (method {cfg.method!r} requires it)")
     else:
         check(cfg.depth is None, "depth", f"null for method {cfg.method!r}")
+    # A field the method does not read must keep its default: a value there would change the config
+    # hash and nothing else (and a dense trial with `finetune_epochs` would not be GMP's dense reference).
+    ignored = set(method.ignores) | ({"lam"} - method.requires) | (set() if method.dense_start else {"finetune_epochs"})
+    for name in sorted(ignored):
+        default = DEFAULTS[name]
+        check(getattr(cfg, name) == default, name, f"{default!r}, its default: method {cfg.method!r} does not read it "
+              "(in a sweep spec, set it in the block of a method that does)")
     if method.validate:
         method.validate(cfg)
