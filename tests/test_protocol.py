@@ -179,3 +179,21 @@ def test_default_omega_min_bounds_the_product_and_an_explicit_one_the_factor(dep
         smallest = min(float(p.detach().abs().min()) for p in factor_parameters(model))
         assert bound < smallest < 1.3 * bound  # truncated right at the bound, not above it
     assert cfg("dwf", depth=depth, lam=1e-3).config_hash != cfg("dwf", depth=depth, lam=1e-3, omega_min=3e-3).config_hash
+
+
+def test_a_damaged_checkpoint_is_moved_aside_and_the_dense_network_trained_again(tmp_path, count_training):
+    cache = CheckpointCache(tmp_path)
+    gmp = cfg("gmp", seed=4, compressions=(10.0,), finetune_epochs=1)
+    key = train_module.dense_reference(gmp).config_hash
+    damaged = tmp_path / "checkpoints" / f"{key}.pt"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a checkpoint" * 7)
+    with pytest.warns(UserWarning, match="damaged dense checkpoint.*cannot be loaded"):
+        train_module.run_trial(gmp, checkpoints=cache)
+    assert len(count_training) == 2  # the dense run, then the retraining
+    moved = list((tmp_path / "checkpoints" / "damaged").rglob(f"{key}.pt"))
+    assert len(moved) == 1 and moved[0].read_bytes() == b"not a checkpoint" * 7  # kept, never deleted
+    assert cache.get(key) is not None  # the dense run deposited a good one
+    count_training.clear()
+    train_module.run_trial(cfg("gmp", seed=4, compressions=(100.0,), finetune_epochs=1), checkpoints=cache)
+    assert count_training == [1]  # the next target reuses it

@@ -45,7 +45,7 @@ class Damage:
         return text + (f" (moved to {self.moved_to})" if self.moved_to else "")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:200]
 
@@ -57,7 +57,7 @@ def check_table(data: bytes | None, table: str, config_hash: str) -> tuple[pa.Ta
     try:
         read = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # noqa: BLE001 - any failure to parse means the file is damaged
-        return None, f"not a readable Parquet table ({_first_line(exc)})"
+        return None, f"not a readable Parquet table ({first_line(exc)})"
     schema = TABLES[table]
     for name in read.schema.names:
         if name in schema.names and not read.schema.field(name).type.equals(schema.field(name).type):
@@ -79,7 +79,7 @@ def check_record(data: bytes) -> tuple[dict | None, str | None]:
     try:
         value = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"not valid JSON ({_first_line(exc)})"
+        return None, f"not valid JSON ({first_line(exc)})"
     if not isinstance(value, dict):
         return None, f"not a JSON object (a {type(value).__name__})"
     return value, None
@@ -90,7 +90,7 @@ def read_checked(root: str, relpath: str) -> tuple[bytes | None, str | None]:
     try:
         return read_bytes(root, relpath), None
     except OSError as exc:
-        return None, f"cannot be read ({_first_line(exc)})"
+        return None, f"cannot be read ({first_line(exc)})"
 
 
 def new_stamp() -> str:
@@ -104,4 +104,4 @@ def quarantine(root: str, damaged: list[Damage], stamp: str | None = None) -> li
     return [replace(d, moved_to=move(root, d.relpath, damaged_path(d.relpath, stamp))) for d in damaged]
 
 
-__all__ = ["Damage", "REQUIRED_COLUMNS", "check_record", "check_table", "new_stamp", "quarantine", "read_checked"]
+__all__ = ["Damage", "REQUIRED_COLUMNS", "check_record", "check_table", "first_line", "new_stamp", "quarantine", "read_checked"]

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from pathlib import Path
 from typing import Iterator
 
 import torch
 from filelock import FileLock
 
+from suite.results.check import Damage, first_line, quarantine
 from suite.results.layout import CHECKPOINTS, checkpoint_path
 from suite.results.store import read_bytes, write_bytes
-
 
 
 class CheckpointCache:
@@ -37,8 +38,18 @@ class CheckpointCache:
         return checkpoint_path(key)
 
     def get(self, key: str) -> dict[str, torch.Tensor] | None:
-        data = read_bytes(self.root, self._relpath(key))
-        return None if data is None else torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        """The stored weights, or None: also when the file cannot be loaded. A damaged file is moved aside
+        (never deleted), so the dense network is trained again once instead of every trial failing on it."""
+        relpath = self._relpath(key)
+        data = read_bytes(self.root, relpath)
+        if data is None:
+            return None
+        try:
+            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as exc:  # a damaged file raises whatever its bytes lead the unpickler to
+            moved = quarantine(self.root, [Damage(relpath, f"cannot be loaded ({first_line(exc)})")])
+            warnings.warn(f"damaged dense checkpoint, trained again: {moved[0].describe(self.root)}", stacklevel=2)
+            return None
 
     def put(self, key: str, state: dict[str, torch.Tensor]) -> None:
         buffer = io.BytesIO()
