@@ -223,3 +223,13 @@ def test_dataset_downloads_take_a_lock(tmp_path, monkeypatch):
     finally:
         clear_cache()
     assert state == {"inside": 0, "most": 1, "downloads": 1}
+
+
+@pytest.mark.parametrize("command", [("sweep", "smoke", "--dry-run"), ("report", "smoke"), tuple(RUN)])
+def test_a_results_uri_no_filesystem_opens_is_a_named_error(command):
+    """It was a pyarrow traceback (ArrowInvalid) for dry runs and reports."""
+    proc = cli(*command, "--results", "nosuch://bucket/store")
+    assert proc.returncode == 2, proc.stdout
+    text = " ".join((proc.stdout + proc.stderr).split())  # the console wraps long lines
+    assert "'nosuch://bucket/store' cannot be opened" in text and "allowed: a local folder" in text
+    assert "Traceback" not in text

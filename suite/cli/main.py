@@ -73,7 +73,7 @@ def report(
     from suite.analysis.training_length import UnknownEpochsError
     from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, write_report
     from suite.results.store import load_failures, scan_rows
-    from suite.results.files import list_folders, list_names
+    from suite.results.files import StoreRootError, list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir
 
     try:
@@ -90,7 +90,10 @@ def report(
     bad_absolute = [a for a in absolute if not (math.isfinite(a) and 0 < a <= 100)]
     if bad_absolute:
         fail(f"--absolute {', '.join(f'{a:g}' for a in bad_absolute)}: allowed: a test accuracy in percent in (0, 100]")
-    done, damaged = scan_rows(results, name)
+    try:
+        done, damaged = scan_rows(results, name)
+    except StoreRootError as exc:
+        fail(f"--results {results}: {exc}")
     if not done and not damaged and not load_failures(results, name):
         found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")

@@ -19,6 +19,7 @@ import os
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 
 # Filesystems whose writes publish a whole object at once (no rename needed).
@@ -29,6 +30,10 @@ class StoreWriteError(OSError):
     """The results root cannot be written; the message names it and why."""
 
 
+class StoreRootError(OSError):
+    """The results root is a URI no filesystem here can open; the message names it and what is allowed."""
+
+
 def is_uri(root: str | Path) -> bool:
     return "://" in str(root)
 
@@ -37,7 +42,11 @@ def uri_fs(root: str | Path) -> tuple[pafs.FileSystem, str] | None:
     """(filesystem, base path) when `root` is a URI with a scheme, else None (a local path)."""
     if not is_uri(root):
         return None
-    fs, path = pafs.FileSystem.from_uri(str(root))
+    try:
+        fs, path = pafs.FileSystem.from_uri(str(root))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise StoreRootError(f"results root {str(root)!r} cannot be opened ({exc}); allowed: a local folder, or a "
+                             "URI of a filesystem pyarrow supports here (file://, s3://, gs://, abfs://, hdfs://)") from exc
     return fs, path.rstrip("/")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.paths import DEFAULT_RESULTS
+from suite.results.files import uri_fs
 
 
 class TuneSetupError(RuntimeError):
@@ -73,9 +74,11 @@ class SweepOutcome:
 
 
 def normalize_results(results: str | Path) -> str:
-    """A URI stays as is; a local path becomes absolute (workers may run elsewhere). Creates nothing."""
+    """A URI stays as is; a local path becomes absolute (workers may run elsewhere). Creates nothing;
+    StoreRootError (an OSError) for a URI no filesystem here opens."""
     text = str(results)
     if "://" in text:
+        uri_fs(text)
         return text.rstrip("/")
     return str(Path(text).expanduser().resolve())
 
