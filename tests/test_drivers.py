@@ -107,6 +107,8 @@ def test_damaged_files_are_moved_aside_and_their_trials_retrained(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
     no_traceback(second)
     assert "4 damaged file(s) moved aside" in second.stdout
+    said = " ".join(second.stdout.split())  # each file with what it costs: not every one is a retrained trial
+    assert said.count(": its trial is trained again") == 3 and "the lr search is redone from its stored trials" in said
     kept = {p.name for p in (root / "dmg" / "damaged").rglob("*") if p.is_file() or p.is_symlink()}
     assert damaged | {record.name} <= kept  # moved aside, never deleted
     now, already = ran_now(second.stdout)

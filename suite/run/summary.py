@@ -77,9 +77,10 @@ def summary_lines(outcome: SweepOutcome) -> list[str]:
             lines.append(f"  [red]✗[/] {record.config_hash}  {escape(record.label)}: {escape(error)}")
         lines.append(f"tracebacks: {where}/failed/<config_hash>.json; re-run the same command to retry only what "
                      f"is missing")
-    if outcome.damaged:
+    if outcome.damaged:  # what follows differs by file: a rows file's trial trains again, a side table does not
         lines.append(f"{len(outcome.damaged)} damaged file(s) moved aside before the run (kept under "
-                     f"{where}/damaged/); their trials were trained again")
+                     f"{where}/damaged/):")
+        lines += [f"  {escape(d.relpath)}: {escape(consequence(d).replace('will be', 'is'))}" for d in outcome.damaged]
     if outcome.error:
         lines.append(f"[bold red]stopped[/]: {escape(outcome.error)}; finished trials are in the store, re-run "
                      f"the same command once the store is writable")
