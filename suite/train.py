@@ -239,10 +239,15 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     prepared = method.prepare(cfg, model, init_gen, data)
     prepared.model.to(device)
 
-    history, status = train(cfg, prepared, data, data_gen, progress, epochs=prepared.epochs)
+    publishing = method.publishes_dense and checkpoints is not None
+    # The dense trial holds its checkpoint's lock while it trains, so a GMP trial of its seed waits for
+    # this network instead of training a second copy. A copy a GMP trial deposited first stays: on CUDA
+    # two runs need not agree bit for bit, and every GMP target of a seed must start from one network.
+    with checkpoints.lock(cfg.config_hash) if publishing else contextlib.nullcontext():
+        history, status = train(cfg, prepared, data, data_gen, progress, epochs=prepared.epochs)
+        if publishing and status == "ok" and checkpoints.get(cfg.config_hash) is None:
+            checkpoints.put(cfg.config_hash, prepared.model.state_dict())
     diverged = status == "diverged"
-    if method.publishes_dense and checkpoints and status == "ok":
-        checkpoints.put(cfg.config_hash, prepared.model.state_dict())
     final = prepared.finalize() if prepared.finalize else prepared.model
     final.eval()
 

@@ -197,3 +197,24 @@ def test_a_damaged_checkpoint_is_moved_aside_and_the_dense_network_trained_again
     count_training.clear()
     train_module.run_trial(cfg("gmp", seed=4, compressions=(100.0,), finetune_epochs=1), checkpoints=cache)
     assert count_training == [1]  # the next target reuses it
+
+
+def test_the_dense_trial_trains_under_its_checkpoint_lock_and_keeps_a_copy_already_there(tmp_path, monkeypatch):
+    """A GMP trial of the seed that came first deposited the network its targets start from: the dense
+    trial (which still trains, for its own rows and history) must not replace it, and it holds the lock
+    while training so that a GMP trial arriving meanwhile waits for its network instead of training one."""
+    cache = CheckpointCache(tmp_path)
+    dense = cfg("dense", seed=5)
+    first = {"sentinel": torch.zeros(1)}
+    cache.put(dense.config_hash, first)
+    held = []
+    original = CheckpointCache.lock
+
+    def recording_lock(self, key):
+        held.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(CheckpointCache, "lock", recording_lock)
+    train_module.run_trial(dense, checkpoints=cache)
+    assert held == [dense.config_hash]
+    assert cache.get(dense.config_hash).keys() == first.keys()
