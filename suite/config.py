@@ -47,8 +47,10 @@ def _to_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _to_floats(values: Any) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
+def _to_target_set(values: Any) -> tuple[float, ...]:
+    """Targets ascending, each once: every method evaluates them in that order, so (100, 10) and
+    (10, 10, 100) are the trial (10, 100), one hash and no duplicate rows."""
+    return tuple(sorted({float(v) for v in values}))
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class TrialConfig:
     compressions: tuple[float, ...] = setting(
         (), help="Target compression ratio total/nonzero (repeatable: gmp_oneshot and the L1/PILoT ladders evaluate each; GMP, SNIP, SynFlow, random take one).", sweepable=True,
         axis_rank=2, singular="compression", row_column="target_compression", accepts=_ratios,
-        allowed="a list of finite ratios total/nonzero > 1", convert=_to_floats)
+        allowed="a list of finite ratios total/nonzero > 1", convert=_to_target_set)
     # None is App. G.2's "omega_min = 3e-3" read as the bound eps on |product|,
     # i.e. (3e-3)^(1/D) per factor (README, fidelity: the reading the data support).
     omega_min: float | None = setting(

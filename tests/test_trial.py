@@ -169,3 +169,12 @@ def test_bench_run_bad_method_lists_allowed(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=120)
     assert proc.returncode == 2
     assert "magic" in proc.stderr and "dwf" in proc.stderr
+
+
+def test_compression_targets_are_a_set_in_ascending_order():
+    """The ladders and gmp_oneshot evaluate targets sorted and once each, so their order and repeats
+    must not make a different trial (hash), nor a repeat a duplicate row."""
+    base = dict(model="lenet300", dataset="synthetic", method="gmp_oneshot")
+    mixed = TrialConfig(**base, compressions=(100, 10.0, 100.0))
+    assert mixed.compressions == (10.0, 100.0)
+    assert mixed.config_hash == TrialConfig(**base, compressions=(10, 100)).config_hash
