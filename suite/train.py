@@ -189,13 +189,28 @@ def dense_reference(cfg: TrialConfig) -> TrialConfig:
     return dataclasses.replace(cfg, method=DENSE.name, compressions=(), finetune_epochs=0)
 
 
+class DenseReferenceError(RuntimeError):
+    """The dense network a dense_start method (GMP) starts from ended without one (diverged)."""
+
+
+def _no_dense_network(cfg: TrialConfig, key: str, status: str, checkpoints: CheckpointCache | None) -> DenseReferenceError:
+    where = f"; recorded in {checkpoints.outcome_file(key)}, delete it to train it again" if checkpoints else ""
+    return DenseReferenceError(f"the dense network that {cfg.method} starts from (dense trial {key}, seed {cfg.seed}, "
+                               f"lr {cfg.lr:g}) ended {status}, so there is nothing to prune; a smaller lr trains "
+                               f"it{where}")
+
+
 def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device,
                         checkpoints: CheckpointCache | None) -> dict[str, torch.Tensor]:
     """The trained weights of `dense_reference(cfg)`: from the cache, else trained
-    here exactly as that dense trial trains (same seeded init and data order)."""
+    here exactly as that dense trial trains (same seeded init and data order).
+    DenseReferenceError when that run ends without a network: at once where the cache records it."""
     dense_cfg = dense_reference(cfg)
     key = dense_cfg.config_hash
     with checkpoints.lock(key) if checkpoints else contextlib.nullcontext():
+        ended = checkpoints.outcome(key) if checkpoints else None
+        if ended is not None:
+            raise _no_dense_network(cfg, key, ended, checkpoints)
         state = checkpoints.get(key) if checkpoints else None
         if state is None:
             init_gen, data_gen = _seeded_generators(dense_cfg.seed)
@@ -204,7 +219,9 @@ def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device
             prepared = DENSE.prepare(dense_cfg, model, init_gen, data)
             _, status = train(dense_cfg, prepared, data, data_gen)
             if status != "ok":
-                raise RuntimeError(f"the dense reference run ({key}) that {cfg.method} starts from ended {status}")
+                if checkpoints:
+                    checkpoints.put_outcome(key, status)
+                raise _no_dense_network(cfg, key, status, checkpoints)
             state = prepared.model.state_dict()
             if checkpoints:
                 checkpoints.put(key, state)
@@ -247,6 +264,8 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
         history, status = train(cfg, prepared, data, data_gen, progress, epochs=prepared.epochs)
         if publishing and status == "ok" and checkpoints.get(cfg.config_hash) is None:
             checkpoints.put(cfg.config_hash, prepared.model.state_dict())
+        elif publishing and status != "ok":
+            checkpoints.put_outcome(cfg.config_hash, status)  # GMP of this seed then fails at once
     diverged = status == "diverged"
     final = prepared.finalize() if prepared.finalize else prepared.model
     final.eval()

@@ -218,3 +218,28 @@ def test_the_dense_trial_trains_under_its_checkpoint_lock_and_keeps_a_copy_alrea
     train_module.run_trial(dense, checkpoints=cache)
     assert held == [dense.config_hash]
     assert cache.get(dense.config_hash).keys() == first.keys()
+
+
+def test_a_diverged_dense_reference_is_recorded_once_and_its_gmp_trials_fail_at_once(tmp_path, monkeypatch):
+    """A dense run that diverges has no network to prune: the first GMP target that trains it says so
+    and records it, the next targets (and runs) fail at once instead of training it again each time."""
+    original, calls = train_module.train, []
+
+    def diverging_dense(cfg, prepared, *args, **kwargs):
+        calls.append(cfg.method)
+        return ([], "diverged") if cfg.method == "dense" else original(cfg, prepared, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train", diverging_dense)
+    cache = CheckpointCache(tmp_path)
+    first = cfg("gmp", seed=6, compressions=(10.0,), finetune_epochs=1)
+    key = train_module.dense_reference(first).config_hash
+    with pytest.raises(train_module.DenseReferenceError, match=f"dense trial {key}.*ended diverged"):
+        train_module.run_trial(first, checkpoints=cache)
+    assert calls == ["dense"] and cache.outcome(key) == "diverged"
+    with pytest.raises(train_module.DenseReferenceError, match="delete it to train it again"):
+        train_module.run_trial(cfg("gmp", seed=6, compressions=(100.0,), finetune_epochs=1), checkpoints=cache)
+    assert calls == ["dense"]  # not trained again
+    # The dense trial itself records its divergence too, so GMP never needs to find it out.
+    dense = cfg("dense", seed=7)
+    rows = train_module.run_trial(dense, checkpoints=cache).rows
+    assert rows[0]["status"] == "diverged" and cache.outcome(dense.config_hash) == "diverged"

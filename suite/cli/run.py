@@ -96,7 +96,7 @@ def run(**options: Any) -> None:
     from suite.results.layout import StoreNameError, check_sweep_name, table_path
     from suite.results.store import stored_rows, where, write_trial
     from suite.run.process_guard import sigterm_as_interrupt
-    from suite.train import run_trial
+    from suite.train import DenseReferenceError, run_trial
 
     data, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
     if threads < 1:
@@ -125,7 +125,7 @@ def run(**options: Any) -> None:
         with sigterm_as_interrupt(), progress:
             result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update,
                                download=download, checkpoints=CheckpointCache(results))
-    except DataError as exc:
+    except (DataError, DenseReferenceError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted (Ctrl-C or SIGTERM): the trial did not finish and nothing was written", code=130)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import warnings
 from pathlib import Path
 from typing import Iterator
@@ -26,8 +27,8 @@ import torch
 from filelock import FileLock
 
 from suite.results.check import Damage, first_line, quarantine
-from suite.results.layout import CHECKPOINTS, checkpoint_path
-from suite.results.store import read_bytes, write_bytes
+from suite.results.layout import CHECKPOINTS, checkpoint_outcome_path, checkpoint_path
+from suite.results.store import read_bytes, where, write_bytes
 
 
 class CheckpointCache:
@@ -55,6 +56,22 @@ class CheckpointCache:
         buffer = io.BytesIO()
         torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
         write_bytes(self.root, self._relpath(key), buffer.getvalue())
+
+    def put_outcome(self, key: str, status: str) -> None:
+        """Record that the dense run of `key` ended `status` (no network to share): the same config
+        ends the same way, so the trials that start from it need not train it again to learn that."""
+        write_bytes(self.root, checkpoint_outcome_path(key), json.dumps({"status": status}).encode())
+
+    def outcome(self, key: str) -> str | None:
+        """The recorded status of a dense run that ended without a network, else None."""
+        data = read_bytes(self.root, checkpoint_outcome_path(key))
+        try:
+            return None if data is None else str(json.loads(data)["status"])
+        except (ValueError, KeyError, TypeError):
+            return None  # unreadable: train again, which rewrites it
+
+    def outcome_file(self, key: str) -> str:
+        return where(self.root, checkpoint_outcome_path(key))
 
     @contextlib.contextmanager
     def lock(self, key: str) -> Iterator[None]:

@@ -93,6 +93,11 @@ def checkpoint_path(key: str) -> str:
     return f"{CHECKPOINTS}/{_check(_KEY, key, 'checkpoint key')}.pt"
 
 
+def checkpoint_outcome_path(key: str) -> str:
+    """Where a dense run that ended without a network (diverged) says so, instead of a checkpoint."""
+    return f"{CHECKPOINTS}/{_check(_KEY, key, 'checkpoint key')}.json"
+
+
 def kind_of(relpath: str) -> str:
     """What a stored file is, from its path: a table name, "failed", "lr_search" (a search record) or "other"."""
     parts = relpath.split("/")
