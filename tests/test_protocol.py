@@ -243,3 +243,14 @@ def test_a_diverged_dense_reference_is_recorded_once_and_its_gmp_trials_fail_at_
     dense = cfg("dense", seed=7)
     rows = train_module.run_trial(dense, checkpoints=cache).rows
     assert rows[0]["status"] == "diverged" and cache.outcome(dense.config_hash) == "diverged"
+
+
+def test_an_unreadable_dense_run_record_is_moved_aside(tmp_path):
+    cache = CheckpointCache(tmp_path)
+    cache.put_outcome("abc", "diverged")
+    assert cache.outcome("abc") == "diverged"
+    (tmp_path / "checkpoints" / "abc.json").write_text('{"status": ')
+    with pytest.warns(UserWarning, match="damaged dense-run record"):
+        assert cache.outcome("abc") is None
+    assert not (tmp_path / "checkpoints" / "abc.json").exists()
+    assert len(list((tmp_path / "checkpoints" / "damaged").rglob("abc.json"))) == 1

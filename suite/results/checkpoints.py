@@ -28,7 +28,7 @@ from filelock import FileLock
 
 from suite.results.check import Damage, first_line, quarantine
 from suite.results.layout import CHECKPOINTS, checkpoint_outcome_path, checkpoint_path
-from suite.results.store import read_bytes, where, write_bytes
+from suite.results.store import DamagedRecord, read_bytes, read_record, where, write_bytes
 
 
 class CheckpointCache:
@@ -63,12 +63,15 @@ class CheckpointCache:
         write_bytes(self.root, checkpoint_outcome_path(key), json.dumps({"status": status}).encode())
 
     def outcome(self, key: str) -> str | None:
-        """The recorded status of a dense run that ended without a network, else None."""
-        data = read_bytes(self.root, checkpoint_outcome_path(key))
+        """The recorded status of a dense run that ended without a network, else None. An unreadable
+        record is moved aside like a damaged checkpoint, and the dense run is trained again."""
         try:
-            return None if data is None else str(json.loads(data)["status"])
-        except (ValueError, KeyError, TypeError):
-            return None  # unreadable: train again, which rewrites it
+            record = read_record(self.root, checkpoint_outcome_path(key))
+        except DamagedRecord as exc:
+            moved = quarantine(self.root, [exc.damage])
+            warnings.warn(f"damaged dense-run record, trained again: {moved[0].describe(self.root)}", stacklevel=2)
+            return None
+        return None if record is None else str(record.get("status"))
 
     def outcome_file(self, key: str) -> str:
         return where(self.root, checkpoint_outcome_path(key))
