@@ -140,7 +140,8 @@ def _default_method(labelled: pd.DataFrame) -> tuple[str, float | None]:
 def _variants(trials: pd.DataFrame) -> list[str]:
     """Per trial, what sets its configuration apart beyond λ and LR, as short text ('' where nothing
     does): the training length, and the other config fields whose values differ among the trials."""
-    lengths = [f"{e:g} epochs" if trials["epochs"].nunique(dropna=False) > 1 else "" for e in trials["epochs"]]
+    several_lengths = trials["epochs"].nunique(dropna=False) > 1
+    lengths = [f"{e:g} epochs" if several_lengths else "" for e in trials["epochs"]]
     settings = [json.loads(s) if s else {} for s in trials["settings"]]
     differing = sorted({k for s in settings for k in s if len({json.dumps(x.get(k)) for x in settings}) > 1})
     others = [", ".join(f"{k}={s.get(k)}" for k in differing) for s in settings]
