@@ -1,4 +1,4 @@
-"""Move a sweep's stored trials of one method and learning rate into another sweep of the same store.
+"""Move (or copy) a sweep's stored trials of one method and learning rate into another sweep of the same store.
 
 Why: the report of a sweep reads every row under it, and Table 1 takes the sparsest
 qualifying configuration of a method label. When the spec's learning rate of a method
@@ -9,8 +9,10 @@ their own keeps them (and their report) without mixing them into the spec's tabl
 A trial is its rows, history and layers files (one per config hash); the rows' `sweep`
 column is set to the destination, nothing else in a file changes and no hash moves.
 A destination file that already exists is an error (nothing is overwritten).
+`--copy` keeps the source's files: e.g. the dense trials, so that the destination's
+report has its own dense reference for Table 1's ε thresholds.
 
-Usage: python experiments/move_trials.py STORE FROM_SWEEP TO_SWEEP --method dwf --lr 0.4 --lr 0.5 [--dry-run]
+Usage: python experiments/move_trials.py STORE FROM_SWEEP TO_SWEEP --method dwf --lr 0.4 --lr 0.5 [--copy] [--dry-run]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def selected_hashes(store: Path, sweep: str, method: str, lrs: set[float]) -> li
     return chosen
 
 
-def move_trial(store: Path, source: str, target: str, config_hash: str, dry_run: bool) -> None:
+def move_trial(store: Path, source: str, target: str, config_hash: str, dry_run: bool, copy: bool = False) -> None:
     for table in TABLE_NAMES:
         old = store / table_path(source, table, config_hash)
         if not old.exists():
@@ -48,7 +50,8 @@ def move_trial(store: Path, source: str, target: str, config_hash: str, dry_run:
             data = data.set_column(data.column_names.index("sweep"), "sweep", pa.array([target] * len(data), pa.string()))
         new.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(data, new)
-        old.unlink()
+        if not copy:
+            old.unlink()
 
 
 def main() -> None:
@@ -58,13 +61,15 @@ def main() -> None:
     parser.add_argument("target")
     parser.add_argument("--method", required=True)
     parser.add_argument("--lr", type=float, action="append", required=True)
+    parser.add_argument("--copy", action="store_true", help="keep the trials in FROM_SWEEP too")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
     source, target = check_sweep_name(args.source, "FROM_SWEEP"), check_sweep_name(args.target, "TO_SWEEP")
     hashes = selected_hashes(args.store, source, args.method, set(args.lr))
     for config_hash in hashes:
-        move_trial(args.store, source, target, config_hash, args.dry_run)
-    verb = "would move" if args.dry_run else "moved"
+        move_trial(args.store, source, target, config_hash, args.dry_run, args.copy)
+    action = "copy" if args.copy else "move"
+    verb = f"would {action}" if args.dry_run else {"copy": "copied", "move": "moved"}[action]
     print(f"{verb} {len(hashes)} {args.method} trial(s) at lr {sorted(set(args.lr))} from {source} to {target}")
 
 

@@ -92,6 +92,9 @@ def test_lenet300_fmnist_follows_the_paper_protocol():
     # edge-of-stability lrs that miss the paper's cells); nothing is searched, but the
     # rule's settings stay for a user who sets `auto`.
     assert {(c.depth, c.lr) for c in dwf} == {(2, 0.15), (3, 0.15), (4, 0.15)}
+    # Algorithm 1's upper bound read as two factor standard deviations (README "Decisions"): the
+    # printed bound misses the paper's D = 3 / 4 cells near CR 1000 by 4-5 points.
+    assert {c.omega_max for c in dwf} == {"factor"}
     assert lr_searches(spec) == []
     assert spec.lr_search is not None and spec.lr_search.lam == 1e-6
 
@@ -101,7 +104,9 @@ def test_lr_search_keys_survive_a_new_defaulted_field(tmp_path):
     keys. A field added later (omega_max) changed every key, so finished searches counted as pending
     and would have run again; away from its default it must still make a search of its own."""
     text = Path("sweeps/lenet300_fmnist.yaml").read_text()
-    assert "    lr: 0.15\n" in text
+    assert "    lr: 0.15\n" in text and "    omega_max: factor\n" in text
+    # The searches were stored when the spec used the printed bound (omega_max at its default).
+    text = text.replace("    omega_max: factor\n", "", 1)
     spec = tmp_path / "lenet300_fmnist.yaml"
     spec.write_text(text.replace("    lr: 0.15\n", "    lr: {2: auto, 3: auto, 4: auto}\n", 1))
     assert sorted(s.key for s in lr_searches(load_spec(str(spec)))) == [
