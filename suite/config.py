@@ -226,7 +226,7 @@ class TrialConfig:
         As in open_lth, a new field with a default leaves every stored trial's
         identity (and hash) as it was, so an upgrade retrains nothing."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if _info(f).identity and getattr(self, f.name) != _default(f)}
+                if _info(f).identity and not at_default(f.name, getattr(self, f.name))}
 
     @property
     def config_hash(self) -> str:
@@ -259,6 +259,18 @@ NON_IDENTITY_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if 
 REPLICATE_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.replicate)
 DWF_INIT_FIELDS: frozenset[str] = frozenset(n for n, info in FIELDS.items() if info.dwf_init)
 ROW_COLUMN_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if info.row_column)
+
+
+def at_default(name: str, value: Any) -> bool:
+    """Whether `value` is field `name`'s default, held by a config or read from stored JSON (where a
+    list stands for a tuple). Such a field says nothing about a trial: the hash, the report's settings
+    and the lr-search key leave it out, so a field added later leaves older trials as they were."""
+    if name not in DEFAULTS:
+        return False
+    default = DEFAULTS[name]
+    if isinstance(default, tuple) and isinstance(value, list):
+        value = tuple(value)
+    return value == default
 
 
 def check_field(name: str, value: Any, info: FieldInfo | None = None) -> Any:

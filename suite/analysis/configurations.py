@@ -14,7 +14,7 @@ import json
 
 import pandas as pd
 
-from suite.config import DEFAULTS, DWF_INIT_FIELDS, ROW_COLUMN_FIELDS
+from suite.config import DWF_INIT_FIELDS, ROW_COLUMN_FIELDS, at_default
 from suite.methods.labels import method_label
 from suite.methods.base import METHODS
 from suite.results.store import ROW_SCHEMA
@@ -57,15 +57,8 @@ def _settings_key(config_json, method: str) -> str:
     ignored = set(ROW_COLUMN_FIELDS) | (DWF_INIT_FIELDS if known is not None and not known.factorized else set())
     # A field at its default says nothing: a field added later is absent from older stored configs.
     # Nothing left is '' too, as for a row without a config.
-    settings = {k: v for k, v in config.items() if k not in ignored and not _is_default(k, v)}
+    settings = {k: v for k, v in config.items() if k not in ignored and not at_default(k, v)}
     return json.dumps(settings, sort_keys=True) if settings else ""
-
-
-def _is_default(name: str, value) -> bool:
-    if name not in DEFAULTS:
-        return False
-    default = DEFAULTS[name]
-    return (list(value) == list(default)) if isinstance(default, tuple) and isinstance(value, list) else value == default
 
 
 def assign_configs(rows: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import json
 import math
 from typing import Mapping
 
-from suite.config import DEFAULTS, NON_IDENTITY_FIELDS, ConfigError, TrialConfig
+from suite.config import NON_IDENTITY_FIELDS, ConfigError, TrialConfig, at_default
 from suite.methods import METHODS
 from suite.methods.validation import validate_trial
 from suite.results.layout import lr_search_sweep
@@ -67,7 +67,7 @@ def lr_searches(spec: Spec) -> list[LRSearch]:
             base["sweep"] = lr_search_sweep(spec.name)
             probe = _make(spec, block, {**base, "lr": 1.0})
             payload = {k: v for k, v in probe.to_dict().items() if k != "lr" and k not in NON_IDENTITY_FIELDS
-                       and (k in _KEYED_FIELDS or v != DEFAULTS[k])}
+                       and (k in _KEYED_FIELDS or not at_default(k, v))}
             payload["lr_search"] = settings.describe()
             digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()[:10]
             depth = base.get("depth")
