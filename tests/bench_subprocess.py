@@ -1,10 +1,26 @@
-"""Running `bench` in a fresh interpreter and seeing which heavy libraries it imported."""
+"""Running `bench` in a fresh interpreter: its result, or which heavy libraries it imported."""
 
 import json
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
+# Wide enough that no table or progress line the tests read wraps.
+ENV = {**os.environ, "COLUMNS": "200"}
+
+
+def bench(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
+    return subprocess.run([*BENCH, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**ENV, **(env or {})}, cwd=cwd)
+
+
+def write_spec(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
 
 
 def bench_imports(*args: str, watched: tuple[str, ...] = ("ray", "optuna")) -> tuple[list[str], str]:

@@ -21,8 +21,17 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 
+# The synthetic dataset the comparison methods' tests (tests/comparison_methods.py) train on.
+@pytest.fixture(scope="module")
+def data():
+    from suite.core.data import load_dataset
+
+    return load_dataset("synthetic")
+
+
 # The hand-made sweep of hand_made_sweep.py (known answers), shared by the analysis
-# tests (test_report, test_figures, test_write_report).
+# tests (test_configurations, test_compression_table, test_accuracy_table, test_figures,
+# test_write_report).
 @pytest.fixture(scope="module")
 def rows() -> pd.DataFrame:
     return hand_made_sweep.result_rows()

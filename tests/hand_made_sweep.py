@@ -1,5 +1,6 @@
 """A small hand-made sweep with known answers, shared by the analysis tests
-(test_report, test_figures, test_write_report).
+(test_configurations, test_compression_table, test_accuracy_table, test_figures,
+test_write_report).
 
 Float boundaries: the ε boundary is tested with a configuration whose median is
 0.85 while the reference is 0.90, and 0.90 - 0.05 is not guaranteed to equal

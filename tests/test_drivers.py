@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import textwrap
 import time
@@ -18,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from bench_subprocess import BENCH, ENV, bench
 from suite.results.store import done_hashes
 
-BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
-ENV = {**os.environ, "COLUMNS": "200"}
 SPEC = """\
     name: {name}
     model: lenet300
@@ -54,10 +52,6 @@ def write_spec(tmp_path: Path, name: str, text: str = SPEC) -> Path:
     path = tmp_path / f"{name}.yaml"
     path.write_text(textwrap.dedent(text.format(name=name)))
     return path
-
-
-def bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*BENCH, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 def ran_now(stdout: str) -> tuple[int, int]:

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from suite.core.dwf import collapse, factorize
+from suite.core.dwf import factorize
 from suite.core.dwf_product import FactorProducts, factor_product, factor_products
 
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from suite.config import TrialConfig
-from suite.core.dwf import collapse, factor_parameters, factorize
+from suite.core.dwf import collapse, factor_parameters
 from suite.core.dwf_compile import compile_setting, compiled_factor_sgd, compiler_missing, fused_step_wanted
 from suite.core.dwf_step import FactorizedSGD, factor_sgd
 from suite.methods.base import METHODS

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -13,17 +11,16 @@ from types import SimpleNamespace
 
 import pytest
 
+from bench_subprocess import bench as run_bench
 from suite.config import ConfigError, TrialConfig
 from suite.sweep.loading import load_spec
 from suite.sweep.spec import SpecError
 
-BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 RUN = ["run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense", "--epochs", "1"]
 
 
 def bench(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*BENCH, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env={**os.environ, "COLUMNS": "200", "CUDA_VISIBLE_DEVICES": ""})
+    return run_bench(*args, env={"CUDA_VISIBLE_DEVICES": ""}, cwd=cwd, timeout=timeout)
 
 
 def cli(*args: str) -> SimpleNamespace:

@@ -1,4 +1,4 @@
-"""Sweep specs: loading, validation errors, expansion, overrides, stable hashes (no Ray)."""
+"""Sweep specs: validation errors, expansion, overrides, stable hashes (no Ray; the shipped specs: test_shipped_specs)."""
 
 import json
 import math
@@ -11,16 +11,10 @@ import pytest
 
 from suite.grid import cap_grid, logspace
 from suite.sweep.expansion import expand, lr_searches
-from suite.sweep.loading import available_sweeps, load_spec
+from suite.sweep.loading import load_spec
 from suite.sweep.overrides import apply_overrides
 from suite.sweep.spec import SpecError
 
-REPO = Path(__file__).resolve().parents[1]
-BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
-PAPER_LAM = logspace(1e-6, 1e-1, 20)
-PAPER_CR = logspace(10, 1e5, 15)
-PRUNING_TARGETS = sorted(set(PAPER_CR) | {10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0})
-TABLE2_LEVELS = (10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0)
 
 
 def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
@@ -45,97 +39,6 @@ methods:
   gmp: {compression: {logspace: [10, 1.0e5, 5]}, finetune_epochs: 1}
   snip: {compression: [10, 100, 1000]}
 """
-
-
-# --------------------------------------------------------------------------- the shipped specs
-
-
-def test_every_shipped_spec_loads_and_opens_with_its_command():
-    names = available_sweeps()
-    expected = {"lenet300_fmnist", "lenet300_mnist", "lenet300_kmnist", "lenet5_mnist", "lenet5_fmnist",
-                "lenet5_kmnist", "vgg16_cifar10", "vgg19_cifar100", "resnet18_cifar10", "resnet18_tinyimagenet",
-                "smoke"}
-    assert expected <= set(names)
-    for name in names:
-        first = (REPO / "sweeps" / f"{name}.yaml").read_text().splitlines()[0]
-        assert first.startswith(f"# bench sweep {name}"), (name, first)
-        spec = load_spec(name)
-        assert spec.name == name
-        assert expand(spec, placeholder_lr=True)
-
-
-def test_lenet300_fmnist_follows_the_paper_protocol():
-    spec = load_spec("lenet300_fmnist")
-    train = dict(spec.train)
-    assert (train["epochs"], train["batch_size"], train["momentum"], train["lr"], train["schedule"]) == \
-        (75, 256, 0.9, 0.15, "cosine")
-    assert spec.seeds == (0, 1, 2)
-    trials = expand(spec, placeholder_lr=True)
-    by = lambda m: [c for c in trials if c.method == m]  # noqa: E731
-    assert len(by("dense")) == 3
-    dwf = by("dwf")
-    # The paper's 20 λ plus 9 where this model's ε boundaries and Table 2 levels lie.
-    assert len(dwf) == 3 * 29 * 3
-    assert set(PAPER_LAM) < {c.lam for c in dwf} and set(logspace(3e-4, 3e-3, 9)) < {c.lam for c in dwf}
-    assert {c.depth for c in dwf} == {2, 3, 4}
-    assert len(by("spred")) == 20 * 3 and sorted({c.lam for c in by("spred")}) == PAPER_LAM
-    pilot = by("pilot")
-    assert len(pilot) == 9 and {c.lr for c in pilot} == {0.2} and sorted({c.lam for c in pilot}) == [1e-4, 3e-4, 1e-3]
-    # Every pruning method, GMP included (train, prune, retrain 25 epochs), trains one
-    # trial per target: the paper's 15 log-spaced ratios plus Table 2's levels.
-    for method in ("gmp", "snip", "synflow", "random"):
-        assert len(by(method)) == len(PRUNING_TARGETS) * 3
-        assert sorted({c.compressions[0] for c in by(method)}) == list(PRUNING_TARGETS)
-        assert set(PAPER_CR) | set(TABLE2_LEVELS) == set(PRUNING_TARGETS)
-    assert {c.finetune_epochs for c in by("gmp")} == {25}
-    # DWF trains at Table 4's lr for every depth (README "Fidelity": App. G.2's rule picks
-    # edge-of-stability lrs that miss the paper's cells); nothing is searched, but the
-    # rule's settings stay for a user who sets `auto`.
-    assert {(c.depth, c.lr) for c in dwf} == {(2, 0.15), (3, 0.15), (4, 0.15)}
-    # Algorithm 1's upper bound read as two factor standard deviations (README "Decisions"): the
-    # printed bound misses the paper's D = 3 / 4 cells near CR 1000 by 4-5 points.
-    assert {c.omega_max for c in dwf} == {"factor"}
-    assert lr_searches(spec) == []
-    assert spec.lr_search is not None and spec.lr_search.lam == 1e-6
-
-
-def test_lr_search_keys_survive_a_new_defaulted_field(tmp_path):
-    """The reference store's lr choices (results/reference/lenet300_fmnist/lr_search/) are filed under these
-    keys. A field added later (omega_max) changed every key, so finished searches counted as pending
-    and would have run again; away from its default it must still make a search of its own."""
-    text = Path("sweeps/lenet300_fmnist.yaml").read_text()
-    assert "    lr: 0.15\n" in text and "    omega_max: factor\n" in text
-    # The searches were stored when the spec used the printed bound (omega_max at its default).
-    text = text.replace("    omega_max: factor\n", "", 1)
-    spec = tmp_path / "lenet300_fmnist.yaml"
-    spec.write_text(text.replace("    lr: 0.15\n", "    lr: {2: auto, 3: auto, 4: auto}\n", 1))
-    assert sorted(s.key for s in lr_searches(load_spec(str(spec)))) == [
-        "dwf_D2_f6ad6f4f3e", "dwf_D3_2756f1b511", "dwf_D4_da1701f969"]
-    spec.write_text(text.replace("    lr: 0.15\n", "    lr: {2: auto, 3: auto, 4: auto}\n    omega_max: factor\n", 1))
-    keys = sorted(s.key for s in lr_searches(load_spec(str(spec))))
-    assert len(keys) == 3 and not {"dwf_D2_f6ad6f4f3e", "dwf_D3_2756f1b511", "dwf_D4_da1701f969"} & set(keys)
-
-
-def test_table4_learning_rates():
-    assert dict(load_spec("lenet300_kmnist").train)["lr"] == 0.4
-    # The LeNets: one lr for every method and depth (0.4 only for LeNet-300-100 on K-MNIST).
-    for name in ("lenet300_mnist", "lenet300_fmnist", "lenet300_kmnist", "lenet5_mnist", "lenet5_fmnist",
-                 "lenet5_kmnist"):
-        trials = expand(load_spec(name), placeholder_lr=True)
-        assert {c.lr for c in trials if c.method in ("dense", "dwf")} == {0.4 if name == "lenet300_kmnist" else 0.15}
-    for name, lrs in {"vgg16_cifar10": (0.5, 0.6, 0.6), "vgg19_cifar100": (0.3, 0.6, 0.6),
-                      "resnet18_cifar10": (0.2, 0.5, 0.7), "resnet18_tinyimagenet": (0.5, 0.8, 1.1)}.items():
-        spec = load_spec(name)
-        assert dict(spec.train)["epochs"] == 250 and dict(spec.train)["batch_size"] == 128
-        dwf = [c for c in expand(spec) if c.method == "dwf"]
-        assert {c.depth: c.lr for c in dwf} == dict(zip((2, 3, 4), lrs)), name
-
-
-def test_smoke_is_tiny():
-    trials = expand(load_spec("smoke"))
-    assert sorted(c.method for c in trials) == ["dense", "dwf", "gmp", "snip"]
-    assert all(c.epochs == 1 and c.seed == 0 and c.dataset == "fmnist" for c in trials)
-    assert [(c.compressions, c.finetune_epochs) for c in trials if c.method == "gmp"] == [((10.0,), 1)]
 
 
 # --------------------------------------------------------------------------- expansion
@@ -186,7 +89,8 @@ def test_overrides_epochs_seeds_methods_max_grid(tmp_path):
     assert sorted({c.lam for c in dwf}) == [full[0], full[len(full) // 2], full[-1]]  # ends and middle
     assert len(dwf) == 3 * 3 * 2
     gmp = [c for c in trials if c.method == "gmp"]
-    ends_and_middle = [PRUNING_TARGETS[0], PRUNING_TARGETS[len(PRUNING_TARGETS) // 2], PRUNING_TARGETS[-1]]
+    targets = sorted({c.compressions[0] for c in expand(spec, placeholder_lr=True) if c.method == "gmp"})
+    ends_and_middle = [targets[0], targets[len(targets) // 2], targets[-1]]
     assert sorted({c.compressions[0] for c in gmp}) == ends_and_middle and len(gmp) == 3 * 2
     assert {c.finetune_epochs for c in gmp} == {2}  # retraining capped by --epochs too
     assert sorted({c.compressions[0] for c in trials if c.method == "snip"}) == ends_and_middle
