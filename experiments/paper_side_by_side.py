@@ -9,13 +9,15 @@ whether no configuration qualifies or the method was not run. Only the
 LeNet-300-100 / F-MNIST section of the CSVs is read. The paper's numbers are
 Tables 1 and 2 of ../shared/papers/001_* (F-MNIST rows).
 
-Usage: python experiments/paper_side_by_side.py reports/reference/lenet300_fmnist
+Usage: python experiments/paper_side_by_side.py reports/reference/lenet300_fmnist [--readme README.md]
+(--readme: write the tables into README between its `<!-- paper-side-by-side -->` markers instead of
+printing them, so the README's copy is always the report's.)
 """
 
 from __future__ import annotations
 
+import argparse
 import math
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -99,17 +101,41 @@ def table2(report: Path) -> list[str]:
     return lines
 
 
-def main() -> None:
-    report = Path(sys.argv[1])
-    print("Table 1, ε below our own dense median (ours / paper):\n")
-    print("\n".join(table1(report, "compression.csv", ("cr@5", "cr@10"), ("ε = 5", "ε = 10"))))
+BEGIN, END = "<!-- paper-side-by-side: begin -->", "<!-- paper-side-by-side: end -->"
+
+
+def side_by_side(report: Path) -> str:
+    parts = ["Table 1, ε below our own dense median (ours / paper):\n",
+             "\n".join(table1(report, "compression.csv", ("cr@5", "cr@10"), ("ε = 5", "ε = 10")))]
     absolute = report / "compression_absolute.csv"
     if absolute.exists():
-        print("\nTable 1 at the paper's absolute thresholds:\n")
-        print("\n".join(table1(report, absolute.name, ("cr@84.12%", "cr@79.12%"), ("≥ 84.12%", "≥ 79.12%"))))
-    print("\nTable 2, mean ± std over seeds (ours / paper; ✗: outside 2 points or the paper's std + 1;\n"
-          "(at CR N): filled by a sparser configuration, as the table's rule allows, while none nearer is measured):\n")
-    print("\n".join(table2(report)))
+        parts += ["\nTable 1 at the paper's absolute thresholds:\n",
+                  "\n".join(table1(report, absolute.name, ("cr@84.12%", "cr@79.12%"), ("≥ 84.12%", "≥ 79.12%")))]
+    parts += ["\nTable 2, mean ± std over seeds (ours / paper; ✗: outside 2 points or the paper's std + 1;\n"
+              "(at CR N): filled by a sparser configuration, as the table's rule allows, while none nearer is "
+              "measured):\n", "\n".join(table2(report))]
+    return "\n".join(parts)
+
+
+def write_into(readme: Path, text: str) -> None:
+    content = readme.read_text()
+    if content.count(BEGIN) != 1 or content.count(END) != 1 or content.index(BEGIN) > content.index(END):
+        raise SystemExit(f"{readme}: needs one {BEGIN!r} line before one {END!r} line")
+    head, rest = content.split(BEGIN)
+    tail = rest.split(END)[1]
+    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report", type=Path, help="a folder `bench report` wrote")
+    parser.add_argument("--readme", type=Path, help="write the tables between this file's markers")
+    args = parser.parse_args()
+    text = side_by_side(args.report)
+    if args.readme:
+        write_into(args.readme, text)
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

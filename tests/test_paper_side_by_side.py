@@ -1,0 +1,42 @@
+"""experiments/paper_side_by_side.py: the README's copy of the report's cells beside the paper's is
+written between its markers, and nothing else in the file changes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "experiments" / "paper_side_by_side.py"
+# A committed report: the written-bound DWF rows of the reference run, with its dense trials.
+REPORT = REPO / "reports" / "reference" / "lenet300_fmnist_omega_max_product"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), str(REPORT), *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_readme_block_is_replaced_between_its_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nbefore\n<!-- paper-side-by-side: begin -->\nstale table\n"
+                      "<!-- paper-side-by-side: end -->\nafter\n")
+    done = _run("--readme", str(readme))
+    assert done.returncode == 0, done.stderr
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nbefore\n<!-- paper-side-by-side: begin -->\nTable 1, ε below our own")
+    assert text.endswith("\n<!-- paper-side-by-side: end -->\nafter\n")
+    assert "stale table" not in text
+    # The report's own cells and the paper's, judged: D = 3 at ε = 5 is CR 369 against 506, outside 25%.
+    assert "| DWF (D=3) | 369 (3 seeds) | 506 | **no** |" in text
+    printed = _run()
+    assert printed.returncode == 0 and printed.stdout.strip() in text
+
+
+def test_readme_without_markers_is_left_alone(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n")
+    done = _run("--readme", str(readme))
+    assert done.returncode != 0 and "paper-side-by-side: begin" in done.stderr
+    assert readme.read_text() == "# Title\n"
