@@ -226,7 +226,7 @@ class TrialConfig:
         As in open_lth, a new field with a default leaves every stored trial's
         identity (and hash) as it was, so an upgrade retrains nothing."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if _info(f).identity and not at_default(f.name, getattr(self, f.name))}
+                if _info(f).identity and not _equals_default(getattr(self, f.name), _default(f))}
 
     @property
     def config_hash(self) -> str:
@@ -265,9 +265,10 @@ def at_default(name: str, value: Any) -> bool:
     """Whether `value` is field `name`'s default, held by a config or read from stored JSON (where a
     list stands for a tuple). Such a field says nothing about a trial: the hash, the report's settings
     and the lr-search key leave it out, so a field added later leaves older trials as they were."""
-    if name not in DEFAULTS:
-        return False
-    default = DEFAULTS[name]
+    return name in DEFAULTS and _equals_default(value, DEFAULTS[name])
+
+
+def _equals_default(value: Any, default: Any) -> bool:
     if isinstance(default, tuple) and isinstance(value, list):
         value = tuple(value)
     return value == default
