@@ -6,6 +6,7 @@ import json
 import math
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 from bench_subprocess import bench_imports
 from suite.config import TrialConfig
@@ -131,3 +132,43 @@ def test_cli_refuses_eps_cells_without_dense_before_anything_runs(tmp_path):
     assert CliRunner().invoke(app, args + ["--methods", "dense,dwf"]).exit_code == 0
     spec.write_text(spec.read_text().replace("eps: [5]", "eps: []"))
     assert CliRunner().invoke(app, args + ["--methods", "dwf,snip"]).exit_code == 0
+
+
+def test_the_report_of_an_adaptive_sweep_says_which_searches_are_open(tmp_path):
+    """`bench report` replays the store as a resumed run would: a settled search's cell is final, an open
+    one's can still move. The spec's `adaptive` key implies --adaptive; --methods narrows it as the run's did."""
+    from typer.testing import CliRunner
+
+    from suite.cli.main import app
+
+    root, spec = tmp_path / "res", write_spec(tmp_path)
+    first = snap(math.sqrt(LAMS[0] * LAMS[-1]))
+    for seed in (0, 1):
+        store(root, base("dense", seed), 0.90, 1.0)
+        store(root, base("dwf", seed, depth=2, lam=first, lr=0.3), 0.89, 300.0)
+        store(root, base("snip", seed, compressions=[100.0]), 0.88, 100.0)
+
+    def index(*extra: str):
+        out = tmp_path / "out"
+        done = CliRunner().invoke(app, ["report", "adapt", "--results", str(root), "--out", str(out),
+                                        "--table", "compression", *extra])
+        text = (out / "index.md").read_text() if done.exit_code == 0 else ""
+        # The console wraps long lines: the output is compared with its whitespace collapsed.
+        return SimpleNamespace(exit_code=done.exit_code, output=" ".join(done.output.split())), \
+            text.split("## Adaptive searches\n", 1)[-1].split("\n## ", 1)[0]
+
+    done, searches = index("--spec", str(spec))
+    assert done.exit_code == 0, done.output
+    assert "1 of 4 searches have settled" in searches and "adaptive: 1 of 4 searches settled; 3 open" in done.output
+    listed = [line[2:] for line in searches.splitlines() if line.startswith("- ")]
+    assert sorted(line.split(":")[0] for line in listed) == sorted(SEARCHES - {"snip CR≥100"})
+    assert all(line.endswith("· running") for line in listed)
+    done, searches = index("--spec", str(spec), "--methods", "dense,snip")
+    assert done.exit_code == 0 and "1 of 2 searches have settled" in searches
+    # The searches are the spec's to define: no spec, no list; a spec of another sweep is refused.
+    done, _ = index("--adaptive")
+    assert done.exit_code == 2 and "--adaptive: no sweep spec sweeps/adapt.yaml; name the spec" in done.output
+    other = tmp_path / "other.yaml"
+    other.write_text(spec.read_text().replace("name: adapt", "name: other"))
+    done, _ = index("--spec", str(other))
+    assert done.exit_code == 2 and "it is the spec of sweep 'other', not of 'adapt'" in done.output

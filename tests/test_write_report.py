@@ -203,3 +203,11 @@ def test_a_table_with_nothing_to_show_says_so_on_the_console_beside_its_note(tmp
     lines = out.getvalue().splitlines()
     left_out = lines.index("note: compression table: lenet300/fmnist left out, it has no dense rows (no ε reference)")
     assert lines[left_out + 2] == "t: compression: no results" and "Model" not in out.getvalue()
+
+
+def test_the_index_says_when_every_adaptive_search_has_settled(tmp_path, store):
+    writing.write_report(store, "t", tmp_path / "a", tables=["accuracy"], plots=[], searches=(3, []))
+    assert _index_section((tmp_path / "a" / "index.md").read_text(), "Adaptive searches") == [
+        "All 3 searches have settled: the tables hold the adaptive run's final cells."]
+    writing.write_report(store, "t", tmp_path / "g", tables=["accuracy"], plots=[])  # a grid: no such section
+    assert "## Adaptive searches" not in (tmp_path / "g" / "index.md").read_text()

@@ -97,8 +97,18 @@ def _failure_line(failure: dict) -> str:
     return f"- `{failure.get('config_hash', '?')}` {what}: {error[:500] or 'no error message'}"
 
 
+def _searches_markdown(searches: int, still_open: Sequence[str]) -> list[str]:
+    lines = ["## Adaptive searches", ""]
+    if not still_open:
+        return lines + [f"All {searches} searches have settled: the tables hold the adaptive run's final cells.", ""]
+    return lines + [f"{searches - len(still_open)} of {searches} searches have settled. Still open, so the "
+                    "Table 1 / Table 2 cells they decide can still move when the sweep resumes:", ""] \
+        + [f"- {line}" for line in still_open] + [""]
+
+
 def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
-                    notes: list[str], expected_methods: Sequence[str] | None, grid_trials: int | None) -> str:
+                    notes: list[str], expected_methods: Sequence[str] | None, grid_trials: int | None,
+                    searches: tuple[int, Sequence[str]] | None) -> str:
     lines = [f"# Report: {sweep}", ""]
     n_trials = rows["config_hash"].nunique() if not rows.empty else 0
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
@@ -107,6 +117,8 @@ def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failure
         lines += [f"Trials against the sweep spec's full grid: {n_trials} of {grid_trials} "
                   f"({100 * n_trials / grid_trials:.0f}%); learning-rate search trials are stored apart "
                   f"({sweep}/lr_search) and counted in neither.", ""]
+    if searches is not None:
+        lines += _searches_markdown(*searches)
     tables = [p for p in written if p.suffix in {".md", ".csv", ".tex"}]
     figures = [p for p in written if p.suffix == ".png"]
     if tables:
@@ -186,6 +198,7 @@ def write_report(
     absolute_thresholds: Sequence[float] | None = None,
     grid_trials: int | None = None,
     epochs: int | None = None,
+    searches: tuple[int, Sequence[str]] | None = None,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
@@ -194,7 +207,9 @@ def write_report(
     `tables.PAPER_FMNIST_LENET300_THRESHOLDS`), the compression table at those
     absolute thresholds is written too, as ABSOLUTE_TABLE_NAME. With `grid_trials`
     (the trial count of the sweep spec's full grid), the index sets the trials in
-    the store against it. With `epochs`, only the trials trained for that many
+    the store against it. With `searches` (an adaptive sweep's count of searches
+    and the state lines of those still open), the index says which cells can
+    still move. With `epochs`, only the trials trained for that many
     epochs are read (an UnknownEpochsError names the lengths there are); without
     it, a store holding several is reported whole, with a note saying so
     (`suite.analysis.training_length`).
@@ -232,7 +247,10 @@ def write_report(
     notes = list(dict.fromkeys(notes + _store_notes(data, str(root))))
     written.append(_write_text(out / "index.md",
                                _index_markdown(sweep, rows, written, failures, notes, expected_methods,
-                                               grid_trials)))
+                                               grid_trials, searches)))
     if console is not None:
+        if searches is not None:
+            console.print(f"adaptive: {searches[0] - len(searches[1])} of {searches[0]} searches settled; "
+                          f"{len(searches[1])} open (listed in index.md)", highlight=False)
         console.print(f"wrote {len(written)} files to {out}")
     return written

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from suite.cli import run, sweep  # noqa: F401 - each registers its commands on `app`
+from suite.cli.sweep import parse_names
 from suite.cli.app import app, console, fail
 from suite.config import FIELDS
 from suite.grid import TABLE1_EPS
@@ -68,6 +69,14 @@ def report(
     epochs: Optional[int] = typer.Option(
         None, help="Only the trials trained for this many epochs (e.g. the full protocol's, when a quick "
                    "look at fewer epochs wrote to the same store)."),
+    adaptive: bool = typer.Option(
+        False, "--adaptive", help="The sweep ran with --adaptive (implied by the spec's `adaptive` key): the index "
+                                  "lists the searches still open, whose cells can still move."),
+    spec: Optional[str] = typer.Option(
+        None, help="The sweep's spec (a path), when it is not sweeps/NAME.yaml: its methods, grid and searches."),
+    methods: Optional[str] = typer.Option(
+        None, help="The sweep ran only these methods of its spec (`bench sweep --methods`): the methods judged "
+                   "missing and the searches listed are theirs."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.analysis.training_length import UnknownEpochsError
@@ -101,26 +110,48 @@ def report(
     try:
         write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
-                     eps=tuple(eps), console=console, **_spec_facts(name),
+                     eps=tuple(eps), console=console, **_spec_facts(name, results, spec, adaptive, parse_names(methods)),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
 
 
-def _spec_facts(name: str) -> dict:
-    """What the shipped spec of this sweep name asks for: its methods and its full grid's trial count
-    (neither when there is no such spec)."""
+def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None) -> dict:
+    """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
+    how far its searches are (replayed on the store as a resumed run would). The spec is sweeps/NAME.yaml
+    or `--spec`; without one, nothing (and --adaptive is an error: it needs the searches' definition)."""
     from suite.sweep.expansion import count_trials
     from suite.sweep.loading import available_sweeps, load_spec
+    from suite.sweep.overrides import apply_overrides
     from suite.sweep.spec import SpecError
 
-    if name not in available_sweeps():
+    if spec_path is None and name not in available_sweeps():
+        if adaptive:
+            fail(f"--adaptive: no sweep spec sweeps/{name}.yaml; name the spec the sweep ran with --spec PATH")
         return {}
     try:
-        spec = load_spec(name)
-    except SpecError:
+        spec = load_spec(spec_path or name)
+    except SpecError as exc:
+        if spec_path is not None or adaptive:
+            fail(str(exc))
         return {}
-    return {"expected_methods": spec.method_names, "grid_trials": count_trials(spec)}
+    try:
+        spec = apply_overrides(spec, methods=methods)
+    except SpecError as exc:
+        fail(str(exc))
+    if spec.name != name:
+        fail(f"--spec {spec_path}: it is the spec of sweep {spec.name!r}, not of {name!r}")
+    facts = {"expected_methods": spec.method_names, "grid_trials": count_trials(spec)}
+    if adaptive or spec.adaptive is not None:
+        from suite.run.adaptive_preview import preview_adaptive
+        from suite.run.plan import make_plan
+
+        try:
+            preview = preview_adaptive(make_plan(spec, results))
+        except ValueError as exc:  # ε cells without dense trials
+            fail(f"--adaptive: {exc}")
+        facts["searches"] = (len(preview.searches), preview.open_lines())
+    return facts
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ def _parse_ints(text: str | None, flag: str) -> list[int] | None:
     return values
 
 
-def _parse_names(text: str | None) -> list[str] | None:
+def parse_names(text: str | None) -> list[str] | None:
     if text is None:
         return None
     names = [part.strip() for part in text.split(",") if part.strip()]
@@ -40,7 +40,7 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
     try:
         spec = load_spec(name, max_trials=DEFAULT_MAX_TRIALS if max_trials is None else max_trials)
         return apply_overrides(spec, epochs=epochs, seeds=_parse_ints(seeds, "--seeds"),
-                               methods=_parse_names(methods), max_grid=max_grid, lr_budget=lr_budget,
+                               methods=parse_names(methods), max_grid=max_grid, lr_budget=lr_budget,
                                cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial)
     except SpecError as exc:
         fail(str(exc))

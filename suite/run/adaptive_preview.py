@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from suite.config import TrialConfig
 from suite.run.adaptive import AdaptivePlan, Lookup
-from suite.run.adaptive_results import budget_bound, cell_budget, store_lookup
+from suite.run.adaptive_results import budget_bound, cell_budget, cell_line, store_lookup
 from suite.run.plan import SweepPlan
 from suite.sweep.adaptive_spec import AdaptiveSettings
 from suite.sweep.expansion import expand, lr_searches
@@ -48,6 +48,12 @@ class AdaptivePreview:
     reused: int  # distinct trials the store answers, searches and fixed trials together
     at_most: int  # trials the search uses at most, reused ones included
     grid_trials: int  # the full grid's count
+    # Each search's state as the run's progress prints it ('dwf D=3 ε=5: λ [..] · cell .. · 3 point(s), ...').
+    cell_lines: tuple[str, ...] = ()
+
+    def open_lines(self) -> list[str]:
+        """The searches a resumed run would still train for: their cells can still move."""
+        return [line for search, line in zip(self.searches, self.cell_lines) if search.status == "running"]
 
 
 def _stored(plan: SweepPlan, adaptive: AdaptivePlan, unknown: set[str]) -> Lookup:
@@ -93,7 +99,8 @@ def preview_adaptive(plan: SweepPlan) -> AdaptivePreview:
         count, stored = fixed.get(cfg.method, (0, 0))
         fixed[cfg.method] = (count + 1, stored + (h in adaptive.reused))
     return AdaptivePreview(spec.name, adaptive.settings, len(spec.seeds), searches, fixed, len(adaptive.reused),
-                           budget_bound(adaptive), len(trials))
+                           budget_bound(adaptive), len(trials),
+                           tuple(cell_line(adaptive, i) for i in range(len(adaptive.cells))))
 
 
 def _axis(search: SearchPreview) -> str:
