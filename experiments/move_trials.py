@@ -12,27 +12,57 @@ A destination file that already exists is an error (nothing is overwritten).
 `--copy` keeps the source's files: e.g. the dense trials, so that the destination's
 report has its own dense reference for Table 1's ε thresholds.
 
-Usage: python experiments/move_trials.py STORE FROM_SWEEP TO_SWEEP --method dwf --lr 0.4 --lr 0.5 [--copy] [--dry-run]
+`--where FIELD=VALUE` (repeatable) narrows the selection to trials whose stored config has that
+value (a field the config lacks reads as its default), e.g. `--where omega_max=product`.
+Every destination file is checked before anything is written, so a trial is never left split
+between two sweeps.
+
+Usage: python experiments/move_trials.py STORE FROM_SWEEP TO_SWEEP --method dwf --lr 0.4 --lr 0.5
+       [--where omega_max=product] [--copy] [--dry-run]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from suite.config import ConfigError, TrialConfig, field_info
 from suite.results.layout import TABLE_NAMES, check_sweep_name, table_path
 
 
-def selected_hashes(store: Path, sweep: str, method: str, lrs: set[float]) -> list[str]:
+def selected_hashes(store: Path, sweep: str, method: str, lrs: set[float], where: dict[str, str]) -> list[str]:
     chosen = []
     for path in sorted((store / sweep / "rows").glob("*.parquet")):
-        rows = pq.read_table(path, columns=["method", "lr"]).to_pylist()
-        if rows and all(r["method"] == method and r["lr"] in lrs for r in rows):
+        rows = pq.read_table(path, columns=["method", "lr", "config_json"]).to_pylist()
+        if not rows or not all(r["method"] == method and r["lr"] in lrs for r in rows):
+            continue
+        config = TrialConfig.from_dict(json.loads(rows[0]["config_json"]))
+        if all(str(getattr(config, name)) == value for name, value in where.items()):
             chosen.append(path.stem)
     return chosen
+
+
+def parse_where(items: list[str]) -> dict[str, str]:
+    where = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--where {item!r}: allowed: FIELD=VALUE, e.g. omega_max=product")
+        try:
+            field_info(name)
+        except ConfigError as exc:  # names the fields there are
+            raise SystemExit(f"--where {item!r}: {exc}") from None
+        where[name] = value
+    return where
+
+
+def occupied(store: Path, target: str, hashes: list[str]) -> list[Path]:
+    return [store / table_path(target, table, h) for h in hashes for table in TABLE_NAMES
+            if (store / table_path(target, table, h)).exists()]
 
 
 def move_trial(store: Path, source: str, target: str, config_hash: str, dry_run: bool, copy: bool = False) -> None:
@@ -41,8 +71,6 @@ def move_trial(store: Path, source: str, target: str, config_hash: str, dry_run:
         if not old.exists():
             continue
         new = store / table_path(target, table, config_hash)
-        if new.exists():
-            raise SystemExit(f"{new} already exists; nothing is overwritten (trial {config_hash})")
         if dry_run:
             continue
         data = pq.read_table(old)
@@ -61,11 +89,15 @@ def main() -> None:
     parser.add_argument("target")
     parser.add_argument("--method", required=True)
     parser.add_argument("--lr", type=float, action="append", required=True)
+    parser.add_argument("--where", action="append", default=[], help="FIELD=VALUE the stored config must have")
     parser.add_argument("--copy", action="store_true", help="keep the trials in FROM_SWEEP too")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
     source, target = check_sweep_name(args.source, "FROM_SWEEP"), check_sweep_name(args.target, "TO_SWEEP")
-    hashes = selected_hashes(args.store, source, args.method, set(args.lr))
+    hashes = selected_hashes(args.store, source, args.method, set(args.lr), parse_where(args.where))
+    taken = occupied(args.store, target, hashes)
+    if taken:  # checked for every trial first: nothing is written, so no trial is left split
+        raise SystemExit(f"{len(taken)} file(s) already exist in {target}, e.g. {taken[0]}; nothing moved")
     for config_hash in hashes:
         move_trial(args.store, source, target, config_hash, args.dry_run, args.copy)
     action = "copy" if args.copy else "move"

@@ -10,8 +10,9 @@ LeNet-300-100 / F-MNIST section of the CSVs is read. The paper's numbers are
 Tables 1 and 2 of ../shared/papers/001_* (F-MNIST rows).
 
 Usage: python experiments/paper_side_by_side.py reports/reference/lenet300_fmnist [--readme README.md]
-(--readme: write the tables into README between its `<!-- paper-side-by-side -->` markers instead of
-printing them, so the README's copy is always the report's.)
+(--readme: write the tables into README between its `<!-- paper-side-by-side: begin -->` and
+`<!-- paper-side-by-side: end -->` lines instead of printing them, so the README's copy is always the
+report's. A report whose index lists open adaptive searches is marked "not final" above the tables.)
 """
 
 from __future__ import annotations
@@ -56,7 +57,20 @@ def _missing(value) -> bool:
 def read(report: Path, name: str) -> pd.DataFrame:
     """One of the report's CSVs, its LeNet-300-100 / F-MNIST section, by label."""
     table = pd.read_csv(report / name)
-    return table[(table["model"] == "lenet300") & (table["dataset"] == "fmnist")].set_index("label")
+    section = table[(table["model"] == "lenet300") & (table["dataset"] == "fmnist")]
+    if section.empty:  # every cell would read "not run": another model's report, not a failed run
+        raise SystemExit(f"{report / name}: no LeNet-300-100 / F-MNIST rows; the paper's cells here are theirs")
+    return section.set_index("label")
+
+
+def search_state(report: Path) -> str | None:
+    """The first line of the index's "Adaptive searches" section ('12 of 30 searches have settled. ...'), if any."""
+    index = report / "index.md"
+    text = index.read_text() if index.exists() else ""
+    if "\n## Adaptive searches\n" not in text:
+        return None
+    section = text.split("\n## Adaptive searches\n", 1)[1].split("\n## ", 1)[0]
+    return next((line for line in section.splitlines() if line.strip()), None)
 
 
 def table1(report: Path, name: str, columns: tuple[str, str], headers: tuple[str, str]) -> list[str]:
@@ -105,7 +119,10 @@ BEGIN, END = "<!-- paper-side-by-side: begin -->", "<!-- paper-side-by-side: end
 
 
 def side_by_side(report: Path) -> str:
-    parts = ["Table 1, ε below our own dense median (ours / paper):\n",
+    state = search_state(report)
+    parts = [f"**Not final**: {state.split(' Still open')[0]} Their list is in the report's index.\n"] \
+        if state and "Still open" in state else []
+    parts += ["Table 1, ε below our own dense median (ours / paper):\n",
              "\n".join(table1(report, "compression.csv", ("cr@5", "cr@10"), ("ε = 5", "ε = 10")))]
     absolute = report / "compression_absolute.csv"
     if absolute.exists():
@@ -123,7 +140,10 @@ def write_into(readme: Path, text: str) -> None:
         raise SystemExit(f"{readme}: needs one {BEGIN!r} line before one {END!r} line")
     head, rest = content.split(BEGIN)
     tail = rest.split(END)[1]
-    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    # Written beside it and renamed over it: an interrupted write leaves the README as it was.
+    partial = readme.with_name(readme.name + ".partial")
+    partial.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    partial.replace(readme)
 
 
 def main() -> None:

@@ -263,8 +263,9 @@ ROW_COLUMN_FIELDS: tuple[str, ...] = tuple(n for n, info in FIELDS.items() if in
 
 def at_default(name: str, value: Any) -> bool:
     """Whether `value` is field `name`'s default, held by a config or read from stored JSON (where a
-    list stands for a tuple). Such a field says nothing about a trial: the hash, the report's settings
-    and the lr-search key leave it out, so a field added later leaves older trials as they were."""
+    list stands for a tuple). Such a field says nothing about a trial: the report's settings and the
+    lr-search key leave it out, as the hash does (`identity`, by the same rule against each field's own
+    default, so that a subclass's field counts too): a field added later leaves older trials as they were."""
     return name in DEFAULTS and _equals_default(value, DEFAULTS[name])
 
 

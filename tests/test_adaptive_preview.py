@@ -162,7 +162,8 @@ def test_the_report_of_an_adaptive_sweep_says_which_searches_are_open(tmp_path):
     assert "1 of 4 searches have settled" in searches and "adaptive: 1 of 4 searches settled; 3 open" in done.output
     listed = [line[2:] for line in searches.splitlines() if line.startswith("- ")]
     assert sorted(line.split(":")[0] for line in listed) == sorted(SEARCHES - {"snip CR≥100"})
-    assert all(line.endswith("· running") for line in listed)
+    # Each open search with its bracket and the trials of it stored: the dwf searches share their first point.
+    assert all(line.endswith("· 2 trial(s) stored") for line in listed if line.startswith("dwf"))
     done, searches = index("--spec", str(spec), "--methods", "dense,snip")
     assert done.exit_code == 0 and "1 of 2 searches have settled" in searches
     # The searches are the spec's to define: no spec, no list; a spec of another sweep is refused.
@@ -171,4 +172,16 @@ def test_the_report_of_an_adaptive_sweep_says_which_searches_are_open(tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text(spec.read_text().replace("name: adapt", "name: other"))
     done, _ = index("--spec", str(other))
-    assert done.exit_code == 2 and "it is the spec of sweep 'other', not of 'adapt'" in done.output
+    assert done.exit_code == 2 and "is the spec of sweep 'other', not of 'adapt'" in done.output
+    done, _ = index("--spec", str(tmp_path / "nosuch.yaml"))
+    assert done.exit_code == 2 and "nosuch.yaml" in done.output
+    done, _ = index("--methods", "dwf")  # which searches, without the spec that defines them?
+    assert done.exit_code == 2 and "--methods: no sweep spec sweeps/adapt.yaml" in done.output
+    # Trials of a quick look (`bench sweep --epochs 1` of a 3-epoch spec) are the searches' only with --epochs 1.
+    longer = tmp_path / "longer" / "adapt.yaml"
+    longer.parent.mkdir()
+    longer.write_text(spec.read_text().replace("epochs: 1,", "epochs: 3,"))
+    done, searches = index("--spec", str(longer))
+    assert done.exit_code == 0 and "0 of 4 searches have settled" in searches
+    done, searches = index("--spec", str(longer), "--epochs", "1")
+    assert done.exit_code == 0 and "1 of 4 searches have settled" in searches

@@ -3,6 +3,7 @@ written between its markers, and nothing else in the file changes."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,18 @@ def test_readme_without_markers_is_left_alone(tmp_path):
     done = _run("--readme", str(readme))
     assert done.returncode != 0 and "paper-side-by-side: begin" in done.stderr
     assert readme.read_text() == "# Title\n"
+
+
+def test_a_report_with_open_searches_is_marked_not_final_and_another_models_is_refused(tmp_path):
+    report = tmp_path / "report"
+    shutil.copytree(REPORT, report)
+    index = report / "index.md"
+    index.write_text(index.read_text() + "\n## Adaptive searches\n\n1 of 2 searches have settled. Still open, so "
+                     "...:\n\n- dwf D=3 ε=10: λ [0.003, 0.004] · cell 0.003 · 6 trial(s) stored\n")
+    done = subprocess.run([sys.executable, str(SCRIPT), str(report)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("**Not final**: 1 of 2 searches have settled. Their list is in the report's index.")
+    csv = report / "compression.csv"
+    csv.write_text(csv.read_text().replace("lenet300,fmnist,", "lenet5,mnist,"))
+    done = subprocess.run([sys.executable, str(SCRIPT), str(report)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "no LeNet-300-100 / F-MNIST rows" in done.stderr

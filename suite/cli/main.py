@@ -110,37 +110,38 @@ def report(
     try:
         write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
-                     eps=tuple(eps), console=console, **_spec_facts(name, results, spec, adaptive, parse_names(methods)),
+                     eps=tuple(eps), console=console, **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
 
 
-def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None) -> dict:
+def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None,
+                epochs: int | None) -> dict:
     """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
-    how far its searches are (replayed on the store as a resumed run would). The spec is sweeps/NAME.yaml
-    or `--spec`; without one, nothing (and --adaptive is an error: it needs the searches' definition)."""
+    how far its searches are (replayed on the store as a resumed run would, at the spec's seeds and grid,
+    with the report's --epochs and --methods). The spec is sweeps/NAME.yaml or `--spec`; without one,
+    nothing, and --adaptive or --methods, which need it, are errors."""
     from suite.sweep.expansion import count_trials
     from suite.sweep.loading import available_sweeps, load_spec
     from suite.sweep.overrides import apply_overrides
     from suite.sweep.spec import SpecError
 
+    needs = [flag for flag, given in (("--adaptive", adaptive), ("--methods", methods)) if given]
     if spec_path is None and name not in available_sweeps():
-        if adaptive:
-            fail(f"--adaptive: no sweep spec sweeps/{name}.yaml; name the spec the sweep ran with --spec PATH")
+        if needs:
+            fail(f"{' and '.join(needs)}: no sweep spec sweeps/{name}.yaml; name the spec the sweep ran with "
+                 "--spec PATH")
         return {}
     try:
         spec = load_spec(spec_path or name)
+        if spec.name != name:
+            fail(f"spec {spec_path or name!r} is the spec of sweep {spec.name!r}, not of {name!r}")
+        spec = apply_overrides(spec, methods=methods, epochs=epochs)
     except SpecError as exc:
-        if spec_path is not None or adaptive:
+        if spec_path is not None or needs:
             fail(str(exc))
         return {}
-    try:
-        spec = apply_overrides(spec, methods=methods)
-    except SpecError as exc:
-        fail(str(exc))
-    if spec.name != name:
-        fail(f"--spec {spec_path}: it is the spec of sweep {spec.name!r}, not of {name!r}")
     facts = {"expected_methods": spec.method_names, "grid_trials": count_trials(spec)}
     if adaptive or spec.adaptive is not None:
         from suite.run.adaptive_preview import preview_adaptive
@@ -149,7 +150,7 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         try:
             preview = preview_adaptive(make_plan(spec, results))
         except ValueError as exc:  # ε cells without dense trials
-            fail(f"--adaptive: {exc}")
+            fail(f"adaptive searches of {name!r}: {exc}")
         facts["searches"] = (len(preview.searches), preview.open_lines())
     return facts
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from suite.config import TrialConfig
 from suite.run.adaptive import AdaptivePlan, Lookup
-from suite.run.adaptive_results import budget_bound, cell_budget, cell_line, store_lookup
+from suite.run.adaptive_results import budget_bound, cell_budget, cell_where, store_lookup
 from suite.run.plan import SweepPlan
 from suite.sweep.adaptive_spec import AdaptiveSettings
 from suite.sweep.expansion import expand, lr_searches
@@ -48,12 +48,15 @@ class AdaptivePreview:
     reused: int  # distinct trials the store answers, searches and fixed trials together
     at_most: int  # trials the search uses at most, reused ones included
     grid_trials: int  # the full grid's count
-    # Each search's state as the run's progress prints it ('dwf D=3 ε=5: λ [..] · cell .. · 3 point(s), ...').
-    cell_lines: tuple[str, ...] = ()
+    # Each search's bracket and cell so far, from the stored trials ('dwf D=3 ε=5: λ [..] · cell ..').
+    where: tuple[str, ...] = ()
 
     def open_lines(self) -> list[str]:
-        """The searches a resumed run would still train for: their cells can still move."""
-        return [line for search, line in zip(self.searches, self.cell_lines) if search.status == "running"]
+        """The searches a resumed run would still train for (their cells can still move), each with the
+        trials of it already stored."""
+        return [f"{where} · {search.reused} trial(s) stored"
+                + (" · lr auto: not searched yet" if search.lr_pending else "")
+                for search, where in zip(self.searches, self.where) if search.status == "running"]
 
 
 def _stored(plan: SweepPlan, adaptive: AdaptivePlan, unknown: set[str]) -> Lookup:
@@ -100,7 +103,7 @@ def preview_adaptive(plan: SweepPlan) -> AdaptivePreview:
         fixed[cfg.method] = (count + 1, stored + (h in adaptive.reused))
     return AdaptivePreview(spec.name, adaptive.settings, len(spec.seeds), searches, fixed, len(adaptive.reused),
                            budget_bound(adaptive), len(trials),
-                           tuple(cell_line(adaptive, i) for i in range(len(adaptive.cells))))
+                           tuple(cell_where(adaptive, i) for i in range(len(adaptive.cells))))
 
 
 def _axis(search: SearchPreview) -> str:

@@ -56,14 +56,21 @@ def _end(value: float | None, bound: float) -> str:
     return f"{value:.3g}"
 
 
-def cell_line(plan: AdaptivePlan, index: int) -> str:
-    """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · 3 point(s), 9 trial(s) · running'."""
+def cell_where(plan: AdaptivePlan, index: int) -> str:
+    """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · cell 1e-05': the search's bracket and its cell so far."""
     cell, info = plan.cells[index], progress(plan)[index]
     group = cell.group
     name = "λ" if group.axis == "lam" else "target CR"
     bracket = f"{name} [{_end(info['lower'], group.lo)}, {_end(info['upper'], group.hi)}]"
     found = "" if info["cell_x"] is None else f" · cell {info['cell_x']:.3g}"
-    return f"{cell.title}: {bracket}{found} · {info['points']} point(s), {info['trials']} trial(s) · {info['status']}"
+    return f"{cell.title}: {bracket}{found}"
+
+
+def cell_line(plan: AdaptivePlan, index: int) -> str:
+    """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · 3 point(s), 9 trial(s) · running' (the points it has asked for,
+    trained or under way)."""
+    info = progress(plan)[index]
+    return f"{cell_where(plan, index)} · {info['points']} point(s), {info['trials']} trial(s) · {info['status']}"
 
 
 def summary_lines(plan: AdaptivePlan) -> list[str]:
@@ -107,5 +114,5 @@ def remaining_bound(plan: AdaptivePlan) -> int:
     return max(0, min(budget_bound(plan) - len(plan.used), len(plan.pending) + unspent))
 
 
-__all__ = ["budget_bound", "cell_budget", "cell_line", "progress", "remaining_bound", "run_serial", "store_lookup",
+__all__ = ["budget_bound", "cell_budget", "cell_line", "cell_where", "progress", "remaining_bound", "run_serial", "store_lookup",
            "summary_lines", "trial_rows"]
