@@ -110,7 +110,8 @@ def report(
     try:
         write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
-                     eps=tuple(eps), console=console, **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs),
+                     eps=tuple(eps), console=console,
+                     **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")

@@ -36,6 +36,7 @@ class SearchPreview:
     budget: int  # at most this many trials: the spec's `adaptive: budget` points for every seed
     status: str  # "running" (it trains), or how the stored trials alone settle it ("resolved", ...)
     lr_pending: bool  # its lr is `auto` and not searched yet
+    where: str  # its bracket and cell so far, from the stored trials ('dwf D=3 ε=5: λ [..] · cell ..')
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,12 @@ class AdaptivePreview:
     reused: int  # distinct trials the store answers, searches and fixed trials together
     at_most: int  # trials the search uses at most, reused ones included
     grid_trials: int  # the full grid's count
-    # Each search's bracket and cell so far, from the stored trials ('dwf D=3 ε=5: λ [..] · cell ..').
-    where: tuple[str, ...] = ()
 
     def open_lines(self) -> list[str]:
         """The searches a resumed run would still train for (their cells can still move), each with the
         trials of it already stored."""
-        return [f"{where} · {search.reused} trial(s) stored"
-                + (" · lr auto: not searched yet" if search.lr_pending else "")
-                for search, where in zip(self.searches, self.where) if search.status == "running"]
+        return [f"{s.where} · {s.reused} trial(s) stored" + (" · lr auto: not searched yet" if s.lr_pending else "")
+                for s in self.searches if s.status == "running"]
 
 
 def _stored(plan: SweepPlan, adaptive: AdaptivePlan, unknown: set[str]) -> Lookup:
@@ -90,20 +88,20 @@ def preview_adaptive(plan: SweepPlan) -> AdaptivePreview:
     adaptive = AdaptivePlan(trials, spec.adaptive_settings)
     adaptive.advance(_stored(plan, adaptive, unknown))
     searches = []
-    for cell in adaptive.cells:
+    for index, cell in enumerate(adaptive.cells):
         group, base = cell.group, cell.group.bases[0]
         on_path = {cfg.config_hash for x in cell.path for cfg in group.configs(x)}
         searches.append(SearchPreview(
             title=cell.title, method=base.method, depth=base.depth, cell=cell.name, axis=group.axis,
             bracket=(group.lo, group.hi), reused=len(on_path & adaptive.reused), budget=cell_budget(adaptive, cell),
-            status=cell.status, lr_pending=any(b.config_hash in unknown for b in group.bases)))
+            status=cell.status, lr_pending=any(b.config_hash in unknown for b in group.bases),
+            where=cell_where(adaptive, index)))
     fixed: dict[str, tuple[int, int]] = {}
     for h, cfg in adaptive.fixed.items():
         count, stored = fixed.get(cfg.method, (0, 0))
         fixed[cfg.method] = (count + 1, stored + (h in adaptive.reused))
     return AdaptivePreview(spec.name, adaptive.settings, len(spec.seeds), searches, fixed, len(adaptive.reused),
-                           budget_bound(adaptive), len(trials),
-                           tuple(cell_where(adaptive, i) for i in range(len(adaptive.cells))))
+                           budget_bound(adaptive), len(trials))
 
 
 def _axis(search: SearchPreview) -> str:

@@ -114,5 +114,5 @@ def remaining_bound(plan: AdaptivePlan) -> int:
     return max(0, min(budget_bound(plan) - len(plan.used), len(plan.pending) + unspent))
 
 
-__all__ = ["budget_bound", "cell_budget", "cell_line", "cell_where", "progress", "remaining_bound", "run_serial", "store_lookup",
-           "summary_lines", "trial_rows"]
+__all__ = ["budget_bound", "cell_budget", "cell_line", "cell_where", "progress", "remaining_bound", "run_serial",
+           "store_lookup", "summary_lines", "trial_rows"]
