@@ -40,7 +40,8 @@ def selected_hashes(store: Path, sweep: str, method: str, lrs: set[float], where
         rows = pq.read_table(path, columns=["method", "lr", "config_json"]).to_pylist()
         if not rows or not all(r["method"] == method and r["lr"] in lrs for r in rows):
             continue
-        config = TrialConfig.from_dict(json.loads(rows[0]["config_json"]))
+        # Only --where reads the config: without it, a config this version cannot read still moves.
+        config = TrialConfig.from_dict(json.loads(rows[0]["config_json"])) if where else None
         if all(str(getattr(config, name)) == value for name, value in where.items()):
             chosen.append(path.stem)
     return chosen
@@ -61,8 +62,8 @@ def parse_where(items: list[str]) -> dict[str, str]:
 
 
 def occupied(store: Path, target: str, hashes: list[str]) -> list[Path]:
-    return [store / table_path(target, table, h) for h in hashes for table in TABLE_NAMES
-            if (store / table_path(target, table, h)).exists()]
+    paths = (store / table_path(target, table, h) for h in hashes for table in TABLE_NAMES)
+    return [path for path in paths if path.exists()]
 
 
 def move_trial(store: Path, source: str, target: str, config_hash: str, dry_run: bool, copy: bool = False) -> None:

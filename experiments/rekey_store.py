@@ -24,18 +24,16 @@ Usage: python experiments/rekey_store.py results/reference [--dry-run]
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from suite.config import DWF_INIT_FIELDS, TrialConfig
+from suite.config import DEFAULTS, DWF_INIT_FIELDS, TrialConfig
 from suite.methods.base import METHODS
 from suite.results.layout import TABLE_NAMES
 
-DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrialConfig)}
 
 
 def current_config(config_json: str) -> TrialConfig:
