@@ -128,6 +128,15 @@ def test_the_index_sets_the_trials_against_the_full_grid(tmp_path, store):
             "learning-rate search trials are stored apart (t/lr_search) and counted in neither.") in index
 
 
+def test_the_index_says_when_a_search_used_more_trials_than_the_grid(tmp_path, store):
+    writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[], grid_trials=1)
+    index = (tmp_path / "index.md").read_text()
+    n_trials = int(index.splitlines()[2].split(" trials;")[0].split()[-1])
+    assert n_trials > 1
+    assert (f"Trials against the sweep spec's full grid: {n_trials}, more than its 1 (adaptive searches add "
+            "values between its points); learning-rate search trials") in index
+
+
 def test_a_report_of_one_training_length_leaves_a_quick_look_out(tmp_path, rows, layers, history):
     """A quick look (2 epochs) and the full protocol (5 here) in one store: read whole, the
     report says so; with epochs=5 its tables are those of the full protocol alone; an epoch

@@ -114,9 +114,12 @@ def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failure
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
     if grid_trials:
         # What an adaptive search saved (or how far a grid has come): the same count the sweep's summary prints.
-        lines += [f"Trials against the sweep spec's full grid: {n_trials} of {grid_trials} "
-                  f"({100 * n_trials / grid_trials:.0f}%); learning-rate search trials are stored apart "
-                  f"({sweep}/lr_search) and counted in neither.", ""]
+        # An adaptive search may place λ values between a coarse grid's points (or a spec may give only
+        # brackets), so it can use more trials than the grid: a share over 100% would read as an error.
+        share = (f"{n_trials} of {grid_trials} ({100 * n_trials / grid_trials:.0f}%)" if n_trials <= grid_trials
+                 else f"{n_trials}, more than its {grid_trials} (adaptive searches add values between its points)")
+        lines += [f"Trials against the sweep spec's full grid: {share}; learning-rate search trials are stored "
+                  f"apart ({sweep}/lr_search) and counted in neither.", ""]
     if searches is not None:
         lines += _searches_markdown(*searches)
     tables = [p for p in written if p.suffix in {".md", ".csv", ".tex"}]
