@@ -12,7 +12,7 @@ Tables 1 and 2 of ../shared/papers/001_* (F-MNIST rows).
 Usage: python experiments/paper_side_by_side.py reports/reference/lenet300_fmnist [--readme README.md]
 (--readme: write the tables into README between its `<!-- paper-side-by-side: begin -->` and
 `<!-- paper-side-by-side: end -->` lines instead of printing them, so the README's copy is always the
-report's. A report whose index lists open adaptive searches is marked "not final" above the tables.)
+report's. A report whose searches.csv lists open adaptive searches is marked "not final" above the tables.)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pandas as pd
 
 from suite.analysis.rendering import measured_at
 from suite.analysis.selections import measured_sparser
+from suite.analysis.writing import SEARCHES_FILE
 
 # Paper Table 1, LeNet-300-100 / F-MNIST: compression ratio at ε = 5 and 10 points below its dense 89.12%.
 PAPER_TABLE1 = {"DWF (D=2)": (141, 362), "DWF (D=3)": (506, 1422), "DWF (D=4)": (486, 1442),
@@ -63,14 +64,13 @@ def read(report: Path, name: str) -> pd.DataFrame:
     return section.set_index("label")
 
 
-def search_state(report: Path) -> str | None:
-    """The first line of the index's "Adaptive searches" section ('12 of 30 searches have settled. ...'), if any."""
-    index = report / "index.md"
-    text = index.read_text() if index.exists() else ""
-    if "\n## Adaptive searches\n" not in text:
+def search_state(report: Path) -> tuple[int, int] | None:
+    """(settled, all) of the report's adaptive searches (its SEARCHES_FILE), or None for a grid's report."""
+    path = report / SEARCHES_FILE
+    if not path.exists():
         return None
-    section = text.split("\n## Adaptive searches\n", 1)[1].split("\n## ", 1)[0]
-    return next((line for line in section.splitlines() if line.strip()), None)
+    searches = pd.read_csv(path)
+    return int(searches["settled"].sum()), len(searches)
 
 
 def table1(report: Path, name: str, columns: tuple[str, str], headers: tuple[str, str]) -> list[str]:
@@ -120,8 +120,8 @@ BEGIN, END = "<!-- paper-side-by-side: begin -->", "<!-- paper-side-by-side: end
 
 def side_by_side(report: Path) -> str:
     state = search_state(report)
-    parts = [f"**Not final**: {state.split(' Still open')[0]} Their list is in the report's index.\n"] \
-        if state and "Still open" in state else []
+    parts = [f"**Not final**: {state[0]} of {state[1]} searches have settled. Their list is in the report's "
+             f"index.\n"] if state and state[0] < state[1] else []
     parts += ["Table 1, ε below our own dense median (ours / paper):\n",
              "\n".join(table1(report, "compression.csv", ("cr@5", "cr@10"), ("ε = 5", "ε = 10")))]
     absolute = report / "compression_absolute.csv"

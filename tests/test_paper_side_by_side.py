@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from suite.analysis.writing import SEARCH_COLUMNS, SEARCHES_FILE
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "experiments" / "paper_side_by_side.py"
 # A committed report: the written-bound DWF rows of the reference run, with its dense trials.
@@ -46,9 +50,9 @@ def test_readme_without_markers_is_left_alone(tmp_path):
 def test_a_report_with_open_searches_is_marked_not_final_and_another_models_is_refused(tmp_path):
     report = tmp_path / "report"
     shutil.copytree(REPORT, report)
-    index = report / "index.md"
-    index.write_text(index.read_text() + "\n## Adaptive searches\n\n1 of 2 searches have settled. Still open, so "
-                     "...:\n\n- dwf D=3 ε=10: λ [0.003, 0.004] · cell 0.003 · 6 trial(s) stored\n")
+    searches = pd.DataFrame([dict.fromkeys(SEARCH_COLUMNS), dict.fromkeys(SEARCH_COLUMNS)])
+    searches["settled"] = [True, False]
+    searches.to_csv(report / SEARCHES_FILE, index=False)
     done = subprocess.run([sys.executable, str(SCRIPT), str(report)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("**Not final**: 1 of 2 searches have settled. Their list is in the report's index.")

@@ -214,9 +214,42 @@ def test_a_table_with_nothing_to_show_says_so_on_the_console_beside_its_note(tmp
     assert lines[left_out + 2] == "t: compression: no results" and "Model" not in out.getvalue()
 
 
+def _search(title: str, status: str, **extra) -> dict:
+    return {"search": title, "method": "dwf", "depth": 3, "cell": title.split()[-1], "axis": "lam",
+            "status": status, "settled": status != "running", "trials_stored": 6, "lr_searched": True,
+            "where": f"{title}: λ [0.003, 0.004] · cell 0.003", **extra}
+
+
 def test_the_index_says_when_every_adaptive_search_has_settled(tmp_path, store):
-    writing.write_report(store, "t", tmp_path / "a", tables=["accuracy"], plots=[], searches=(3, []))
+    settled = [_search(f"dwf D=3 ε={e}", "resolved") for e in (5, 10)] + [_search("dwf D=3 CR≥100", "axis")]
+    writing.write_report(store, "t", tmp_path / "a", tables=["accuracy"], plots=[], searches=settled)
     assert _index_section((tmp_path / "a" / "index.md").read_text(), "Adaptive searches") == [
-        "All 3 searches have settled: the tables hold the adaptive run's final cells."]
+        "All 3 searches have settled: the tables hold the adaptive run's final cells. Every search, its state "
+        "and where it stands: [searches.csv](searches.csv)."]
     writing.write_report(store, "t", tmp_path / "g", tables=["accuracy"], plots=[])  # a grid: no such section
     assert "## Adaptive searches" not in (tmp_path / "g" / "index.md").read_text()
+    assert not (tmp_path / "g" / writing.SEARCHES_FILE).exists()
+
+
+def test_the_searches_file_holds_every_search_and_the_index_lists_the_open_ones(tmp_path, store):
+    searches = [_search("dwf D=3 ε=5", "resolved"), _search("dwf D=3 ε=10", "running"),
+                _search("dwf D=4 ε=10", "running", lr_searched=False)]
+    written = writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[], searches=searches)
+    assert tmp_path / writing.SEARCHES_FILE in written
+    stored = pd.read_csv(tmp_path / writing.SEARCHES_FILE)
+    assert tuple(stored.columns) == writing.SEARCH_COLUMNS
+    assert stored["settled"].tolist() == [True, False, False] and stored["status"].tolist()[0] == "resolved"
+    section = _index_section((tmp_path / "index.md").read_text(), "Adaptive searches")
+    assert section[0].startswith("1 of 3 searches have settled. Still open")
+    assert section[1:] == ["- dwf D=3 ε=10: λ [0.003, 0.004] · cell 0.003 · 6 trial(s) stored",
+                           "- dwf D=4 ε=10: λ [0.003, 0.004] · cell 0.003 · 6 trial(s) stored · lr auto: not "
+                           "searched yet"]
+
+
+def test_a_rewritten_report_has_the_same_pdf_bytes(tmp_path, store, monkeypatch):
+    """No creation date in the PDFs: a committed report changes only where its content does
+    (the two writes happen a day apart, as matplotlib's clock sees it)."""
+    for out, epoch in (("a", "1700000000"), ("b", "1700086400")):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        writing.write_report(store, "t", tmp_path / out, tables=[], plots=["pareto"])
+    assert (tmp_path / "a" / "pareto.pdf").read_bytes() == (tmp_path / "b" / "pareto.pdf").read_bytes()

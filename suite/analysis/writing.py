@@ -36,6 +36,10 @@ REPORT_TABLES: tuple[str, ...] = ("compression", "accuracy")
 REPORT_PLOTS: tuple[str, ...] = ("pareto", "layers", "dynamics")
 # File stem of the compression table at absolute accuracy thresholds.
 ABSOLUTE_TABLE_NAME = "compression_absolute"
+# An adaptive sweep's searches, one row each (`AdaptivePreview.records`): whether it has settled, and where.
+SEARCHES_FILE = "searches.csv"
+SEARCH_COLUMNS = ("search", "method", "depth", "cell", "axis", "status", "settled", "trials_stored",
+                  "lr_searched", "where")
 
 
 def missing_methods(rows: pd.DataFrame, expected: Iterable[str]) -> list[str]:
@@ -75,7 +79,8 @@ def _write_table(out: Path, name: str, table: pd.DataFrame, display: pd.DataFram
 def _write_figure(out: Path, name: str, fig: Figure) -> list[Path]:
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     fig.savefig(paths[0], dpi=200, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
+    # No creation date: a re-written report changes its PDFs only where their content changes.
+    fig.savefig(paths[1], bbox_inches="tight", metadata={"CreationDate": None})
     return paths
 
 
@@ -97,18 +102,23 @@ def _failure_line(failure: dict) -> str:
     return f"- `{failure.get('config_hash', '?')}` {what}: {error[:500] or 'no error message'}"
 
 
-def _searches_markdown(searches: int, still_open: Sequence[str]) -> list[str]:
+def _searches_markdown(searches: pd.DataFrame) -> list[str]:
     lines = ["## Adaptive searches", ""]
-    if not still_open:
-        return lines + [f"All {searches} searches have settled: the tables hold the adaptive run's final cells.", ""]
-    return lines + [f"{searches - len(still_open)} of {searches} searches have settled. Still open, so the "
-                    "Table 1 / Table 2 cells they decide can still move when the sweep resumes:", ""] \
-        + [f"- {line}" for line in still_open] + [""]
+    still_open = searches[~searches["settled"]]
+    link = f"Every search, its state and where it stands: [{SEARCHES_FILE}]({SEARCHES_FILE})."
+    if still_open.empty:
+        return lines + [f"All {len(searches)} searches have settled: the tables hold the adaptive run's final "
+                        f"cells. {link}", ""]
+    return lines + [f"{len(searches) - len(still_open)} of {len(searches)} searches have settled. Still open, so "
+                    "the Table 1 / Table 2 cells they decide can still move when the sweep resumes "
+                    f"({link}):", ""] \
+        + [f"- {s.where} · {s.trials_stored} trial(s) stored" + ("" if s.lr_searched else " · lr auto: not searched yet")
+           for s in still_open.itertuples()] + [""]
 
 
 def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
                     notes: list[str], expected_methods: Sequence[str] | None, grid_trials: int | None,
-                    searches: tuple[int, Sequence[str]] | None) -> str:
+                    searches: pd.DataFrame | None) -> str:
     lines = [f"# Report: {sweep}", ""]
     n_trials = rows["config_hash"].nunique() if not rows.empty else 0
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
@@ -121,7 +131,7 @@ def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failure
         lines += [f"Trials against the sweep spec's full grid: {share}; learning-rate search trials are stored "
                   f"apart ({sweep}/lr_search) and counted in neither.", ""]
     if searches is not None:
-        lines += _searches_markdown(*searches)
+        lines += _searches_markdown(searches)
     tables = [p for p in written if p.suffix in {".md", ".csv", ".tex"}]
     figures = [p for p in written if p.suffix == ".png"]
     if tables:
@@ -201,7 +211,7 @@ def write_report(
     absolute_thresholds: Sequence[float] | None = None,
     grid_trials: int | None = None,
     epochs: int | None = None,
-    searches: tuple[int, Sequence[str]] | None = None,
+    searches: Sequence[dict] | None = None,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
@@ -210,9 +220,9 @@ def write_report(
     `tables.PAPER_FMNIST_LENET300_THRESHOLDS`), the compression table at those
     absolute thresholds is written too, as ABSOLUTE_TABLE_NAME. With `grid_trials`
     (the trial count of the sweep spec's full grid), the index sets the trials in
-    the store against it. With `searches` (an adaptive sweep's count of searches
-    and the state lines of those still open), the index says which cells can
-    still move. With `epochs`, only the trials trained for that many
+    the store against it. With `searches` (an adaptive sweep's searches, records
+    with SEARCH_COLUMNS), they are written to SEARCHES_FILE and the index says
+    which cells can still move. With `epochs`, only the trials trained for that many
     epochs are read (an UnknownEpochsError names the lengths there are); without
     it, a store holding several is reported whole, with a note saying so
     (`suite.analysis.training_length`).
@@ -248,12 +258,17 @@ def write_report(
         for stem, fig in _report_figures(rows, layers, history, plots, notes):
             written += _write_figure(out, stem, fig)
     notes = list(dict.fromkeys(notes + _store_notes(data, str(root))))
+    frame = None if searches is None else pd.DataFrame(list(searches), columns=list(SEARCH_COLUMNS)).astype(
+        {"depth": "Int64"})  # None for methods without a depth: an integer column still
     written.append(_write_text(out / "index.md",
                                _index_markdown(sweep, rows, written, failures, notes, expected_methods,
-                                               grid_trials, searches)))
+                                               grid_trials, frame)))
+    if frame is not None:  # after the index, whose table list it is not in: it links it itself
+        written.append(_write_text(out / SEARCHES_FILE, frame.to_csv(index=False)))
+        if console is not None:
+            settled = int(frame["settled"].sum())
+            console.print(f"adaptive: {settled} of {len(frame)} searches settled; {len(frame) - settled} open "
+                          f"(listed in index.md and {SEARCHES_FILE})", highlight=False)
     if console is not None:
-        if searches is not None:
-            console.print(f"adaptive: {searches[0] - len(searches[1])} of {searches[0]} searches settled; "
-                          f"{len(searches[1])} open (listed in index.md)", highlight=False)
         console.print(f"wrote {len(written)} files to {out}")
     return written

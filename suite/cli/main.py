@@ -152,7 +152,7 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
             preview = preview_adaptive(make_plan(spec, results))
         except ValueError as exc:  # ε cells without dense trials
             fail(f"adaptive searches of {name!r}: {exc}")
-        facts["searches"] = (len(preview.searches), preview.open_lines())
+        facts["searches"] = preview.records()
     return facts
 
 

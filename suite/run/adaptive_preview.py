@@ -50,11 +50,12 @@ class AdaptivePreview:
     at_most: int  # trials the search uses at most, reused ones included
     grid_trials: int  # the full grid's count
 
-    def open_lines(self) -> list[str]:
-        """The searches a resumed run would still train for (their cells can still move), each with the
-        trials of it already stored."""
-        return [f"{s.where} · {s.reused} trial(s) stored" + (" · lr auto: not searched yet" if s.lr_pending else "")
-                for s in self.searches if s.status == "running"]
+    def records(self) -> list[dict]:
+        """One record per search, for the report's searches.csv and index: settled or not ("running":
+        a resumed run still trains for it, so its cell can still move), and where it stands."""
+        return [{"search": s.title, "method": s.method, "depth": s.depth, "cell": s.cell, "axis": s.axis,
+                 "status": s.status, "settled": s.status != "running", "trials_stored": s.reused,
+                 "lr_searched": not s.lr_pending, "where": s.where} for s in self.searches]
 
 
 def _stored(plan: SweepPlan, adaptive: AdaptivePlan, unknown: set[str]) -> Lookup:
