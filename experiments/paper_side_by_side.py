@@ -69,7 +69,7 @@ def search_state(report: Path) -> tuple[int, int] | None:
     path = report / SEARCHES_FILE
     if not path.exists():
         return None
-    searches = pd.read_csv(path)
+    searches = pd.read_csv(path, dtype={"settled": bool})
     return int(searches["settled"].sum()), len(searches)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import textwrap
+
+import pandas as pd
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -166,6 +168,9 @@ def test_the_report_of_an_adaptive_sweep_says_which_searches_are_open(tmp_path):
     assert all(line.endswith("· 2 trial(s) stored") for line in listed if line.startswith("dwf"))
     done, searches = index("--spec", str(spec), "--methods", "dense,snip")
     assert done.exit_code == 0 and "1 of 2 searches have settled" in searches
+    stored = pd.read_csv(tmp_path / "out" / "searches.csv")  # snip's search has no depth: an empty cell
+    assert dict(zip(stored["search"], stored["settled"])) == {"snip ε=5": False, "snip CR≥100": True}
+    assert stored["depth"].isna().all() and set(stored["status"]) == {"running", "resolved"}
     # The searches are the spec's to define: no spec, no list; a spec of another sweep is refused.
     done, _ = index("--adaptive")
     assert done.exit_code == 2 and "--adaptive: no sweep spec sweeps/adapt.yaml; name the spec" in done.output

@@ -241,7 +241,8 @@ def test_the_searches_file_holds_every_search_and_the_index_lists_the_open_ones(
     assert stored["settled"].tolist() == [True, False, False] and stored["status"].tolist()[0] == "resolved"
     section = _index_section((tmp_path / "index.md").read_text(), "Adaptive searches")
     assert section[0].startswith("1 of 3 searches have settled. Still open")
-    assert section[1:] == ["- dwf D=3 ε=10: λ [0.003, 0.004] · cell 0.003 · 6 trial(s) stored",
+    assert section[-1] == "Every search, its state and where it stands: [searches.csv](searches.csv)."
+    assert section[1:-1] == ["- dwf D=3 ε=10: λ [0.003, 0.004] · cell 0.003 · 6 trial(s) stored",
                            "- dwf D=4 ε=10: λ [0.003, 0.004] · cell 0.003 · 6 trial(s) stored · lr auto: not "
                            "searched yet"]
 
@@ -253,3 +254,13 @@ def test_a_rewritten_report_has_the_same_pdf_bytes(tmp_path, store, monkeypatch)
         monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
         writing.write_report(store, "t", tmp_path / out, tables=[], plots=["pareto"])
     assert (tmp_path / "a" / "pareto.pdf").read_bytes() == (tmp_path / "b" / "pareto.pdf").read_bytes()
+
+
+def test_a_grid_report_removes_an_earlier_searches_file_and_no_searches_are_said(tmp_path, store):
+    writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[], searches=[_search("dwf D=3 ε=5", "running")])
+    assert (tmp_path / writing.SEARCHES_FILE).exists()
+    writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[])  # rewritten as a grid's report
+    assert not (tmp_path / writing.SEARCHES_FILE).exists()
+    writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[], searches=[])
+    assert _index_section((tmp_path / "index.md").read_text(), "Adaptive searches") == [
+        "No adaptive searches for these methods."]

@@ -104,16 +104,17 @@ def _failure_line(failure: dict) -> str:
 
 def _searches_markdown(searches: pd.DataFrame) -> list[str]:
     lines = ["## Adaptive searches", ""]
+    if searches.empty:  # e.g. --methods dense of an adaptive spec
+        return lines + ["No adaptive searches for these methods.", ""]
     still_open = searches[~searches["settled"]]
     link = f"Every search, its state and where it stands: [{SEARCHES_FILE}]({SEARCHES_FILE})."
     if still_open.empty:
         return lines + [f"All {len(searches)} searches have settled: the tables hold the adaptive run's final "
                         f"cells. {link}", ""]
     return lines + [f"{len(searches) - len(still_open)} of {len(searches)} searches have settled. Still open, so "
-                    "the Table 1 / Table 2 cells they decide can still move when the sweep resumes "
-                    f"({link}):", ""] \
+                    "the Table 1 / Table 2 cells they decide can still move when the sweep resumes:", ""] \
         + [f"- {s.where} · {s.trials_stored} trial(s) stored" + ("" if s.lr_searched else " · lr auto: not searched yet")
-           for s in still_open.itertuples()] + [""]
+           for s in still_open.itertuples()] + ["", link, ""]
 
 
 def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
@@ -263,7 +264,9 @@ def write_report(
     written.append(_write_text(out / "index.md",
                                _index_markdown(sweep, rows, written, failures, notes, expected_methods,
                                                grid_trials, frame)))
-    if frame is not None:  # after the index, whose table list it is not in: it links it itself
+    if frame is None:  # a grid's report (or no spec): no searches file from an earlier report stays behind
+        (out / SEARCHES_FILE).unlink(missing_ok=True)
+    else:  # after the index, whose table list it is not in: it links it itself
         written.append(_write_text(out / SEARCHES_FILE, frame.to_csv(index=False)))
         if console is not None:
             settled = int(frame["settled"].sum())

@@ -71,7 +71,8 @@ def report(
                    "look at fewer epochs wrote to the same store)."),
     adaptive: bool = typer.Option(
         False, "--adaptive", help="The sweep ran with --adaptive (implied by the spec's `adaptive` key): the index "
-                                  "lists the searches still open, whose cells can still move."),
+                                  "lists the searches still open, whose cells can still move, and searches.csv "
+                                  "holds every search's state."),
     spec: Optional[str] = typer.Option(
         None, help="The sweep's spec (a path), when it is not sweeps/NAME.yaml: its methods, grid and searches."),
     methods: Optional[str] = typer.Option(
