@@ -77,8 +77,12 @@ def summary_lines(plan: AdaptivePlan) -> list[str]:
     """Every cell's final line, then the trials used against the full grid's count."""
     lines = [cell_line(plan, i) for i in range(len(plan.cells))]
     used, grid = len(plan.used), plan.grid_trials
-    share = f" ({100 * used / grid:.0f}%)" if grid else ""
-    lines.append(f"adaptive: {used} trial(s) used{share} of the full grid's {grid}")
+    if grid and used > grid:  # the searches placed values between a coarse grid's points: no share over 100%
+        lines.append(f"adaptive: {used} trial(s) used, more than the full grid's {grid} (the searches add values "
+                     "between its points)")
+    else:
+        share = f" ({100 * used / grid:.0f}%)" if grid else ""
+        lines.append(f"adaptive: {used} trial(s) used{share} of the full grid's {grid}")
     return lines
 
 
