@@ -152,6 +152,44 @@ def test_a_second_driver_is_refused_naming_the_first(tmp_path):
         assert again.note is None
 
 
+
+def test_of_two_drivers_starting_together_one_holds_even_while_the_first_still_writes_its_record(tmp_path):
+    """The first driver's record takes a while to write (here 0.5 s): the second must not meet a
+    half-written lock file (which reads as damage and would be taken over, so both would run)."""
+    import threading
+    import time
+
+    root = str(tmp_path / "res")
+    slow = DriverLock(root, "s")
+    record = slow._record
+
+    def slow_record() -> bytes:
+        time.sleep(0.5)
+        return record()
+
+    slow._record = slow_record
+    outcomes: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            outcomes["first"] = slow.acquire()
+        except StoreBusy as exc:
+            outcomes["first"] = exc
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    time.sleep(0.2)  # the first driver is inside acquire, writing its record
+    try:
+        outcomes["second"] = DriverLock(root, "s").acquire()
+    except StoreBusy as exc:
+        outcomes["second"] = exc
+    thread.join()
+    held = [o for o in outcomes.values() if isinstance(o, DriverLock)]
+    assert len(held) == 1 and held[0].note is None, outcomes
+    for lock in held:
+        lock.release()
+    assert sorted(p.name for p in (tmp_path / "res" / "s").iterdir()) == []  # no private copy left behind
+
 def test_a_dead_drivers_lock_is_taken_over(tmp_path):
     root = tmp_path / "res"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
@@ -210,3 +248,15 @@ def test_the_layout_names_every_kind_of_stored_file():
     assert layout.checkpoint_path("abc") == "checkpoints/abc.pt"
     with pytest.raises(layout.StoreNameError):
         layout.checkpoint_path("../x")
+
+
+def test_without_hard_links_the_lock_is_created_exclusively_still(tmp_path, monkeypatch):
+    def no_links(*args):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    root = str(tmp_path / "res")
+    with DriverLock(root, "s"):
+        with pytest.raises(StoreBusy):
+            DriverLock(root, "s").acquire()
+        assert [p.name for p in (tmp_path / "res" / "s").iterdir()] == ["driver.json"]

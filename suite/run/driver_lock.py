@@ -11,8 +11,9 @@ A holder that died leaves its file behind; it is taken over:
   than `stale_after_s`, since a pid there cannot be checked;
 * at once when the file cannot be read (it is written atomically, so that is damage).
 
-Locally the file is created with O_EXCL, so of two drivers starting together
-exactly one gets it. On URI roots (object stores have no exclusive create) and
+Locally the file is published whole and exclusively (a hard link of a
+private copy, which fails if the lock exists), so of two drivers starting
+together exactly one gets it, and none reads the other's half-written file. On URI roots (object stores have no exclusive create) and
 when two drivers take over the same stale lock at once, the lock is
 best-effort: a driver writes its record, waits, and reads it back.
 """
@@ -99,15 +100,37 @@ class DriverLock:
     # ------------------------------------------------------------------ acquire / release
 
     def _create_exclusive(self) -> bool:
-        """Locally: create the file only if absent (True if created)."""
+        """Locally: create the file, whole, only if absent (True if created).
+
+        The record is written to a private file first and then hard-linked into place, which fails if
+        the lock exists: no other driver can ever read a lock file that is still being written (an empty
+        one would read as damage and be taken over, and both drivers would run). Where hard links are not
+        supported, an O_EXCL create that is written right after is the fallback."""
         path = Path(self.root) / self.relpath
         path.parent.mkdir(parents=True, exist_ok=True)
+        record = self._record()
+        private = path.with_name(f".{path.name}.{self.token}")
+        private.write_bytes(record)
+        try:
+            with open(private, "rb+") as out:
+                os.fsync(out.fileno())
+            os.link(private, path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links on this file system
+            return self._create_with_o_excl(path, record)
+        finally:
+            private.unlink(missing_ok=True)
+
+    @staticmethod
+    def _create_with_o_excl(path: Path, record: bytes) -> bool:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             return False
         with os.fdopen(fd, "wb") as out:
-            out.write(self._record())
+            out.write(record)
             out.flush()
             os.fsync(out.fileno())
         return True
