@@ -188,6 +188,12 @@ class TrialConfig:
     finetune_epochs: int = setting(
         0, help="gmp: retraining epochs with the mask fixed after pruning (>= 1; gmp_oneshot: 0).", sweepable=True,
         protocol=True, **_integer(0))
+    # 0: SNIP scores on one batch of the training batch size. Synaptic-Flow's
+    # reference SNIP scores on 10 examples per class (100 for 10 classes): the
+    # README's fidelity section measures that setting on LeNet-300-100.
+    snip_examples: int = setting(
+        0, help="snip: training examples its one scoring batch draws (0: the training batch size).",
+        sweepable=True, protocol=True, **_integer(0))
     # 0 for the LeNets as in the paper's shared protocol; the CIFAR specs set
     # the cited configurations' value.
     weight_decay: float = setting(

@@ -86,7 +86,7 @@ def test_a_config_with_every_field_set_round_trips():
     changed = TrialConfig(
         model="lenet5", dataset="fmnist", method="pilot", seed=3, epochs=7, batch_size=64, lr=0.2, momentum=0.5,
         schedule="constant", lam=3e-4, depth=None, compressions=(10.0, 123.456), omega_min=0.01, base_init="lecun", omega_max="factor",
-        include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic", pilot_budget=0.2,
+        include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic", pilot_budget=0.2, snip_examples=100,
         sweep="other")
     assert all(getattr(changed, n) != DEFAULTS[n] for n in FIELDS if n != "depth")
     assert _parsed(_argv(changed)) == changed

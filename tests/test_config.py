@@ -71,12 +71,12 @@ def test_every_sweepable_field_can_be_a_grid_axis():
             "omega_min": [0.01, 0.02], "base_init": ["lecun", "kaiming"], "omega_max": ["product", "factor"],
             "include_bias": [True, False],
             "finetune_epochs": [1, 2], "weight_decay": [0.0, 1e-4], "pilot_schedule": ["budget", "harmonic"],
-            "pilot_budget": [0.1, 0.2]}
+            "pilot_budget": [0.1, 0.2], "snip_examples": [0, 100]}
     assert set(axes) == set(METHOD_KEYS)
     blocks = {"dwf": {"lam": 1e-4, "depth": [2]}, "pilot": {"lam": 1e-4}, "snip": {"compression": 10.0},
               "gmp": {"compression": 10.0, "finetune_epochs": 1}, "dense": {}}
     reader = {"depth": "dwf", "lam": "dwf", "omega_min": "dwf", "base_init": "dwf", "omega_max": "dwf",
-              "compression": "snip",
+              "compression": "snip", "snip_examples": "snip",
               "finetune_epochs": "gmp", "pilot_schedule": "pilot", "pilot_budget": "pilot"}
     for key, values in axes.items():
         method = reader.get(key, "dense")

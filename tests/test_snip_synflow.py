@@ -44,6 +44,40 @@ def test_snip_scores_are_abs_gradient_times_weight_by_hand():
     assert len(snip.snip_scores(net, x, y, include_bias=False)) == 2
 
 
+
+@pytest.mark.parametrize("examples, drawn", [(0, 256), (100, 100)])
+def test_snip_scores_on_snip_examples_or_else_one_training_batch(data, monkeypatch, examples, drawn):
+    """The scoring batch is `snip_examples` training examples (Synaptic-Flow's reference: 10 per class),
+    by default one batch of the training batch size; the mask is the one those examples give."""
+    seen = []
+    scores = snip.snip_scores
+    monkeypatch.setattr(snip, "snip_scores", lambda model, x, y, include_bias=True: seen.append(x) or scores(
+        model, x, y, include_bias))
+    cfg = cfg_for("snip", compressions=[10.0], snip_examples=examples)
+    generator = torch.Generator().manual_seed(0)
+    prepared = snip.prepare(cfg, lenet300(), generator, data)
+    (x,) = seen
+    assert x.shape[0] == drawn
+    again = lenet300()
+    replay = torch.Generator().manual_seed(0)
+    kaiming_init(again, replay)
+    bx, by = snip.snip_batch(data, drawn, replay)
+    torch.testing.assert_close(bx, x)
+    expected = snip.snip_masks(again, bx, by, 10.0, include_bias=False)
+    kept = [p for _, p in counted_parameters(prepared.model, include_bias=False)]
+    assert all(torch.equal(m.bool(), k != 0) for m, k in zip(expected, kept))
+
+
+def test_only_snip_takes_snip_examples():
+    from suite.config import ConfigError
+    from suite.methods.validation import validate_trial
+
+    validate_trial(cfg_for("snip", compressions=[10.0], snip_examples=100))
+    with pytest.raises(ConfigError, match=r"'snip_examples' = 100 is not allowed; allowed: 0, its default: method "
+                                          r"'synflow' does not read it"):
+        validate_trial(cfg_for("synflow", compressions=[10.0], snip_examples=100))
+
+
 # --------------------------------------------------------------------------- SynFlow
 
 

@@ -86,10 +86,13 @@ class Method:
     # Its trained network is that dense network (dense itself): run_trial
     # deposits it for the dense_start methods.
     publishes_dense: bool = False
+    # Scores its mask on a batch of training data at init (SNIP): reads `snip_examples`.
+    scores_on_data: bool = False
     # Method-specific checks beyond the shared ones; raises ConfigError.
     validate: Callable[[TrialConfig], None] | None = None
     # Config fields it does not read, beyond those the shared checks know (`lam` where it does not
-    # require it, `finetune_epochs` without a dense start): they must keep their defaults.
+    # require it, `finetune_epochs` without a dense start, `snip_examples` without scoring on data):
+    # they must keep their defaults.
     ignores: frozenset[str] = frozenset()
     # Reads the DWF-init fields (suite.config.DWF_INIT_FIELDS); other methods ignore them, so
     # they do not tell two of that method's configurations apart in reports.

@@ -40,6 +40,7 @@ def validate_trial(cfg: TrialConfig) -> None:
     # A field the method does not read must keep its default: a value there would change the config
     # hash and nothing else (and a dense trial with `finetune_epochs` would not be GMP's dense reference).
     ignored = set(method.ignores) | ({"lam"} - method.requires) | (set() if method.dense_start else {"finetune_epochs"})
+    ignored |= set() if method.scores_on_data else {"snip_examples"}
     ignored |= set() if method.factorized else DWF_INIT_FIELDS  # no factors, so no factor init
     for name in sorted(ignored):
         default = DEFAULTS[name]
