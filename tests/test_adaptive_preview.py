@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-
-import pandas as pd
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
+
 from bench_subprocess import bench_imports
+from suite.analysis.writing import SEARCH_COLUMNS
 from suite.config import TrialConfig
 from suite.results.store import TrialResult, write_trial
 from suite.run.adaptive import snap
@@ -92,6 +93,8 @@ def test_stored_trials_are_reused_and_may_settle_a_search_without_writing(tmp_pa
     assert searches["snip CR≥100"].reused == 2 and searches["snip CR≥100"].status == "resolved"
     assert searches["snip ε=5"].reused == 2  # it starts at 100, the midpoint of [10, 1000]: the level's trials
     assert preview.fixed == {"dense": (2, 2)} and preview.reused == 6  # distinct trials, each counted once
+    # The report's searches.csv takes its columns from SEARCH_COLUMNS: each record has exactly those keys.
+    assert all(tuple(record) == SEARCH_COLUMNS for record in preview.records())
     assert files(root) == before
 
 

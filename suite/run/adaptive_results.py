@@ -44,10 +44,15 @@ def run_serial(plan: AdaptivePlan, train: Callable[[TrialConfig], Rows | None], 
             trained += 1
 
 
+def _info(cell: Cell) -> dict:
+    """One cell's bracket (axis values; None = the unevaluated grid bound), cell, points, trials, status."""
+    return {"cell": cell.title, "status": cell.status, "lower": cell.bracket[0], "upper": cell.bracket[1],
+            "cell_x": cell.cell_x, "points": len(cell.path), "trials": len(cell.path) * len(cell.group.bases)}
+
+
 def progress(plan: AdaptivePlan) -> list[dict]:
-    """Per cell: its bracket (axis values; None = the unevaluated grid bound), cell, points, trials, status."""
-    return [{"cell": c.title, "status": c.status, "lower": c.bracket[0], "upper": c.bracket[1], "cell_x": c.cell_x,
-             "points": len(c.path), "trials": len(c.path) * len(c.group.bases)} for c in plan.cells]
+    """Every cell's `_info`, in the plan's order."""
+    return [_info(c) for c in plan.cells]
 
 
 def _end(value: float | None, bound: float) -> str:
@@ -56,9 +61,7 @@ def _end(value: float | None, bound: float) -> str:
     return f"{value:.3g}"
 
 
-def cell_where(plan: AdaptivePlan, index: int) -> str:
-    """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · cell 1e-05': the search's bracket and its cell so far."""
-    cell, info = plan.cells[index], progress(plan)[index]
+def _where(cell: Cell, info: dict) -> str:
     group = cell.group
     name = "λ" if group.axis == "lam" else "target CR"
     bracket = f"{name} [{_end(info['lower'], group.lo)}, {_end(info['upper'], group.hi)}]"
@@ -66,11 +69,18 @@ def cell_where(plan: AdaptivePlan, index: int) -> str:
     return f"{cell.title}: {bracket}{found}"
 
 
+def cell_where(plan: AdaptivePlan, index: int) -> str:
+    """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · cell 1e-05': the search's bracket and its cell so far."""
+    cell = plan.cells[index]
+    return _where(cell, _info(cell))
+
+
 def cell_line(plan: AdaptivePlan, index: int) -> str:
     """'dwf D=3 ε=5: λ [1e-05, 3.16e-05] · 3 point(s), 9 trial(s) · running' (the points it has asked for,
     trained or under way)."""
-    info = progress(plan)[index]
-    return f"{cell_where(plan, index)} · {info['points']} point(s), {info['trials']} trial(s) · {info['status']}"
+    cell = plan.cells[index]
+    info = _info(cell)
+    return f"{_where(cell, info)} · {info['points']} point(s), {info['trials']} trial(s) · {info['status']}"
 
 
 def summary_lines(plan: AdaptivePlan) -> list[str]:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from suite.run.process_guard import pid_alive
 from suite.results.check import check_record
-from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes
+from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes, write_local
 from suite.results.layout import driver_path
 
 STALE_AFTER_S = 300.0
@@ -110,10 +110,8 @@ class DriverLock:
         path.parent.mkdir(parents=True, exist_ok=True)
         record = self._record()
         private = path.with_name(f".{path.name}.{self.token}")
-        private.write_bytes(record)
+        write_local(private, record)  # whole and on disk before anyone can see it
         try:
-            with open(private, "rb+") as out:
-                os.fsync(out.fileno())
             os.link(private, path)
             return True
         except FileExistsError:
