@@ -167,11 +167,8 @@ class TrialConfig:
         "product", help="DWF init: upper bound on |factor|: product = (2 sigma_w)^(1/D) (Algorithm 1 as "
         "written), factor = 2 sigma_w^(1/D) (two factor standard deviations).", sweepable=True, protocol=True,
         dwf_init=True, **_one_of(*OMEGA_MAX_READINGS))
-    # The base ("standard") initialization whose variance the DWF product
-    # matches: kaiming (2/fan_in) is the standard init of the comparison
-    # methods (Table 4 note); lecun (1/fan_in) is the case of the paper's
-    # exposition. On LeNet-300-100 / F-MNIST kaiming gave the better
-    # sparsity-accuracy trade-off (README, fidelity).
+    # The base init whose variance the DWF product matches: kaiming (2/fan_in), the comparison methods'
+    # (Table 4 note), or lecun (1/fan_in), the paper's exposition's (README, "Decisions").
     base_init: str = setting(
         "kaiming", help="DWF/spred init: base variance, kaiming (2/fan_in) or lecun (1/fan_in).", sweepable=True,
         protocol=True, dwf_init=True, **_one_of("lecun", "kaiming"))
@@ -194,8 +191,7 @@ class TrialConfig:
     snip_examples: int = setting(
         0, help="snip: training examples its one scoring batch draws (0: the training batch size).",
         sweepable=True, protocol=True, **_integer(0))
-    # 0 for the LeNets as in the paper's shared protocol; the CIFAR specs set
-    # the cited configurations' value.
+    # 0 for the LeNets as in the paper's shared protocol; the CIFAR specs set the cited configurations'.
     weight_decay: float = setting(
         0.0, help="Plain L2 weight decay of the non-factorized parameters (BatchNorm included).", sweepable=True,
         protocol=True, accepts=lambda v: is_number(v) and v >= 0, allowed="a finite number >= 0", convert=_to_float)
@@ -206,6 +202,11 @@ class TrialConfig:
     pilot_budget: float = setting(
         0.1, help="PILoT's L1 budget for ||m * w||_1 as a fraction of its value at init.", sweepable=True,
         protocol=True, accepts=lambda v: is_number(v) and v > 0, allowed="a finite number > 0", convert=_to_float)
+    # Set from the data by `bench sweep` and `bench run` (suite/core/fingerprint.py): a stored trial is
+    # done only for the data it trained on, and `run_trial` refuses other data.
+    data_fingerprint: str | None = setting(
+        None, help="Fingerprint of the data the trial must train on (default: that of the data found).",
+        row_column="data_fingerprint", accepts=lambda v: v is None or _name(v), allowed="null or a fingerprint")
     sweep: str = setting(
         "adhoc", help="Sweep name the result is stored under (one path component).", identity=False,
         row_column="sweep", accepts=_name, allowed="a sweep name")

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from suite.results.checkpoints import CheckpointCache
 from suite.config import TrialConfig
 from suite.core.bundle import DataBundle
-from suite.core.data import load_dataset
+from suite.core.data import load_dataset, require_data
 from suite.core.dwf_compile import compiled_factor_sgd, fused_step_wanted
 from suite.core.dwf_composer import COMPOSER
 from suite.core.dwf_step import FactorizedSGD
@@ -33,6 +33,7 @@ from suite.methods.validation import validate_trial
 from suite.core.metrics import evaluate, sparsity_stats
 from suite.core.models import build_model
 from suite.results.store import TrialResult
+from suite.provenance import environment
 from suite.methods.dense import DENSE
 
 EVAL_BATCH = 2048
@@ -249,7 +250,9 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     method = METHODS.get(cfg.method)
     init_gen, data_gen = _seeded_generators(cfg.seed)
     torch.manual_seed(cfg.seed)  # anything drawing from the global RNG (e.g. dropout)
-    data = load_dataset(cfg.dataset, data_root, download=download).to(device)
+    data = load_dataset(cfg.dataset, data_root, download=download)
+    require_data(cfg.data_fingerprint, data, f"trial {cfg.config_hash}")
+    data = data.to(device)
     model = build_model(cfg.model, data.num_classes, data.input_shape).to(device)
     if method.dense_start:
         model.load_state_dict(trained_dense_state(cfg, data, device, checkpoints))
@@ -280,6 +283,7 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
         "lam": cfg.lam, "lr": cfg.lr, "seed": cfg.seed, "epochs": cfg.epochs,
         "misalignment": misalign, "config_hash": cfg.config_hash,
         "config_json": json.dumps(cfg.to_dict(), sort_keys=True, default=list), "device": _device_text(device, prepared),
+        "data_fingerprint": data.identity.fingerprint, "data_sources": data.identity.sources_json(), **environment(),
     }
     rows, layers = [], []
     for point_id, point in enumerate(points):

@@ -17,7 +17,7 @@ from suite.cli.main import app, catalog
 from suite.cli.run import config_from_options
 from suite.config import DEFAULTS, FIELDS, TrialConfig
 
-REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "results"  # the reference stores and the archived ones
 
 
 def _run_command() -> click.Command:
@@ -86,7 +86,7 @@ def test_a_config_with_every_field_set_round_trips():
     changed = TrialConfig(
         model="lenet5", dataset="fmnist", method="pilot", seed=3, epochs=7, batch_size=64, lr=0.2, momentum=0.5,
         schedule="constant", lam=3e-4, depth=None, compressions=(10.0, 123.456), omega_min=0.01, base_init="lecun", omega_max="factor",
-        include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic", pilot_budget=0.2, snip_examples=100,
+        include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic", pilot_budget=0.2, snip_examples=100, data_fingerprint="0123456789abcdef",
         sweep="other")
     assert all(getattr(changed, n) != DEFAULTS[n] for n in FIELDS if n != "depth")
     assert _parsed(_argv(changed)) == changed

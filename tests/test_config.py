@@ -106,5 +106,6 @@ def test_field_lists_derived_from_the_metadata_keep_what_stored_keys_were_made_o
     were written out by hand; a change here re-keys what is stored, so it must be deliberate."""
     assert DWF_INIT_FIELDS == {"omega_min", "base_init", "omega_max"}
     assert REPLICATE_FIELDS == ("seed",) and NON_IDENTITY_FIELDS == ("sweep",)
+    # data_fingerprint (added with provenance) is at its default (None) in every older stored config.
     assert set(ROW_COLUMN_FIELDS) == {"model", "dataset", "method", "depth", "lam", "lr", "epochs", "seed", "sweep",
-                                      "compressions"}
+                                      "compressions", "data_fingerprint"}

@@ -15,7 +15,7 @@ from suite.analysis.writing import SEARCH_COLUMNS, SEARCHES_FILE
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "experiments" / "paper_side_by_side.py"
 # A committed report: the written-bound DWF rows of the reference run, with its dense trials.
-REPORT = REPO / "reports" / "reference" / "lenet300_fmnist_omega_max_product"
+REPORT = REPO / "reports" / "archive" / "rebuilt-fmnist-split" / "lenet300_fmnist_omega_max_product"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

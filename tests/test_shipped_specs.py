@@ -63,7 +63,7 @@ def test_lenet300_fmnist_follows_the_paper_protocol():
 
 
 def test_lr_search_keys_survive_a_new_defaulted_field(tmp_path):
-    """The reference store's lr choices (results/reference/lenet300_fmnist/lr_search/) are filed under these
+    """The reference store's lr choices (results/archive/rebuilt-fmnist-split/lenet300_fmnist/lr_search/) are filed under these
     keys. A field added later (omega_max) changed every key, so finished searches counted as pending
     and would have run again; away from its default it must still make a search of its own."""
     text = Path("sweeps/lenet300_fmnist.yaml").read_text()
@@ -99,3 +99,12 @@ def test_smoke_is_tiny():
     assert sorted(c.method for c in trials) == ["dense", "dwf", "gmp", "snip"]
     assert all(c.epochs == 1 and c.seed == 0 and c.dataset == "fmnist" for c in trials)
     assert [(c.compressions, c.finetune_epochs) for c in trials if c.method == "gmp"] == [((10.0,), 1)]
+
+
+def test_the_mnist_protocol_is_the_fashion_mnist_protocol_frozen():
+    """The MNIST section is the out-of-sample check of choices made on Fashion-MNIST (docs/mnist_protocol.md):
+    its spec may differ from lenet300_fmnist's in nothing but its name and dataset."""
+    fmnist, mnist = load_spec("lenet300_fmnist"), load_spec("lenet300_mnist")
+    assert (mnist.name, mnist.dataset) == ("lenet300_mnist", "mnist")
+    same = ("model", "train", "seeds", "methods", "cpus_per_trial", "gpus_per_trial", "lr_search", "plugins", "adaptive")
+    assert [getattr(mnist, key) for key in same] == [getattr(fmnist, key) for key in same]

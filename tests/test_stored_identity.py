@@ -15,7 +15,7 @@ import pytest
 
 from suite.config import TrialConfig
 
-REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "results"  # the reference stores and the archived ones
 ROW_FILES = sorted(REFERENCE.glob("**/rows/*.parquet"))
 
 

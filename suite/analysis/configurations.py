@@ -30,7 +30,7 @@ from suite.methods.dense import DENSE
 # are different configurations, never seeds of one.
 CONFIG_KEYS: tuple[str, ...] = (
     "label", "model", "dataset", "depth", "lam", "lr", "target_compression", "epochs", "point", "point_key",
-    "settings",
+    "settings", "data_fingerprint",  # rows of different data are never seeds of one configuration
 )
 AGG_COLUMNS: tuple[str, ...] = CONFIG_KEYS + (
     "config_id", "method", "test_acc_median", "test_acc_mean", "test_acc_std", "test_acc_min", "test_acc_max",

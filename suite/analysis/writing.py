@@ -25,6 +25,7 @@ from suite.analysis.tables import (
     compression_table,
 )
 from suite.analysis.terminal import print_table
+from suite.analysis.data_selection import select_data
 from suite.analysis.training_length import mixed_lengths_notes, select_epochs
 from suite.results.store import SweepData, load_sweep
 
@@ -213,6 +214,7 @@ def write_report(
     grid_trials: int | None = None,
     epochs: int | None = None,
     searches: Sequence[dict] | None = None,
+    data_fingerprint: str | None = None,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
@@ -226,7 +228,8 @@ def write_report(
     which cells can still move. With `epochs`, only the trials trained for that many
     epochs are read (an UnknownEpochsError names the lengths there are); without
     it, a store holding several is reported whole, with a note saying so
-    (`suite.analysis.training_length`).
+    (`suite.analysis.training_length`). Rows of one data only: `data_fingerprint`'s, by default the newest
+    trial's (`suite.analysis.data_selection`, UnknownDataError); the index names it and the others.
 
     Figures are built on bare matplotlib Figures (no pyplot), which save through
     the Agg/PDF canvases, so no display is needed. With a console, each table is
@@ -237,9 +240,11 @@ def write_report(
     if absolute_thresholds is not None:  # bad input fails before anything is written
         absolute_thresholds = check_absolute_thresholds(absolute_thresholds)
     data = load_sweep(root, sweep)  # damaged files skipped, copies of rows dropped
-    notes: list[str] = mixed_lengths_notes(data.rows) if epochs is None else []
+    data, _, notes = select_data(data, data_fingerprint)  # one data only; before anything is written
+    notes += mixed_lengths_notes(data.rows) if epochs is None else []
     if epochs is not None:  # before anything is written
-        data, notes = select_epochs(data, epochs)
+        data, length_notes = select_epochs(data, epochs)
+        notes += length_notes
     rows, layers, history, failures = data.rows, data.layers, data.history, data.failures
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

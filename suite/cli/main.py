@@ -78,11 +78,15 @@ def report(
     methods: Optional[str] = typer.Option(
         None, help="The sweep ran only these methods of its spec (`bench sweep --methods`): the methods judged "
                    "missing and the searches listed are theirs."),
+    data_fingerprint: Optional[str] = typer.Option(
+        None, help="Report the trials trained on this data (default: the newest trial's data); rows of "
+                   "different data are never mixed, and the index names the others."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.analysis.training_length import UnknownEpochsError
     from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, write_report
-    from suite.results.store import load_failures, scan_rows
+    from suite.analysis.data_selection import data_present
+    from suite.results.store import load_failures, load_table, scan_rows
     from suite.results.files import StoreRootError, list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir
 
@@ -108,25 +112,32 @@ def report(
         found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
     everything = not table and not plot
+    present = data_present(load_table(results, name))
+    if data_fingerprint is not None and data_fingerprint not in present:
+        fail(f"--data-fingerprint {data_fingerprint}: no trial of {name!r} trained on it; allowed: "
+             f"{', '.join(present) or 'none'}")
+    chosen = data_fingerprint or (present[0] if present else None)
     try:
         write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
                      eps=tuple(eps), console=console,
-                     **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs),
-                     absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs)
+                     **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs, chosen),
+                     absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
+                     data_fingerprint=chosen)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
 
 
 def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None,
-                epochs: int | None) -> dict:
+                epochs: int | None, data_fingerprint: str | None = None) -> dict:
     """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
     how far its searches are (replayed on the store as a resumed run would, at the spec's seeds and grid,
     with the report's --epochs and --methods). The spec is sweeps/NAME.yaml or `--spec`; without one,
     nothing, and --adaptive or --methods, which need it, are errors."""
     from suite.sweep.expansion import count_trials
     from suite.sweep.loading import available_sweeps, load_spec
-    from suite.sweep.overrides import apply_overrides
+    from suite.analysis.data_selection import NOT_RECORDED
+    from suite.sweep.overrides import apply_overrides, with_data
     from suite.sweep.spec import SpecError
 
     needs = [flag for flag, given in (("--adaptive", adaptive), ("--methods", methods)) if given]
@@ -140,6 +151,8 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         if spec.name != name:
             fail(f"spec {spec_path or name!r} is the spec of sweep {spec.name!r}, not of {name!r}")
         spec = apply_overrides(spec, methods=methods, epochs=epochs)
+        if data_fingerprint not in (None, NOT_RECORDED):  # the searches on the reported data
+            spec = with_data(spec, data_fingerprint)
     except SpecError as exc:
         if spec_path is not None or needs:
             fail(str(exc))

@@ -110,6 +110,16 @@ def run(**options: Any) -> None:
         probe_writable(results)
     except (ConfigError, StoreNameError, DeviceError, StoreWriteError) as exc:
         fail(str(exc))
+    if cfg.data_fingerprint is None:  # pinned to the data found, so the store keeps other data's trials apart
+        import dataclasses
+
+        from suite.core.data import dataset_identity
+
+        try:
+            found = dataset_identity(cfg.dataset, str(data) if data else None, download=download)
+        except DataError as exc:
+            fail(str(exc))
+        cfg = dataclasses.replace(cfg, data_fingerprint=found.fingerprint)
     # Nothing finished is trained twice (as in a sweep) unless asked.
     stored = None if rerun else stored_rows(results, cfg.sweep, cfg.config_hash)
     if stored is not None:
@@ -146,7 +156,8 @@ def _print_rows(rows: list[dict]) -> None:
     """One column per row (a trial has few rows, a row many fields)."""
     fields = ["method", "model", "dataset", "depth", "lam", "lr", "seed", "epochs", "point", "target_compression",
               "status", "test_acc", "train_acc", "test_loss", "total_params", "nonzero_params", "compression_ratio",
-              "sparsity", "l2_norm", "misalignment", "config_hash", "wall_time_s"]
+              "sparsity", "l2_norm", "misalignment", "config_hash", "wall_time_s", "data_fingerprint", "threads",
+              "git_commit"]
     table = Table(title="result", show_header=len(rows) > 1)
     table.add_column("field", style="bold")
     for i in range(len(rows)):

@@ -50,10 +50,10 @@ def _print_plan(spec, results: str, adaptive: bool) -> None:
     """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing):
     the grid's trials per method, or with `adaptive` the searches that would replace them."""
     from suite.run.plan import make_plan
-    from suite.run.summary import damaged_lines, lr_lines, plan_table
+    from suite.run.summary import damaged_lines, data_lines, lr_lines, plan_table
 
     plan = make_plan(spec, results)
-    for line in damaged_lines(plan):
+    for line in data_lines(plan) + damaged_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
     if adaptive:
         from suite.run.adaptive_preview import preview_adaptive, preview_lines
@@ -121,6 +121,21 @@ def sweep(
             require_dense(spec.adaptive_settings, spec.method_names)
         except ValueError as exc:
             fail(f"--adaptive: {exc}")
+    from suite.core.data_root import DataError
+    from suite.run.driver import pin_data
+
+    try:  # a dry run downloads nothing: it needs the data on disk to say which stored trials are theirs
+        spec = pin_data(spec, str(data) if data else None, download=not dry_run)
+    except DataError as exc:
+        if not dry_run:
+            fail(str(exc))
+        from suite.run.plan import UNKNOWN_DATA
+        from suite.sweep.overrides import with_data
+
+        console.print(f"data not on disk ({exc}); a dry run downloads nothing, so which stored trials were "
+                      "trained on it cannot be told: every trial counts as to run", highlight=False, markup=False,
+                      soft_wrap=True)
+        spec = with_data(spec, UNKNOWN_DATA[0])
     if dry_run:
         _print_plan(spec, root, adaptive)
         return

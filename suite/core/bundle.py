@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -36,6 +37,8 @@ class DataBundle:
     test_x: Tensor
     test_y: Tensor
     augment: bool = False
+    # Which data this is (suite.core.fingerprint.DataIdentity), set by `load_dataset`.
+    identity: Any = None
     # Copies on other devices, so repeated `.to(device)` moves the data once.
     _on_device: dict[str, DataBundle] = field(default_factory=dict, init=False, repr=False)
 

@@ -40,6 +40,16 @@ ROW_SCHEMA = pa.schema(
         ("device", pa.string()),
         ("wall_time_s", pa.float64()),
         ("created_at", pa.timestamp("us", tz="UTC")),
+        # Provenance (suite.provenance; null in rows written before it): the data's fingerprint and its
+        # sources ({relative path: md5} as JSON), the code, the libraries, the threads and the host.
+        ("data_fingerprint", pa.string()),
+        ("data_sources", pa.string()),
+        ("bench_version", pa.string()),
+        ("git_commit", pa.string()),
+        ("torch_version", pa.string()),
+        ("python_version", pa.string()),
+        ("threads", pa.int64()),
+        ("hostname", pa.string()),
     ]
 )
 

@@ -30,7 +30,16 @@ from suite.run.lr_records import adopt_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome, TuneSetupError, normalize_results
 from suite.run.plan import SweepPlan, make_plan
 from suite.run.sweep_guard import guarded_store
+from suite.sweep.overrides import with_data
 from suite.sweep.spec import Spec
+
+
+def pin_data(spec: Spec, data: str | None, download: bool) -> Spec:
+    """The spec pinned to the fingerprint of its dataset's files under `data` (downloaded first where
+    allowed and missing); DataError, naming the folder, when the data cannot be had."""
+    from suite.core.data import dataset_identity
+
+    return with_data(spec, dataset_identity(spec.dataset, data, download=download).fingerprint)
 
 
 def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None = None) -> SweepOutcome:
@@ -41,12 +50,19 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
     """
     options = options or RunOptions()
     results = normalize_results(options.results)
+    spec = pin_data(spec, options.data, download=True)
     outcome = SweepOutcome(sweep=spec.name, results=results)
     wall = time.perf_counter()
     try:
         with guarded_store(results, spec.name, console) as (storage, damaged):
             outcome.damaged = damaged
-            _run_guarded(make_plan(spec, results), options, storage, console, outcome)
+            plan = make_plan(spec, results)
+            if console is not None:
+                from suite.run.summary import data_lines
+
+                for line in data_lines(plan):
+                    console.print(line, highlight=False, soft_wrap=True)
+            _run_guarded(plan, options, storage, console, outcome)
     except StoreWriteError as exc:
         raise TuneSetupError(str(exc)) from None
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Ray started

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+import json
+
 from suite.config import TrialConfig
-from suite.results.store import scan_rows
+from suite.results.store import scan_table
 from suite.run.lr_records import load_chosen_lrs
 from suite.sweep.expansion import expand, lr_searches
 from suite.sweep.spec import LRSearch, Spec
@@ -30,6 +32,9 @@ class SweepPlan:
     pending: list[LRSearch]  # lr searches to run before the trials that wait for them
     waiting: dict[str, int] = field(default_factory=dict)  # method -> trials waiting for a pending search
     damaged: list = field(default_factory=list)  # files that do not read (store.Damage); a run moves them aside
+    # Stored trials of the plan's configurations trained on other data than the plan's, by their data's
+    # fingerprint ("not recorded": rows written before provenance): kept, not reused, trained again here.
+    other_data: dict[str, int] = field(default_factory=dict)
 
     @property
     def todo(self) -> list[TrialConfig]:
@@ -76,8 +81,34 @@ def make_plan(spec: Spec, results: str) -> SweepPlan:
     if pending:  # counted with a stand-in lr: their config hashes are not known yet
         listed = Counter(c.method for c in expand(spec, lrs, placeholder_lr=True))
         waiting = dict(listed - Counter(c.method for c in trials))
-    done, bad_rows = scan_rows(results, spec.name)
-    return SweepPlan(spec, results, trials, frozenset(done), chosen, pending, waiting, damaged + bad_rows)
+    stored, bad_rows = scan_table(results, spec.name, "rows")
+    pinned = dict(spec.train).get("data_fingerprint") is not None and not any(
+        dict(spec.train).get("data_fingerprint") == fp for fp in UNKNOWN_DATA)
+    return SweepPlan(spec, results, trials, frozenset(stored), chosen, pending, waiting, damaged + bad_rows,
+                     other_data(trials, stored) if pinned else {})
+
+
+# Placeholders a plan may be pinned to when its data are not known (a dry run without the data on disk).
+UNKNOWN_DATA = ("not-on-disk",)
+
+
+def _without_data(cfg: TrialConfig) -> str:
+    return replace(cfg, data_fingerprint=None).config_hash
+
+
+def other_data(trials: list[TrialConfig], stored: dict) -> dict[str, int]:
+    """{fingerprint: count} of the stored trials that are one of `trials` but for the data they trained on."""
+    wanted = {_without_data(cfg) for cfg in trials if cfg.config_hash not in stored}
+    counts: Counter = Counter()
+    for config_hash, table in stored.items():
+        first = table.slice(0, 1).to_pylist()[0]
+        try:
+            cfg = TrialConfig.from_dict(json.loads(first["config_json"]))
+        except (TypeError, ValueError):  # a config this code cannot read is no trial of this plan
+            continue
+        if cfg.config_hash == config_hash and _without_data(cfg) in wanted:
+            counts[first.get("data_fingerprint") or cfg.data_fingerprint or "not recorded"] += 1
+    return dict(counts)
 
 
 __all__ = ["SweepPlan", "make_plan"]

@@ -21,6 +21,18 @@ def damaged_lines(plan: SweepPlan) -> list[str]:
             f"{escape(consequence(d).replace('will be', 'is'))}" for d in plan.damaged]
 
 
+def data_lines(plan: SweepPlan) -> list[str]:
+    """Which data the plan trains on, and the stored trials it does not reuse because they trained on other data."""
+    pinned = dict(plan.spec.train).get("data_fingerprint")
+    lines = [f"data: {plan.spec.dataset} {pinned or '(not pinned)'}"]
+    if plan.other_data:
+        which = ", ".join(f"{fp}: {n}" for fp, n in sorted(plan.other_data.items()))
+        lines.append(f"[yellow]{sum(plan.other_data.values())} stored trial(s) of these configurations were "
+                     f"trained on other data[/] ({escape(which)}): they stay in the store, are not reused, and "
+                     "train again on this data")
+    return lines
+
+
 def plan_table(plan: SweepPlan) -> Table:
     """Trials, done and to run per method (trials waiting for an lr search count as to run)."""
     spec = plan.spec
@@ -95,4 +107,4 @@ def summary_lines(outcome: SweepOutcome) -> list[str]:
     return lines
 
 
-__all__ = ["damaged_lines", "lr_lines", "plan_table", "summary_lines"]
+__all__ = ["damaged_lines", "data_lines", "lr_lines", "plan_table", "summary_lines"]

@@ -77,3 +77,10 @@ def apply_overrides(spec: Spec, *, epochs: int | None = None, seeds: Sequence[in
         _check("--gpus-per-trial", gpus_per_trial, gpus_per_trial >= 0, "a number >= 0")
         changes["gpus_per_trial"] = float(gpus_per_trial)
     return dataclasses.replace(spec, methods=tuple(blocks), **changes)
+
+
+def with_data(spec: Spec, fingerprint: str) -> Spec:
+    """The spec with every trial pinned to the data of `fingerprint` (suite/core/fingerprint.py): a stored
+    trial then counts as done only for that data, and a worker that finds other data refuses to train."""
+    train = {**dict(spec.train), "data_fingerprint": fingerprint}
+    return dataclasses.replace(spec, train=tuple(sorted(train.items())))
