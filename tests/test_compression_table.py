@@ -88,7 +88,7 @@ def test_absolute_thresholds_keep_sections_without_dense(rows):
 
 
 def test_absolute_threshold_columns_and_bad_input(rows):
-    assert tables.compression_columns(absolute=tables.PAPER_FMNIST_LENET300_THRESHOLDS)[5::7] == [
+    assert tables.compression_columns(absolute=tables.PAPER_FMNIST_LENET300_THRESHOLDS)[5::8] == [
         "cr@84.12%", "cr@79.12%"]
     with pytest.raises(ValueError, match="not both"):
         tables.compression_table(rows, eps=(5,), absolute=(0.85,))

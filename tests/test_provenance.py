@@ -131,7 +131,7 @@ def test_changed_data_is_trained_again_and_reported_apart(tmp_path):
         done = bench(*args, *(["--data-fingerprint", fp] if fp else []))
         assert done.returncode == 0, done.stdout + done.stderr
         index = (out / "index.md").read_text()
-        assert f"fmnist data {reported}" in index
+        assert f"- fmnist data {reported} (FashionMNIST/raw/t10k-images-idx3-ubyte md5 " in index
         other = old_fp if reported == new_fp else new_fp
         assert f"other data, left out here (never mixed into a cell): {other} (1 trials)" in index
     wrong = bench("report", "provenance", "--results", str(results), "--data-fingerprint", "feedfacefeedface")

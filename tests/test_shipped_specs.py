@@ -107,4 +107,5 @@ def test_the_mnist_protocol_is_the_fashion_mnist_protocol_frozen():
     fmnist, mnist = load_spec("lenet300_fmnist"), load_spec("lenet300_mnist")
     assert (mnist.name, mnist.dataset) == ("lenet300_mnist", "mnist")
     same = ("model", "train", "seeds", "methods", "cpus_per_trial", "gpus_per_trial", "lr_search", "plugins", "adaptive")
+    # `paper` (the published numbers a report compares with) is data about the section, not protocol.
     assert [getattr(mnist, key) for key in same] == [getattr(fmnist, key) for key in same]

@@ -10,6 +10,7 @@ import pytest
 
 from bench_subprocess import bench_imports
 from suite.results.store import done_hashes, load_table
+from suite.run.driver import pin_data
 from suite.sweep.expansion import expand, lr_searches
 from suite.sweep.loading import load_spec
 from bench_subprocess import write_spec
@@ -107,7 +108,7 @@ def test_a_sweep_with_nothing_left_plans_once_and_starts_no_ray(tmp_path, monkey
           dense: {}
         """))
     root = str(tmp_path / "res")
-    (cfg,) = expand(spec)
+    (cfg,) = expand(pin_data(spec, None, download=False))  # as the driver pins it to the data found
     assert execute_trial(cfg.to_dict(), {"results": root, "cpus_per_trial": 1})["status"] == "ok"
     calls = []
     monkeypatch.setattr(plan_module, "expand", lambda *a, **k: calls.append(1) or expand(*a, **k))
@@ -141,6 +142,7 @@ def test_sweep_with_lr_search_runs_once_and_reuses_everything(tmp_path):
     root = tmp_path / "res"
     outcome = run_sweep(spec, RunOptions(results=str(root), num_cpus=2))
     assert outcome.ok and outcome.ray_started and outcome.concurrency == 2
+    spec = pin_data(spec, None, download=False)  # the trials as the driver planned them: on the data found
     # The search: 2 distinct lrs from the grid at λ = 1e-6, chosen lr stored.
     (search,) = lr_searches(spec)
     choice = json.loads((root / "tunetest" / "lr_search" / f"{search.key}.json").read_text())

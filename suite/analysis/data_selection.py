@@ -15,6 +15,8 @@ import pandas as pd
 from suite.results.store import SweepData
 
 NOT_RECORDED = "not recorded"
+# The paper's training length for its LeNet and VGG/ResNet tables is 75 / 250 epochs; below 75 a report is a preview.
+PAPER_EPOCHS = 75
 
 
 class UnknownDataError(ValueError):
@@ -49,6 +51,45 @@ def describe_data(rows: pd.DataFrame, fingerprint: str) -> str:
     return f"{dataset} data {fingerprint}" + (f" ({files})" if files else "")
 
 
+def pinned_in_configs(rows: pd.DataFrame, fingerprint: str | None) -> bool:
+    """Whether the trials on this data were planned for it (the fingerprint is in their configs, as every trial
+    since provenance), rather than labelled with it afterwards (an archived store): only then do the spec's
+    configurations, pinned to it, hash to theirs."""
+    mine = rows[row_data(rows) == fingerprint] if fingerprint is not None and not rows.empty else rows.iloc[:0]
+    return not mine.empty and json.loads(mine["config_json"].iloc[0]).get("data_fingerprint") == fingerprint
+
+
+def protocol_text(rows: pd.DataFrame) -> str:
+    """What the rows are, in a phrase for captions: training length(s), seeds, data, and "preview" below the
+    paper's 75 epochs. E.g. '75 epochs, seeds 0, 1, 2; data fmnist 0bde4f77ff16fcdd'."""
+    if rows.empty:
+        return "no trials"
+    epochs = sorted({int(e) for e in pd.to_numeric(rows.get("epochs"), errors="coerce").dropna()}) \
+        if "epochs" in rows else []
+    seeds = sorted({int(s) for s in pd.to_numeric(rows["seed"], errors="coerce").dropna()})
+    data = ", ".join(f"{d} {fp}" for d in sorted(set(rows["dataset"])) for fp in data_present(rows[rows["dataset"] == d]))
+    length = f"{'/'.join(map(str, epochs))} epochs" if epochs else "epochs not recorded"
+    preview = "; PREVIEW, not the paper's 75-epoch protocol" if epochs and max(epochs) < PAPER_EPOCHS else ""
+    return f"{length}, seeds {', '.join(map(str, seeds))}; data {data}{preview}"
+
+
+def provenance_lines(rows: pd.DataFrame) -> list[str]:
+    """Markdown lines: the data of each dataset section, and what produced the rows (code, versions, threads,
+    devices), each value with the number of trials it holds for; "not recorded" for rows from before."""
+    if rows.empty:
+        return []
+    lines = [f"- {describe_data(rows[rows['dataset'] == d], fp)}"
+             for d in sorted(set(rows["dataset"])) for fp in data_present(rows[rows["dataset"] == d])]
+    for column, what in (("git_commit", "code"), ("bench_version", "bench"), ("torch_version", "torch"),
+                         ("python_version", "Python"), ("threads", "threads per trial"), ("device", "device"),
+                         ("hostname", "host")):
+        values = rows[column].astype("object").where(rows[column].notna(), NOT_RECORDED) if column in rows \
+            else pd.Series(NOT_RECORDED, index=rows.index)
+        trials = rows.assign(_v=values.astype(str)).groupby("_v")["config_hash"].nunique()
+        lines.append(f"- {what}: " + ", ".join(f"{v} ({n} trials)" for v, n in trials.sort_values(ascending=False).items()))
+    return lines
+
+
 def select_data(data: SweepData, fingerprint: str | None) -> tuple[SweepData, str | None, list[str]]:
     """(the sweep's trials on one data, that data's fingerprint, notes naming it and what was left out).
 
@@ -61,16 +102,15 @@ def select_data(data: SweepData, fingerprint: str | None) -> tuple[SweepData, st
     if chosen not in present:
         raise UnknownDataError(f"no trial of this sweep trained on data {chosen!r}; allowed: {', '.join(present)}")
     labels = row_data(data.rows)
-    notes = [f"data: {describe_data(data.rows, chosen)}"]
     if len(present) == 1:
-        return data, chosen, notes
+        return data, chosen, []
     rows = data.rows[labels == chosen].reset_index(drop=True)
     keep = set(rows["config_hash"])
     sides = {name: frame[frame["config_hash"].isin(keep)] if not frame.empty else frame
              for name, frame in (("layers", data.layers), ("history", data.history))}
     others = [f"{fp} ({data.rows[labels == fp]['config_hash'].nunique()} trials)" for fp in present if fp != chosen]
-    notes.append(f"this store also holds trials on other data, left out here (never mixed into a cell): "
-                 f"{'; '.join(others)}; `bench report --data-fingerprint FP` reports one of them")
+    notes = [f"this store also holds trials on other data, left out here (never mixed into a cell): "
+             f"{'; '.join(others)}; `bench report --data-fingerprint FP` reports one of them"]
     failures = [f for f in data.failures
                 if (f.get("config") or {}).get("data_fingerprint") in (chosen, None)]
     lacking = {table: [h for h in hashes if h in keep] for table, hashes in data.lacking.items()}
@@ -78,4 +118,5 @@ def select_data(data: SweepData, fingerprint: str | None) -> tuple[SweepData, st
                    **sides), chosen, notes
 
 
-__all__ = ["NOT_RECORDED", "UnknownDataError", "data_present", "describe_data", "row_data", "select_data"]
+__all__ = ["NOT_RECORDED", "PAPER_EPOCHS", "pinned_in_configs", "protocol_text", "UnknownDataError", "data_present", "describe_data", "provenance_lines", "row_data",
+           "select_data"]

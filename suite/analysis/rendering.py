@@ -81,9 +81,27 @@ def format_compression_table(table: pd.DataFrame) -> pd.DataFrame:
             else:
                 fewer = seeds_note(row[f"n_seeds@{key}"], row.get("seeds"))
                 record[header] = (f"{_format_cr(row[f'cr@{key}'])} ({100 * row[f'sparsity@{key}']:.2f}%"
-                                  + (f"; {fewer})" if fewer else ")"))
+                                  + (f"; {fewer})" if fewer else ")") + _cr_interval(row, key))
         records.append(record)
     return pd.DataFrame(records, columns=["Model", "Dataset", "Method"] + headers)
+
+
+def _cr_interval(row: pd.Series, key: str) -> str:
+    """' [402–611]' (the seed bootstrap's 95% interval of a Table 1 cell, `intervals.compression_intervals`),
+    with ', ∅ 26%' when that share of resamples fills no cell and ' p 0.74' the chance of being within ±25% of
+    the reference (the paper's) where one is given; '' for a table without intervals."""
+    lo, hi = row.get(f"cr_lo@{key}"), row.get(f"cr_hi@{key}")
+    if lo is None or pd.isna(lo):
+        return ""
+    empty, near = row.get(f"p_empty@{key}"), row.get(f"p25@{key}")
+    text = f" [{_format_cr(lo)}–{_format_cr(hi)}" + (f", ∅ {100 * empty:.0f}%" if empty and empty >= 0.005 else "")
+    return text + "]" + ("" if near is None or pd.isna(near) else f" p {near:.2f}")
+
+
+def _acc_interval(row: pd.Series, level: str) -> str:
+    """' [85.87, 86.27]': the seed bootstrap's 95% interval of a Table 2 cell's mean (`intervals`)."""
+    lo, hi = row.get(f"lo@{level}"), row.get(f"hi@{level}")
+    return "" if lo is None or pd.isna(lo) or lo == hi else f" [{100 * lo:.2f}, {100 * hi:.2f}]"
 
 
 def measured_at(sparsity: float) -> str:
@@ -108,6 +126,7 @@ def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
                 continue
             # a single seed has no spread
             text = f"{100 * mean:.2f}" if pd.isna(std) else f"{100 * mean:.2f} ± {100 * std:.2f}"
+            text += _acc_interval(row, level)
             notes = [measured_at(float(sparsity))] if not pd.isna(sparsity) and \
                 measured_sparser(float(level), float(sparsity)) else []
             notes += [n for n in [seeds_note(row[f"n_seeds@{level}"], row.get("seeds"))] if n]

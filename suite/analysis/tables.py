@@ -103,7 +103,25 @@ def _threshold_keys(eps: Sequence[float] | None, absolute: Sequence[float] | Non
 
 def _compression_cell_columns(key: str) -> list[str]:
     return [f"cr@{key}", f"sparsity@{key}", f"acc@{key}", f"n_seeds@{key}", f"lam@{key}", f"lr@{key}",
-            f"target@{key}"]
+            f"target@{key}", f"config@{key}"]
+
+
+EPS_MODES = ("points", "relative")
+
+
+def threshold_rules(eps: Sequence[float] | None = None, *, absolute: Sequence[float] | None = None,
+                    eps_mode: str = "points") -> dict:
+    """{column key: dense median accuracy -> that column's threshold}, for ε (read as `eps_mode`) or
+    absolute thresholds (which ignore the dense accuracy)."""
+    if eps_mode not in EPS_MODES:
+        raise ValueError(f"eps_mode {eps_mode!r}: allowed: {', '.join(EPS_MODES)}")
+    keys = _threshold_keys(eps, absolute)
+    if absolute is not None:
+        return {k: (lambda _dense, t=t: t) for k, t in zip(keys, absolute)}
+    values = DEFAULT_EPS if eps is None else eps
+    if eps_mode == "relative":
+        return {k: (lambda dense, e=e: dense * (1 - e / 100)) for k, e in zip(keys, values)}
+    return {k: (lambda dense, e=e: dense - e / 100) for k, e in zip(keys, values)}
 
 
 def compression_columns(eps: Sequence[float] | None = None, *, absolute: Sequence[float] | None = None) -> list[str]:
@@ -118,7 +136,7 @@ def _compression_cell(candidates: pd.DataFrame, threshold: float, key: str) -> d
     if best is None:
         return dict.fromkeys(columns, np.nan)
     values = (best["compression_ratio"], best["sparsity"], best["test_acc_median"], best["n_seeds"],
-              best["lam"], best["lr"], best["target_compression"])
+              best["lam"], best["lr"], best["target_compression"], best["config_id"])
     return dict(zip(columns, values))
 
 
@@ -128,6 +146,7 @@ def compression_table(
     missing_dense: Literal["raise", "skip"] = "raise",
     *,
     absolute: Sequence[float] | None = None,
+    eps_mode: str = "points",
 ) -> pd.DataFrame:
     """Paper Table 1: per (model, dataset) section and label, the sparsest configuration
     whose median test accuracy is >= dense median - ε/100, for each ε (percentage points;
@@ -142,7 +161,9 @@ def compression_table(
     median accuracy of the section. Every label seen anywhere in `rows` gets a row in
     every section, so a method missing from one section shows as empty (NaN) cells, never 0.
 
-    With ε, a section without dense rows has no reference: `missing_dense="raise"` raises
+    `eps_mode` reads ε as percentage points below the dense median ("points", the default) or as a
+    relative drop, dense median x (1 - ε/100) ("relative", the paper body's "within 5% of the dense
+    model accuracy"). With ε, a section without dense rows has no reference: `missing_dense="raise"` raises
     MissingDenseError naming those sections; "skip" leaves them out (list them with
     `configurations.sections_without_dense`). Absolute thresholds need no reference:
     such a section is kept with an empty `dense_acc`.
@@ -170,7 +191,8 @@ def compression_table(
         if absolute is None and reference is None:
             continue
         dense_acc = np.nan if reference is None else float(reference["test_acc_median"])
-        thresholds = list(absolute) if absolute is not None else [dense_acc - e / 100 for e in eps]
+        rules = threshold_rules(eps, absolute=absolute, eps_mode=eps_mode)
+        thresholds = [rule(dense_acc) for rule in rules.values()]
         section = section_of(configs, model, dataset)
         for label in labels:
             record = {"model": model, "dataset": dataset, "label": label, "dense_acc": dense_acc,
@@ -205,7 +227,8 @@ def _level_key(level: float) -> str:
 
 def _accuracy_cell_columns(level: float) -> list[str]:
     s = _level_key(level)
-    return [f"mean@{s}", f"std@{s}", f"n_seeds@{s}", f"sparsity@{s}", f"lam@{s}", f"lr@{s}", f"target@{s}"]
+    return [f"mean@{s}", f"std@{s}", f"n_seeds@{s}", f"sparsity@{s}", f"lam@{s}", f"lr@{s}", f"target@{s}",
+            f"config@{s}"]
 
 
 def accuracy_columns(sparsities: Sequence[float] = DEFAULT_SPARSITIES) -> list[str]:
@@ -217,7 +240,7 @@ def _accuracy_cell(config: pd.Series | None, level: float) -> dict:
     if config is None:
         return dict.fromkeys(columns, np.nan)
     values = (config["test_acc_mean"], config["test_acc_std"], config["n_seeds"], config["sparsity"],
-              config["lam"], config["lr"], config["target_compression"])
+              config["lam"], config["lr"], config["target_compression"], config["config_id"])
     return dict(zip(columns, values))
 
 

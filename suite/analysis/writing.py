@@ -12,20 +12,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from suite.analysis.configurations import aggregate_configs, sections, sections_without_dense
+from suite.analysis.configurations import aggregate_configs, sections
 from suite.analysis.figure_data import dynamics_selection, layer_selection, pareto_selection
-from suite.analysis.rendering import format_accuracy_table, format_compression_table, to_csv, to_latex, to_markdown
-from suite.analysis.tables import (
-    ACCURACY_RULE,
-    COMPRESSION_ABSOLUTE_CAPTION,
-    COMPRESSION_CAPTION,
-    DEFAULT_EPS,
-    accuracy_table,
-    check_absolute_thresholds,
-    compression_table,
-)
+from suite.analysis.rendering import to_csv, to_latex, to_markdown
+from suite.analysis.report_tables import ABSOLUTE_TABLE_NAME, REPORT_TABLES, report_tables
+from suite.analysis.tables import ACCURACY_RULE, DEFAULT_EPS, check_absolute_thresholds
 from suite.analysis.terminal import print_table
-from suite.analysis.data_selection import select_data
+from suite.analysis.data_selection import protocol_text, provenance_lines, select_data
+from suite.analysis.paper import side_by_side
 from suite.analysis.training_length import mixed_lengths_notes, select_epochs
 from suite.results.store import SweepData, load_sweep
 
@@ -33,10 +27,7 @@ if TYPE_CHECKING:  # rich is only needed by the terminal renderer
     import rich.console
     from matplotlib.figure import Figure
 
-REPORT_TABLES: tuple[str, ...] = ("compression", "accuracy")
 REPORT_PLOTS: tuple[str, ...] = ("pareto", "layers", "dynamics")
-# File stem of the compression table at absolute accuracy thresholds.
-ABSOLUTE_TABLE_NAME = "compression_absolute"
 # An adaptive sweep's searches, one row each (`AdaptivePreview.records`): whether it has settled, and where.
 SEARCHES_FILE = "searches.csv"
 SEARCH_COLUMNS = ("search", "method", "depth", "cell", "axis", "status", "settled", "trials_stored",
@@ -124,6 +115,8 @@ def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failure
     lines = [f"# Report: {sweep}", ""]
     n_trials = rows["config_hash"].nunique() if not rows.empty else 0
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
+    lines += [f"Protocol: {protocol_text(rows)}.", ""] if not rows.empty else []
+    lines += ["## Data and provenance", ""] + provenance_lines(rows) + [""] if not rows.empty else []
     if grid_trials:
         # What an adaptive search saved (or how far a grid has come): the same count the sweep's summary prints.
         # An adaptive search may place λ values between a coarse grid's points (or a spec may give only
@@ -157,22 +150,6 @@ def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failure
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
-
-
-def _report_tables(rows: pd.DataFrame, tables: list[str], eps: Sequence[float],
-                   absolute: Sequence[float] | None, notes: list[str]):
-    """(name, numeric table, display table, caption) of each requested table."""
-    if "compression" in tables:
-        for model, dataset in sections_without_dense(rows):
-            notes.append(f"compression table: {model}/{dataset} left out, it has no dense rows (no ε reference)")
-        table = compression_table(rows, eps, missing_dense="skip")
-        yield "compression", table, format_compression_table(table), COMPRESSION_CAPTION
-    if absolute is not None:
-        table = compression_table(rows, absolute=absolute)
-        yield ABSOLUTE_TABLE_NAME, table, format_compression_table(table), COMPRESSION_ABSOLUTE_CAPTION
-    if "accuracy" in tables:
-        table = accuracy_table(rows)
-        yield "accuracy", table, format_accuracy_table(table), ACCURACY_RULE
 
 
 def _report_figures(rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFrame, plots: list[str],
@@ -215,6 +192,8 @@ def write_report(
     epochs: int | None = None,
     searches: Sequence[dict] | None = None,
     data_fingerprint: str | None = None,
+    eps_mode: str = "points",
+    paper=None,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
@@ -229,7 +208,8 @@ def write_report(
     epochs are read (an UnknownEpochsError names the lengths there are); without
     it, a store holding several is reported whole, with a note saying so
     (`suite.analysis.training_length`). Rows of one data only: `data_fingerprint`'s, by default the newest
-    trial's (`suite.analysis.data_selection`, UnknownDataError); the index names it and the others.
+    trial's (`suite.analysis.data_selection`, UnknownDataError); the index names it and the others. With
+    `paper` (the spec's `suite.sweep.paper_spec.PaperValues`), paper.md sets the cells beside the paper's.
 
     Figures are built on bare matplotlib Figures (no pyplot), which save through
     the Agg/PDF canvases, so no display is needed. With a console, each table is
@@ -253,8 +233,11 @@ def write_report(
         for note in notes:
             console.print(f"note: {note}", highlight=False, soft_wrap=True)
     printed = len(notes)  # a table may add a note on what it left out: printed above the table
-    for name, table, display, caption in _report_tables(rows, tables, eps, absolute_thresholds, notes):
-        written += _write_table(out, name, table, display, caption)
+    numeric = {}
+    for name, table, display, caption in report_tables(rows, tables, eps, absolute_thresholds, notes, eps_mode,
+                                                       paper.references() if paper else None):
+        numeric[name] = table
+        written += _write_table(out, name, table, display, caption + f" {protocol_text(rows)}.")
         if console is not None:
             for note in notes[printed:]:
                 console.print(f"note: {note}", highlight=False, soft_wrap=True)
@@ -263,6 +246,9 @@ def write_report(
     if plots:
         for stem, fig in _report_figures(rows, layers, history, plots, notes):
             written += _write_figure(out, stem, fig)
+    if paper is not None and numeric:
+        written.append(_write_text(out / "paper.md", side_by_side(numeric.get("compression"), numeric.get("accuracy"),
+                                                                   paper, protocol_text(rows))))
     notes = list(dict.fromkeys(notes + _store_notes(data, str(root))))
     frame = None if searches is None else pd.DataFrame(list(searches), columns=list(SEARCH_COLUMNS)).astype(
         {"depth": "Int64"})  # None for methods without a depth: an integer column still

@@ -78,6 +78,10 @@ def report(
     methods: Optional[str] = typer.Option(
         None, help="The sweep ran only these methods of its spec (`bench sweep --methods`): the methods judged "
                    "missing and the searches listed are theirs."),
+    eps_mode: str = typer.Option(
+        "points", help="How ε reads: points (the dense median accuracy minus ε percentage points, as the paper's "
+                       "Table 1 caption) or relative (the dense median x (1 - ε/100), as its body text's 'within "
+                       "5% of the dense model accuracy')."),
     data_fingerprint: Optional[str] = typer.Option(
         None, help="Report the trials trained on this data (default: the newest trial's data); rows of "
                    "different data are never mixed, and the index names the others."),
@@ -85,7 +89,8 @@ def report(
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.analysis.training_length import UnknownEpochsError
     from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, write_report
-    from suite.analysis.data_selection import data_present
+    from suite.analysis.data_selection import data_present, pinned_in_configs
+    from suite.analysis.tables import EPS_MODES
     from suite.results.store import load_failures, load_table, scan_rows
     from suite.results.files import StoreRootError, list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir
@@ -98,6 +103,8 @@ def report(
         bad = sorted(set(value) - set(allowed))
         if bad:
             fail(f"{what} {', '.join(bad)} not known; allowed: {', '.join(allowed)}")
+    if eps_mode not in EPS_MODES:
+        fail(f"--eps-mode {eps_mode}: allowed: {', '.join(EPS_MODES)}")
     bad_eps = [e for e in eps if not (math.isfinite(e) and 0 < e <= 100)]
     if bad_eps:
         fail(f"--eps {', '.join(f'{e:g}' for e in bad_eps)}: allowed: a number of percentage points in (0, 100]")
@@ -112,7 +119,8 @@ def report(
         found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
     everything = not table and not plot
-    present = data_present(load_table(results, name))
+    stored = load_table(results, name)
+    present = data_present(stored)
     if data_fingerprint is not None and data_fingerprint not in present:
         fail(f"--data-fingerprint {data_fingerprint}: no trial of {name!r} trained on it; allowed: "
              f"{', '.join(present) or 'none'}")
@@ -121,9 +129,10 @@ def report(
         write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
                      eps=tuple(eps), console=console,
-                     **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs, chosen),
+                     **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs,
+                                   chosen if pinned_in_configs(stored, chosen) else None),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
-                     data_fingerprint=chosen)
+                     data_fingerprint=chosen, eps_mode=eps_mode)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
 
@@ -157,7 +166,7 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         if spec_path is not None or needs:
             fail(str(exc))
         return {}
-    facts = {"expected_methods": spec.method_names, "grid_trials": count_trials(spec)}
+    facts = {"expected_methods": spec.method_names, "grid_trials": count_trials(spec), "paper": spec.paper}
     if adaptive or spec.adaptive is not None:
         from suite.run.adaptive_preview import preview_adaptive
         from suite.run.plan import make_plan

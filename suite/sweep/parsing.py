@@ -21,10 +21,11 @@ from suite.sweep.adaptive_spec import AdaptiveSpecError, parse_adaptive
 from suite.sweep.checks import TRAIN_KEYS, SpecContext, check_max_trials, check_value, check_values
 from suite.sweep.expansion import count_trials, expand
 from suite.sweep.method_block import parse_method_block
+from suite.sweep.paper_spec import PaperSpecError, parse_paper
 from suite.sweep.spec import DEFAULT_MAX_TRIALS, LRSearchSettings, Spec
 
 TOP_KEYS = ("name", "description", "model", "dataset", "train", "seeds", "methods", "resources", "lr_search", "plugins",
-            "adaptive")
+            "adaptive", "paper")
 REQUIRED_TOP = ("model", "dataset", "methods")
 RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial")
 LR_SEARCH_KEYS = tuple(f.name for f in dataclasses.fields(LRSearchSettings))
@@ -75,6 +76,13 @@ def _parse_adaptive(ctx: SpecContext, value: Any):
     try:
         return parse_adaptive(value)
     except AdaptiveSpecError as exc:
+        raise ctx.error(exc.key, exc.problem, exc.allowed) from None
+
+
+def _parse_paper(ctx: SpecContext, value: Any):
+    try:
+        return parse_paper(value)
+    except PaperSpecError as exc:
         raise ctx.error(exc.key, exc.problem, exc.allowed) from None
 
 
@@ -149,6 +157,7 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int
         **_parse_resources(ctx, raw), lr_search=_parse_lr_search(ctx, raw.get("lr_search")),
         plugins=tuple(raw.get("plugins") or ()), description=str(raw.get("description", "") or ""),
         adaptive=_parse_adaptive(ctx, raw["adaptive"]) if "adaptive" in raw else None,
+        paper=_parse_paper(ctx, raw["paper"]) if "paper" in raw else None,
     )
     # Count the trials first (cheap), then build every trial once, so a bad
     # combination fails before anything runs.

@@ -96,6 +96,8 @@ class Spec:
     description: str = ""
     # suite.sweep.adaptive_spec.AdaptiveSettings of the `adaptive` key (None: not given; defaults apply)
     adaptive: Any = None
+    # suite.sweep.paper_spec.PaperValues of the `paper` key: the published numbers reports compare with
+    paper: Any = None
 
     @property
     def method_names(self) -> list[str]:
