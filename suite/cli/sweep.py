@@ -156,7 +156,8 @@ def submit(
     time_limit: str = typer.Option("48:00:00", "--time", help="Slurm: time limit."),
     partition: Optional[str] = typer.Option(None, help="Slurm: partition."),
     script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script (default: ./bench-NAME.sbatch)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Slurm: write and print the script, do not sbatch it."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Slurm: print the script to stdout; write and submit "
+                                                          "nothing (save it with > FILE)."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the job to end (Ray job: and print its logs; "
                                                     "Slurm: sbatch --wait)."),
     results: str = typer.Option(DEFAULT_RESULTS, help="Results root every node reaches: a shared path or a URI "
@@ -221,13 +222,15 @@ def submit(
     except SubmitError as exc:
         fail(str(exc))
     path = (script or Path(f"bench-{spec.name}.sbatch")).expanduser()
+    if dry_run:
+        # stdout is the script alone, byte for byte, so `> FILE` saves it; the note goes to stderr.
+        typer.echo(text, nl=not text.endswith("\n"))
+        err_console.print(f"nothing written or submitted (--dry-run); without it, the script goes to {path} "
+                          f"and is submitted with sbatch", highlight=False, soft_wrap=True)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     path.chmod(0o755)
-    if dry_run:
-        console.print(text, highlight=False, markup=False, soft_wrap=True)
-        console.print(f"wrote {path} (not submitted: --dry-run); submit with: sbatch {path}", highlight=False, soft_wrap=True)
-        return
     try:
         done = submit_slurm(path, wait=wait)
     except SubmitError as exc:
