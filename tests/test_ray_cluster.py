@@ -59,6 +59,31 @@ def test_unreachable_address_gives_a_clear_error(tmp_path):
         jobs_client(f"http://127.0.0.1:{port}")
 
 
+def test_ray_job_dry_run_sends_and_writes_nothing(tmp_path):
+    """`bench submit --address ... --dry-run` prints the entrypoint; it neither contacts the address (nobody
+    answers there), nor zips a spec from outside the project, nor imports Ray."""
+    spec = write_spec(tmp_path, """\
+        model: lenet300
+        dataset: synthetic
+        methods: {dense: {}}
+        """)
+    zips = set(Path(tempfile.gettempdir()).glob("bench-submit-*.zip"))
+    before = sorted(tmp_path.rglob("*"))
+    code = ("import sys; from suite.cli.main import main; sys.argv = ['bench', *sys.argv[1:]]\n"
+            "try:\n    main()\nfinally:\n    print('ray imported' if 'ray' in sys.modules else 'no ray')")
+    done = subprocess.run([sys.executable, "-c", code, "submit", str(spec), "--address",
+                           f"http://127.0.0.1:{free_port()}", "--results", str(tmp_path / "res"), "--epochs", "1",
+                           "--dry-run"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "nothing sent (--dry-run)" in done.stdout
+    assert f"entrypoint: bench sweep .submitted/{spec.name} --address auto --results {tmp_path / 'res'}" \
+           " --epochs 1" in done.stdout
+    assert done.stdout.strip().endswith("no ray")
+    assert sorted(tmp_path.rglob("*")) == before
+    assert set(Path(tempfile.gettempdir()).glob("bench-submit-*.zip")) == zips
+
+
 # --------------------------------------------------------------------------- with Ray
 
 

@@ -29,11 +29,11 @@ BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 
 
 def write_script(tmp_path: Path, *args: str, cwd: Path | None = None) -> str:
-    script = tmp_path / "job.sbatch"
-    done = subprocess.run([*BENCH, "submit", *args, "--slurm", "--dry-run", "--script", str(script)],
+    """The script `bench submit --slurm --dry-run` prints (its stdout is the script alone)."""
+    done = subprocess.run([*BENCH, "submit", *args, "--slurm", "--dry-run"],
                           capture_output=True, text=True, timeout=120, cwd=cwd)
     assert done.returncode == 0, done.stderr
-    return script.read_text()
+    return done.stdout
 
 
 # --------------------------------------------------------------------------- the script, without Slurm
@@ -60,6 +60,20 @@ def test_script_paths_are_absolute_and_steps_name_their_resources(tmp_path):
     from suite.run.submit import resolve_spec_for_upload
 
     assert resolve_spec_for_upload("smoke.yaml", REPO / "sweeps" / "smoke.yaml") == ("sweeps/smoke.yaml", None)
+
+
+def test_dry_run_prints_the_script_and_writes_nothing(tmp_path):
+    # From a bare folder (the default script path is ./bench-NAME.sbatch) and with --script: no file either way.
+    work = tmp_path / "work"
+    work.mkdir()
+    for extra in ((), ("--script", str(tmp_path / "elsewhere" / "job.sbatch"))):
+        done = subprocess.run([*BENCH, "submit", "smoke", "--slurm", "--dry-run", "--results", str(tmp_path / "res"),
+                               *extra], capture_output=True, text=True, timeout=120, cwd=work)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("#!/bin/bash") and "#SBATCH" in done.stdout
+        assert "nothing written or submitted" in done.stderr
+        assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == [Path("work")]
+    assert subprocess.run(["bash", "-n"], input=done.stdout, text=True).returncode == 0
 
 
 def test_submit_without_sbatch_says_where_the_script_is(tmp_path, monkeypatch):

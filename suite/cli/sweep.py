@@ -171,7 +171,8 @@ def submit(
     time_limit: str = typer.Option("48:00:00", "--time", help="Slurm: time limit."),
     partition: Optional[str] = typer.Option(None, help="Slurm: partition."),
     script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script (default: ./bench-NAME.sbatch)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Slurm: write and print the script, do not sbatch it."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be submitted (Slurm: the script, on "
+                                                          "stdout alone); write, send and submit nothing."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the job to end (Ray job: and print its logs; "
                                                     "Slurm: sbatch --wait)."),
     results: str = typer.Option(DEFAULT_RESULTS, help="Results root every node reaches: a shared path or a URI "
@@ -188,7 +189,8 @@ def submit(
     max_trials: Optional[int] = typer.Option(None, help="Passed on to bench sweep (and checked here first)."),
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
-    from suite.run.submit import SubmitError, job_commands, passthrough_flags, submit_ray_job, wait_for_job
+    from suite.run.submit import (SubmitError, job_commands, passthrough_flags, ray_job_plan, submit_ray_job,
+                                  wait_for_job)
     from suite.sweep.loading import resolve_spec_path
     from suite.sweep.spec import SpecError
 
@@ -207,6 +209,12 @@ def submit(
     extra = passthrough_flags(epochs=epochs, seeds=seeds, methods=methods, max_grid=max_grid, lr_budget=lr_budget,
                               cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive,
                               max_trials=max_trials)
+    if address and dry_run:
+        entrypoint, upload = ray_job_plan(name, spec_path, results, data=data, extra=extra)
+        for line in (f"would submit sweep {spec.name} as a Ray job to {address}; nothing sent (--dry-run)",
+                     f"entrypoint: {entrypoint}", f"working directory uploaded: {upload}"):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        return
     if address:
         try:
             job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
@@ -236,13 +244,15 @@ def submit(
     except SubmitError as exc:
         fail(str(exc))
     path = (script or Path(f"bench-{spec.name}.sbatch")).expanduser()
+    if dry_run:
+        # stdout is the script alone, byte for byte, so `> FILE` saves it; the note goes to stderr.
+        typer.echo(text, nl=not text.endswith("\n"))
+        err_console.print(f"nothing written or submitted (--dry-run); without it, the script goes to {path} "
+                          f"and is submitted with sbatch", highlight=False, soft_wrap=True)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     path.chmod(0o755)
-    if dry_run:
-        console.print(text, highlight=False, markup=False, soft_wrap=True)
-        console.print(f"wrote {path} (not submitted: --dry-run); submit with: sbatch {path}", highlight=False, soft_wrap=True)
-        return
     try:
         done = submit_slurm(path, wait=wait)
     except SubmitError as exc:

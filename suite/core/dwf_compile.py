@@ -15,10 +15,17 @@ LeNet-300-100 trial has some 17,600 steps, so it pays back within the first
 epoch (benchmarks/speed.py prints the compile time and the pay-back).
 Compiled eagerly, the fused step would be slower than the eager path, since
 nothing is fused: that is why the eager path is the fallback, not it.
+
+On a machine with a CUDA toolkit but no CUDA device (e.g. `nvcc` on PATH, a
+CPU-only run), Inductor's C++ build imports `torch.utils.cpp_extension`, which
+logs "No CUDA runtime is found, using CUDA_HOME=..." once per process. CPU
+compiles never use CUDA_HOME, so that one message is filtered out (nothing
+else from that logger is).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import warnings
@@ -90,6 +97,22 @@ def _compile_fails(device: torch.device) -> str | None:
 
 
 _compiled: dict[str, object] = {}
+_NO_CUDA_NOTICE = "No CUDA runtime is found"
+
+
+class _NoCudaRuntimeNotice(logging.Filter):
+    """Drops torch.utils.cpp_extension's import-time CUDA_HOME notice, only when no CUDA device is used."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_NO_CUDA_NOTICE)
+
+
+def _quiet_cuda_home_notice() -> None:
+    # The notice is logged while cpp_extension is imported (by Inductor's C++ build, inside the
+    # first compile), so the filter goes on the logger before torch.compile runs.
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    if not torch.cuda.is_available() and not any(isinstance(f, _NoCudaRuntimeNotice) for f in logger.filters):
+        logger.addFilter(_NoCudaRuntimeNotice())
 
 
 def compiled_factor_sgd():
@@ -97,6 +120,7 @@ def compiled_factor_sgd():
     has a few fixed factor shapes, and a static kernel per shape is the fastest)."""
     if "fn" not in _compiled:
         from suite.core.dwf_step import factor_sgd
+        _quiet_cuda_home_notice()
         torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, _RECOMPILE_LIMIT)
         # A trial holds one CPU (Ray's cpus_per_trial): no pool of compile workers.
         torch._inductor.config.compile_threads = 1

@@ -214,7 +214,7 @@ def submit_slurm(script_path: Path, *, wait: bool = False) -> subprocess.Complet
     if sbatch is None:
         raise SubmitError(f"sbatch not found on PATH: this machine cannot submit to Slurm. The script is at "
                           f"{script_path}; copy it to a Slurm login node and run `sbatch {script_path.name}` "
-                          f"(or use --dry-run to only write it)")
+                          f"(--dry-run prints the script, writing and submitting nothing)")
     cmd = [sbatch, *(["--wait"] if wait else []), str(script_path)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0 and not (wait and "Submitted batch job" in done.stdout):

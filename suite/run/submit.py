@@ -109,14 +109,31 @@ def spec_for_slurm(spec_arg: str, spec_path: Path, project: Path = PROJECT_DIR) 
     return bundled_sweep(spec_arg, spec_path, project) or str(spec_path.expanduser().resolve())
 
 
+def _spec_in_project(spec_arg: str, spec_path: Path, project: Path) -> str | None:
+    """The spec argument for the cluster when the project directory already holds the spec, else None."""
+    if bundled_sweep(spec_arg, spec_path, project):
+        return spec_arg
+    if _is_within(spec_path, project):
+        return spec_path.resolve().relative_to(project.resolve()).as_posix()
+    return None
+
+
 def resolve_spec_for_upload(spec_arg: str, spec_path: Path, project: Path = PROJECT_DIR) -> tuple[str, Path | None]:
     """(spec argument for the cluster, zip to upload or None to upload the project directory)."""
-    if bundled_sweep(spec_arg, spec_path, project):
-        return spec_arg, None
-    if _is_within(spec_path, project):
-        return spec_path.resolve().relative_to(project.resolve()).as_posix(), None
+    inside = _spec_in_project(spec_arg, spec_path, project)
+    if inside is not None:
+        return inside, None
     archive, inside = _zip_project(spec_path, project)
     return inside, archive
+
+
+def ray_job_plan(spec_arg: str, spec_path: Path, results: str, *, data: str | None = None,
+                 extra: list[str] | None = None, project: Path = PROJECT_DIR) -> tuple[str, str]:
+    """(entrypoint, what is uploaded) of `submit_ray_job`, worked out without zipping or contacting anything."""
+    inside = _spec_in_project(spec_arg, spec_path, project)
+    upload = str(project) if inside is not None else f"{project}, with {spec_path} added at {SUBMITTED_DIR}/"
+    cluster_spec = inside if inside is not None else f"{SUBMITTED_DIR}/{spec_path.name}"
+    return shlex.join(sweep_command(cluster_spec, results, data=data, extra=extra)), upload
 
 
 def auth_headers() -> dict[str, str]:
