@@ -25,6 +25,9 @@ from suite.run.progress import format_duration
 RUN_OPTIONS = (
     inspect.Parameter("data", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(
         None, help="Data root (default: $BENCH_DATA or ~/.cache/bench/data).")),
+    inspect.Parameter("plugin", inspect.Parameter.KEYWORD_ONLY, annotation=list[str], default=typer.Option(
+        [], help="A plugin to import first (a module name, or a .py file) that registers its own method, model "
+                 "or dataset; repeatable. The same as a spec's `plugins:` (docs/extending.md).")),
     inspect.Parameter("download", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
         True, "--download/--no-download", help="Download a missing dataset (torchvision).")),
     inspect.Parameter("results", inspect.Parameter.KEYWORD_ONLY, annotation=str, default=typer.Option(
@@ -98,9 +101,16 @@ def run(**options: Any) -> None:
     from suite.run.process_guard import sigterm_as_interrupt
     from suite.train import DenseReferenceError, run_trial
 
-    data, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
+    data, plugin, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
     if threads < 1:
         fail(f"--threads {threads}: allowed: an integer >= 1")
+    if plugin:
+        from suite.sweep.parsing import import_plugins
+
+        try:
+            import_plugins(plugin)
+        except Exception as exc:  # noqa: BLE001 - any failure to import a plugin is the user's to fix
+            fail(f"--plugin {', '.join(plugin)}: cannot import it: {type(exc).__name__}: {exc}")
     try:
         check_sweep_name(options["sweep"], "--sweep")
         cfg = config_from_options(options)

@@ -9,7 +9,11 @@ anything runs.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from suite.config import FIELDS, is_integer, is_number
@@ -32,9 +36,36 @@ LR_SEARCH_KEYS = tuple(f.name for f in dataclasses.fields(LRSearchSettings))
 
 
 def import_plugins(modules: Sequence[str]) -> None:
-    """Import a spec's plugin modules (they register their methods, models or datasets)."""
+    """Import plugins (they register their methods, models or datasets): a module name on the path, or a
+    `.py` file, imported once per process under a name derived from its resolved path."""
     for module in modules:
-        importlib.import_module(module)
+        if module.endswith(".py"):
+            _import_file(Path(module).expanduser().resolve())
+        else:
+            importlib.import_module(module)
+
+
+def plugin_refs(plugins: Sequence[str], spec_path: str) -> tuple[str, ...]:
+    """The spec's plugins with each `.py` file made absolute relative to the spec's folder, so a worker in
+    another working directory imports the same file."""
+    base = Path(spec_path).expanduser().resolve().parent
+    return tuple(str((base / p).resolve()) if p.endswith(".py") else p for p in plugins)
+
+
+def _import_file(path: Path) -> None:
+    name = "bench_plugin_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return
+    if not path.is_file():
+        raise ImportError(f"no plugin file {path}")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
 
 
 def _parse_lr_search(ctx: SpecContext, value: Any) -> LRSearchSettings:
@@ -115,8 +146,8 @@ def _check_header(ctx: SpecContext, raw: Any) -> None:
     ctx.check_keys(raw, TOP_KEYS, "")
     plugins = raw.get("plugins") or []
     if not (isinstance(plugins, list) and all(isinstance(p, str) for p in plugins)):
-        raise ctx.error("plugins", f"must be a list of module names, got {plugins!r}")
-    for module in plugins:
+        raise ctx.error("plugins", f"must be a list of module names or .py files, got {plugins!r}")
+    for module in plugin_refs(plugins, ctx.path):
         try:
             import_plugins([module])
         except Exception as exc:  # noqa: BLE001 - any import failure is a spec error
@@ -155,7 +186,7 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int
         name=name, path=path, model=raw["model"], dataset=raw["dataset"],
         train=tuple(sorted(checked_train.items())), seeds=seeds, methods=blocks,
         **_parse_resources(ctx, raw), lr_search=_parse_lr_search(ctx, raw.get("lr_search")),
-        plugins=tuple(raw.get("plugins") or ()), description=str(raw.get("description", "") or ""),
+        plugins=plugin_refs(raw.get("plugins") or (), path), description=str(raw.get("description", "") or ""),
         adaptive=_parse_adaptive(ctx, raw["adaptive"]) if "adaptive" in raw else None,
         paper=_parse_paper(ctx, raw["paper"]) if "paper" in raw else None,
     )
