@@ -111,3 +111,25 @@ def test_a_cell_from_fewer_seeds_than_the_section_says_so():
     assert display.loc["Dense", "99%"] == "90.00 ± 1.00"
     compression = rendering.format_compression_table(tables.compression_table(rows, [5])).set_index("Method")
     assert compression.loc["SynFlow", "ε = 5 pp"] == "250 (99.60%; 2 of 3 seeds)"
+
+
+def test_latex_tables_state_their_preamble_and_compile_where_tex_is(rows, tmp_path):
+    """A .tex table says what it needs (booktabs) in its first line, keeps the caption short and the long rule
+    in a note; where a TeX engine is installed it compiles in a minimal document that loads only that."""
+    import shutil
+    import subprocess
+
+    display = rendering.format_accuracy_table(tables.accuracy_table(rows))
+    tex = rendering.to_latex(display, tables.ACCURACY_RULE, label="tab:a")
+    first, *_ = tex.splitlines()
+    assert first == rendering.LATEX_PREAMBLE and "booktabs" in first
+    caption = next(line for line in tex.splitlines() if line.startswith(r"\caption{"))
+    assert len(caption) < 200 and r"\footnotesize" in tex
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        pytest.skip("no pdflatex here: the preamble the table states is checked, not compiled")
+    (tmp_path / "t.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
+                                    + tex + "\\end{document}\n")
+    done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]

@@ -102,13 +102,15 @@ def test_dynamics_selection_defaults_to_the_deepest_dwf(rows, history):
 
 def test_dynamics_figure_lines(rows, history):
     fig = plots.dynamics_figure(figure_data.dynamics_selection(history, rows))
-    assert len(fig.axes) == 3
+    panels, (colorbar,) = fig.axes[:3], fig.axes[3:]  # λ alone tells the runs apart: a colour bar, no legend
     expected = [f"λ = {lam:.1e}" for lam in sorted(list(sweep.DWF3) + [1e-1])]
-    for ax in fig.axes:
+    for ax in panels:
         assert _line_labels(ax) == expected
-    assert [ax.get_yscale() for ax in fig.axes] == ["linear", "log", "log"]
+        assert ax.xaxis.get_major_locator()._integer  # epochs are whole numbers
+    assert [ax.get_yscale() for ax in panels] == ["linear", "log", "log"]
+    assert colorbar.get_ylabel() == "Regularization λ (log scale)" and colorbar.get_yscale() == "log"
     assert fig.get_suptitle() == "Training dynamics of DWF (D=3): LeNet-300-100 on F-MNIST"
-    assert len(fig.legends) == 1
+    assert not fig.legends
 
 
 def test_variant_text_names_a_key_that_is_no_config_field():

@@ -105,16 +105,16 @@ def pareto_panel(section: pd.DataFrame, ax: Axes | None = None) -> Figure:
             ax.fill_between(x, 100 * front["test_acc_min"].to_numpy(float), median,
                             color=style["color"], alpha=0.18, linewidth=0, label=f"_{label} min-median")
         ax.set_xscale("log")
-        ax.set_xlabel("Compression ratio (total / nonzero params, log scale)")
+        ax.set_xlabel("Compression ratio (counted weights / nonzero, log scale)")
         ax.set_ylabel("Test accuracy (%)")
         if not section.empty:
             ax.set_title(_pair_title(section["model"].iloc[0], section["dataset"].iloc[0]))
     return ax.figure
 
 
-def pareto_figure(selection: pd.DataFrame, max_cols: int = 3) -> Figure:
+def pareto_figure(selection: pd.DataFrame, max_cols: int = 3, caption: str | None = None) -> Figure:
     """Test accuracy vs compression ratio (`figure_data.pareto_selection`), one panel
-    per (model, dataset) and one legend for all."""
+    per (model, dataset) and one legend for all; `caption` (the protocol) above the panels."""
     pairs = sections(selection)
     if not pairs:
         return _empty_figure("No results")
@@ -126,6 +126,8 @@ def pareto_figure(selection: pd.DataFrame, max_cols: int = 3) -> Figure:
         ax.set_axis_off()
     with mpl.rc_context(_RC):
         _figure_legend(fig, flat[: len(pairs)])
+        if caption:
+            fig.suptitle(caption, fontsize=7)
     return fig
 
 
@@ -160,12 +162,14 @@ def layers_panel(panel: pd.DataFrame, ax: Axes | None = None, yscale: str = "log
                 ax.plot(x[y <= 0], np.full((y <= 0).sum(), floor), linestyle="none", marker="v",
                         markersize=7, color=style["color"], label=f"_{label} pruned layers")
         names = panel.drop_duplicates("layer_index").sort_values("layer_index")
-        ax.set_xticks(names["layer_index"].to_numpy(float), names["layer"].astype(str).tolist(), rotation=90,
-                      fontsize=6)
+        many = len(names) > 8  # conv nets: many layers, rotated; the LeNets' fc1..fc3 read level
+        ax.set_xticks(names["layer_index"].to_numpy(float), names["layer"].astype(str).tolist(),
+                      rotation=90 if many else 0, fontsize=6 if many else 8)
         ax.set_yscale(yscale)
         ax.set_xlabel("Layer")
         ax.set_ylabel("Remaining ratio (nonzero / total)")
-        ax.legend(loc="best", frameon=False)
+        # Below the panel, never over the data.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, frameon=False, fontsize=7)
         if not panel.empty:
             ax.set_title(f"Compression ≈ {panel['compression'].iloc[0]:g}×")
     return ax.figure
@@ -214,6 +218,12 @@ def dynamics_panel(data: pd.DataFrame, quantity: str, ax: Axes | None = None) ->
                 values = np.where(values > 0, values, np.nan)
             ax.plot(run["epoch"].to_numpy(float), values, color=color, linewidth=1.3, label=label)
         ax.set_yscale(scale)
+        if quantity == "l2_norm" and len(data):
+            # A collapsed run's norm falls to ~1e-20: keep the axis on the surviving runs (six decades).
+            top = float(np.nanmax(factor * data[quantity].to_numpy(float)))
+            if np.isfinite(top) and top > 0:
+                ax.set_ylim(bottom=top * 1e-6)
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("Epoch")
         ax.set_ylabel(ylabel)
     return ax.figure
@@ -228,8 +238,15 @@ def dynamics_figure(data: pd.DataFrame) -> Figure:
     for ax, quantity in zip(axes[0], DYNAMICS_QUANTITIES):
         dynamics_panel(data, quantity, ax)
     with mpl.rc_context(_RC):
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside right center", frameon=False, title="Regularization λ")
+        lams = data["lam"].dropna()
+        several = data["lr"].nunique(dropna=False) > 1 or data["variant"].nunique(dropna=False) > 1
+        if len(lams) and lams.min() > 0 and not several:  # λ alone tells the lines apart: a colour bar
+            norm = mpl.colors.LogNorm(lams.min(), lams.max() if lams.max() > lams.min() else lams.min() * 10)
+            fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=mpl.colormaps["viridis"]), ax=list(axes[0]),
+                         label="Regularization λ (log scale)")
+        else:
+            handles, labels = axes[0, 0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="outside right center", frameon=False, title="Regularization λ")
         first = data.iloc[0]
         fig.suptitle(f"Training dynamics of {first['label']}: {_pair_title(first['model'], first['dataset'])}")
     return fig

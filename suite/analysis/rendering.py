@@ -163,7 +163,8 @@ def _markdown_grid(body: pd.DataFrame) -> str:
 
 def to_markdown(display: pd.DataFrame, caption: str = "") -> str:
     """Pipe tables (no tabulate needed), one per Model/Dataset section."""
-    parts = [caption] if caption else []
+    short, note = split_caption(caption)
+    parts = [f"**{short}**" + (f" {note}" if note else "")] if caption else []
     if display.empty:
         return "\n\n".join(parts + ["_No results._"]) + "\n"
     for heading, body in _split_sections(display):
@@ -191,14 +192,25 @@ def latex_escape(text: str) -> str:
     return escaped
 
 
+def split_caption(caption: str) -> tuple[str, str]:
+    """(the caption's first sentence, the rest): a short caption, and the long rule as a note under the table."""
+    head, sep, rest = caption.strip().partition(". ")
+    return (head + "." if sep else head), rest.strip()
+
+
+LATEX_PREAMBLE = "% Needs \\usepackage{booktabs} (\\toprule, \\midrule, \\bottomrule) in the preamble."
+
+
 def to_latex(display: pd.DataFrame, caption: str = "", label: str = "") -> str:
-    """A booktabs table; sections become full-width bold rows as in the paper's Table 2."""
+    """A booktabs table (it says so in its first line); sections become full-width bold rows as in the paper's
+    Table 2. The caption's first sentence is the caption, the rest a footnote-size note under the table."""
     split = _split_sections(display)
     columns = list(split[0][1].columns) if split else list(display.columns)
     n = len(columns)
-    lines = [r"\begin{table}[t]", r"\centering"]
-    if caption:
-        lines.append(rf"\caption{{{latex_escape(caption)}}}")
+    short, note = split_caption(caption)
+    lines = [LATEX_PREAMBLE, r"\begin{table}[t]", r"\centering"]
+    if short:
+        lines.append(rf"\caption{{{latex_escape(short)}}}")
     if label:
         lines.append(rf"\label{{{label}}}")
     lines += [rf"\begin{{tabular}}{{l{'r' * (n - 1)}}}", r"\toprule",
@@ -210,5 +222,8 @@ def to_latex(display: pd.DataFrame, caption: str = "", label: str = "") -> str:
             lines.append(rf"\multicolumn{{{n}}}{{l}}{{\textbf{{{latex_escape(heading)}}}}} \\")
         for row in body.itertuples(index=False):
             lines.append(" & ".join(latex_escape(cell_text(v)) for v in row) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if note:
+        lines += [r"\par\smallskip", rf"\parbox{{\linewidth}}{{\footnotesize {latex_escape(note)}}}"]
+    lines.append(r"\end{table}")
     return "\n".join(lines) + "\n"

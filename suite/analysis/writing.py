@@ -153,7 +153,7 @@ def _index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failure
 
 
 def _report_figures(rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFrame, plots: list[str],
-                    notes: list[str]):
+                    notes: list[str], only: set[str] | None = None):
     """(file stem, Figure) of each requested plot that has data."""
     from suite.analysis import plots as figures  # matplotlib is only imported when plotting
 
@@ -161,7 +161,12 @@ def _report_figures(rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFr
         notes.append("no result rows: figures skipped")
         return
     if "pareto" in plots:
-        yield "pareto", figures.pareto_figure(pareto_selection(aggregate_configs(rows)))
+        selection = pareto_selection(aggregate_configs(rows))
+        if only:  # the paper's methods by default (--all-methods: every one)
+            notes.append(f"pareto: the paper's methods only; left out: "
+                         f"{', '.join(sorted(set(selection['label']) - only)) or 'none'} (`--all-methods` draws them)")
+            selection = selection[selection["label"].isin(only)]
+        yield "pareto", figures.pareto_figure(selection, caption=protocol_text(rows))
     for model, dataset in sections(rows):
         pair = f"{model}/{dataset}"
         if "layers" in plots:
@@ -194,6 +199,7 @@ def write_report(
     data_fingerprint: str | None = None,
     eps_mode: str = "points",
     paper=None,
+    all_methods: bool = False,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
@@ -244,7 +250,8 @@ def write_report(
             printed = len(notes)
             print_table(console, display, f"{sweep}: {name}")
     if plots:
-        for stem, fig in _report_figures(rows, layers, history, plots, notes):
+        only = None if all_methods or paper is None else paper.labels()
+        for stem, fig in _report_figures(rows, layers, history, plots, notes, only):
             written += _write_figure(out, stem, fig)
     if paper is not None and numeric:
         written.append(_write_text(out / "paper.md", side_by_side(numeric.get("compression"), numeric.get("accuracy"),

@@ -82,6 +82,9 @@ def report(
         "points", help="How ε reads: points (the dense median accuracy minus ε percentage points, as the paper's "
                        "Table 1 caption) or relative (the dense median x (1 - ε/100), as its body text's 'within "
                        "5% of the dense model accuracy')."),
+    all_methods: bool = typer.Option(
+        False, "--all-methods", help="Figures draw every method; by default only the paper's (those the spec's "
+                                     "`paper:` key lists), so that its series stay apart."),
     data_fingerprint: Optional[str] = typer.Option(
         None, help="Report the trials trained on this data (default: the newest trial's data); rows of "
                    "different data are never mixed, and the index names the others."),
@@ -132,7 +135,7 @@ def report(
                      **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs,
                                    chosen if pinned_in_configs(stored, chosen) else None),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
-                     data_fingerprint=chosen, eps_mode=eps_mode)
+                     data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
 

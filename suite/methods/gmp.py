@@ -32,7 +32,7 @@ from torch import nn
 from suite.methods.masks import magnitude_masks, magnitude_pruned, masked_prepared
 from suite.config import ConfigError, TrialConfig
 from suite.methods.base import EvalPoint, Method, Prepared
-from suite.methods.style import COLORBLIND, PlotStyle
+from suite.methods.style import TOL_ROSE, TOL_WINE, PlotStyle
 
 
 def prepare_retrain(cfg: TrialConfig, model: nn.Module, generator, data=None) -> Prepared:
@@ -81,7 +81,7 @@ GMP = Method(
     validate=_needs_retraining,
     label="GMP",
     paper_order=7,
-    style=PlotStyle(COLORBLIND[3], "^"),
+    style=PlotStyle(TOL_WINE, "^"),
 )
 
 
@@ -98,6 +98,6 @@ GMP_ONESHOT = Method(
     # GMP (retrained) so that no curve mixes the two.
     posthoc_label="GMP (one-shot)",
     paper_order=8,
-    style=PlotStyle(COLORBLIND[3], "v", "--"),
-    posthoc_style=PlotStyle(COLORBLIND[3], "v", "--"),
+    style=PlotStyle(TOL_ROSE, "v", "--"),
+    posthoc_style=PlotStyle(TOL_ROSE, "v", "--"),
 )

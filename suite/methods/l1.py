@@ -58,5 +58,5 @@ L1 = Method(
     posthoc_label="L1 + GMP",
     paper_order=5,
     style=PlotStyle(TOL_INDIGO, "X"),
-    posthoc_style=PlotStyle(TOL_INDIGO, "X", "--"),
+    posthoc_style=PlotStyle(TOL_INDIGO, "x", "--"),
 )

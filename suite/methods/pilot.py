@@ -52,7 +52,7 @@ from suite.core.dwf import (
     collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
 )
 from suite.methods.base import Method, Prepared, kaiming_init, split_params
-from suite.methods.style import TOL_WINE, PlotStyle
+from suite.methods.style import TOL_TEAL, PlotStyle
 
 SCHEDULES = ("budget", "harmonic", "quadratic", "geometric", "constant")
 BUDGET_RAISE = 1.1
@@ -168,6 +168,6 @@ PILOT = Method(
     label="PILoT",
     posthoc_label="PILoT + GMP",
     paper_order=3,
-    style=PlotStyle(TOL_WINE, "P"),
-    posthoc_style=PlotStyle(TOL_WINE, "P", "--"),
+    style=PlotStyle(TOL_TEAL, "P"),
+    posthoc_style=PlotStyle(TOL_TEAL, "p", "--"),
 )

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.config import TrialConfig
 from suite.methods.base import Method, Prepared, kaiming_init
-from suite.methods.style import COLORBLIND, PlotStyle
+from suite.methods.style import TOL_OLIVE, PlotStyle
 
 
 def snip_batch(data, batch_size: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -75,5 +75,5 @@ SNIP = Method(
     scores_on_data=True,
     label="SNIP",
     paper_order=9,
-    style=PlotStyle(COLORBLIND[5], "<"),
+    style=PlotStyle(TOL_OLIVE, "<"),
 )

@@ -16,6 +16,11 @@ COLORBLIND = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
 # methods whose palette colours (light pink, yellow) vanish in print.
 TOL_WINE = "#882255"
 TOL_INDIGO = "#332288"
+# More of that scheme, so that GMP, its one-shot form, SNIP and PILoT keep apart from DWF's orange
+# and from each other in print (the paper's figures crowd them into CR 1e2-1e3).
+TOL_ROSE = "#cc6677"
+TOL_OLIVE = "#999933"
+TOL_TEAL = "#44aa99"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ class PaperValues:
     accuracy: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # label -> [(mean %, std %)]
     levels: tuple[float, ...] = TABLE2_LEVELS
 
+    def labels(self) -> set[str]:
+        """The methods the paper reports for this section (and Dense): what figures show by default."""
+        return set(self.compression) | set(self.accuracy) | {"Dense"}
+
     def references(self) -> dict[tuple[str, str], float]:
         """{(label, ε key): compression ratio} for Table 1's p column."""
         return {(label, key): cr for label, cells in self.compression.items() for key, cr in cells.items()}
