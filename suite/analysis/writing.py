@@ -171,6 +171,7 @@ def _report_figures(rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFr
         pair = f"{model}/{dataset}"
         if "layers" in plots:
             selection = layer_selection(rows, layers, model=model, dataset=dataset)
+            selection = selection[selection["label"].isin(only)] if only else selection
             if selection.empty:
                 notes.append(f"layers: no per-layer counts near the chosen compression ratios for {pair}")
             else:
