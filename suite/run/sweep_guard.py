@@ -36,7 +36,7 @@ def damaged_records(root: str, sweep: str) -> list[Damage]:
     for name in list_names(root, folder, ".json"):
         data, problem = read_checked(root, f"{folder}/{name}")
         if problem is None:
-            problem = "no readable file there (a dangling link?)" if data is None else check_record(data)[1]
+            problem = "no readable file there (a dangling link?)" if data is None else check_record(data, LR_SEARCH)[1]
         if problem is not None:
             damaged.append(Damage(f"{folder}/{name}", problem))
     for sub in (sweep, folder):
