@@ -94,7 +94,8 @@ def run(**options: Any) -> None:
     from suite.results.checkpoints import CheckpointCache
     from suite.results.files import StoreWriteError, probe_writable
     from suite.results.layout import StoreNameError, check_sweep_name, table_path
-    from suite.results.store import stored_rows, where, write_trial
+    from suite.results.check import quarantine
+    from suite.results.store import stored_rows, trial_blockers, where, write_trial
     from suite.run.process_guard import sigterm_as_interrupt
     from suite.train import DenseReferenceError, run_trial
 
@@ -121,7 +122,14 @@ def run(**options: Any) -> None:
             fail(str(exc))
         cfg = dataclasses.replace(cfg, data_fingerprint=found.fingerprint)
     # Nothing finished is trained twice (as in a sweep) unless asked.
-    stored = None if rerun else stored_rows(results, cfg.sweep, cfg.config_hash)
+    try:
+        stored = None if rerun else stored_rows(results, cfg.sweep, cfg.config_hash)
+        # A non-file where the result goes (a directory at its rows path ...) is moved aside before training.
+        moved = quarantine(str(results), trial_blockers(results, cfg.sweep, cfg.config_hash))
+    except OSError as exc:  # StoreReadError (a file this user may not read), or what cannot be moved
+        fail(f"--results {results}: {exc}")
+    for damage in moved:
+        err_console.print(f"set aside: {damage.describe(str(results))}", markup=False, highlight=False)
     if stored is not None:
         _print_rows(stored)
         console.print(f"already in the store ({where(results, table_path(cfg.sweep, 'rows', cfg.config_hash))}): "
