@@ -56,7 +56,8 @@ def pinned_in_configs(rows: pd.DataFrame, fingerprint: str | None) -> bool:
     since provenance), rather than labelled with it afterwards (an archived store): only then do the spec's
     configurations, pinned to it, hash to theirs."""
     mine = rows[row_data(rows) == fingerprint] if fingerprint is not None and not rows.empty else rows.iloc[:0]
-    return not mine.empty and json.loads(mine["config_json"].iloc[0]).get("data_fingerprint") == fingerprint
+    text = None if mine.empty else mine["config_json"].iloc[0]  # null in a hand-made store: not pinned
+    return isinstance(text, str) and json.loads(text).get("data_fingerprint") == fingerprint
 
 
 def protocol_text(rows: pd.DataFrame) -> str:
