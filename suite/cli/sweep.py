@@ -100,6 +100,7 @@ def sweep(
     summary), 2 bad input or store busy, 130 interrupted.
     """
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    from suite.results.store import StoreReadError
     from suite.run.driver_lock import StoreBusy
     from suite.run.outcome import RunOptions, TuneSetupError, normalize_results
 
@@ -137,7 +138,10 @@ def sweep(
                       soft_wrap=True)
         spec = with_data(spec, UNKNOWN_DATA[0])
     if dry_run:
-        _print_plan(spec, root, adaptive)
+        try:
+            _print_plan(spec, root, adaptive)
+        except StoreReadError as exc:
+            fail(str(exc))
         return
     from suite.run.driver import run_sweep
     from suite.run.summary import summary_lines
@@ -146,7 +150,7 @@ def sweep(
                          max_concurrent=max_concurrent, adaptive=adaptive)
     try:
         outcome = run_sweep(spec, options, console=err_console)
-    except (TuneSetupError, StoreBusy) as exc:
+    except (TuneSetupError, StoreBusy, StoreReadError) as exc:
         fail(str(exc))
     if outcome.total and outcome.already_done == outcome.total and not outcome.ray_started:
         console.print(f"sweep {spec.name}: all {outcome.total} trial(s) already in the store "
