@@ -16,8 +16,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from suite.cli.app import app, console, err_console, fail
+from suite.cli.app import app, check_environment, console, err_console, fail
 from suite.config import DEFAULTS, FIELDS, REQUIRED_FIELDS, ConfigError, TrialConfig
+from suite.limits import threads_problem
 from suite.paths import DEFAULT_RESULTS
 from suite.run.progress import format_duration
 
@@ -100,8 +101,9 @@ def run(**options: Any) -> None:
     from suite.train import DenseReferenceError, run_trial
 
     data, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
-    if threads < 1:
-        fail(f"--threads {threads}: allowed: an integer >= 1")
+    check_environment()  # $BENCH_COMPILE, before any work
+    if threads_problem(threads) is not None:
+        fail(threads_problem(threads))
     try:
         check_sweep_name(options["sweep"], "--sweep")
         cfg = config_from_options(options)

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from suite.config import FIELDS, is_integer, is_number
 from suite.core.data import DATASETS
+from suite.limits import cpus_per_trial_problem
 from suite.core.models import MODELS
 from suite.methods import METHODS
 from suite.results.layout import SWEEP_NAME_RULE, StoreNameError, check_sweep_name
@@ -101,6 +102,9 @@ def _parse_resources(ctx: SpecContext, raw: dict) -> dict[str, float]:
     resources = ctx.mapping(raw.get("resources"), "resources")
     ctx.check_keys(resources, RESOURCE_KEYS, "resources")
     for k, v in resources.items():
+        if k == "cpus_per_trial" and cpus_per_trial_problem(v) is not None:
+            raise ctx.error("resources.cpus_per_trial", f"value {v!r} is out of range",
+                            cpus_per_trial_problem(v).split("allowed: ", 1)[1])
         if not (is_number(v) and (v > 0 if k == "cpus_per_trial" else v >= 0)):
             raise ctx.error(f"resources.{k}", f"value {v!r} is out of range",
                             "a number > 0" if k == "cpus_per_trial" else "a number >= 0 (fractions share a GPU)")
