@@ -22,3 +22,13 @@ def fail(message: str, code: int = 2) -> None:
     never wrapped (a path or a value stays on one line, for a log and for grep)."""
     err_console.print(Text.assemble(("error:", "bold red"), " ", str(message)), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
+
+
+def check_environment() -> None:
+    """The environment variables a command reads, checked before any work ($BENCH_COMPILE)."""
+    from suite.core.dwf_compile import compile_setting
+
+    try:
+        compile_setting()
+    except ValueError as exc:
+        fail(str(exc))

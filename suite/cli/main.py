@@ -93,7 +93,7 @@ def report(
     from suite.analysis.tables import EPS_MODES
     from suite.analysis.staging import ReportOutError, check_out
     from suite.results.store import StoreReadError, load_failures, load_table, scan_rows
-    from suite.results.files import StoreRootError, list_folders, list_names
+    from suite.results.files import StoreRootError, check_root, list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir
 
     try:
@@ -115,6 +115,7 @@ def report(
     out = out or Path(DEFAULT_REPORTS) / name
     try:
         check_out(out)  # before anything is read: a report that cannot be written is not computed
+        check_root(results)
         done, damaged = scan_rows(results, name)
     except (StoreRootError, StoreReadError) as exc:
         fail(f"--results {results}: {exc}")

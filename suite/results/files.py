@@ -53,6 +53,23 @@ def uri_fs(root: str | Path) -> tuple[pafs.FileSystem, str] | None:
     return fs, path.rstrip("/")
 
 
+def check_root(root: str | Path) -> None:
+    """StoreRootError unless `root` can be a results root: a URI a filesystem here opens, or a local path
+    that is a folder or can become one (not empty, not a file, not a symbolic link loop)."""
+    if str(root).strip() == "":
+        raise StoreRootError("results root '' is empty; allowed: a folder path or a URI (s3://bucket/results)")
+    if uri_fs(root) is not None:
+        return
+    path = Path(root).expanduser()
+    try:
+        path.resolve(strict=False)
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (Python < 3.13), OSError: ELOOP
+        raise StoreRootError(f"results root {root} cannot be resolved ({exc}): a symbolic link loop?; allowed: "
+                             "a folder, or a path where one can be created") from None
+    if path.exists() and not path.is_dir():
+        raise StoreRootError(f"results root {root} is a file; allowed: a folder, or a path where one can be created")
+
+
 def where(root: str | Path, relpath: str) -> str:
     """How to name `root/relpath` to a user."""
     return f"{str(root).rstrip('/')}/{relpath}"
@@ -222,6 +239,7 @@ def probe_writable(root: str | Path) -> None:
     """
     name = f".bench-probe-{uuid.uuid4().hex}"
     try:
+        check_root(root)
         if uri_fs(root) is None and Path(root).exists() and not Path(root).is_dir():
             raise StoreWriteError(f"results root {root} is a file, not a directory")
         write_bytes(root, name, b"probe")
@@ -232,5 +250,5 @@ def probe_writable(root: str | Path) -> None:
         raise StoreWriteError(f"results root {root} is not writable: {exc}") from None
 
 
-__all__ = ["StoreWriteError", "delete", "entry_kind", "folder_blocker", "is_uri", "list_folders", "list_names", "move", "probe_writable",
+__all__ = ["StoreRootError", "StoreWriteError", "check_root", "delete", "entry_kind", "folder_blocker", "is_uri", "list_folders", "list_names", "move", "probe_writable",
            "read_bytes", "uri_fs", "where", "write_bytes", "write_local"]
