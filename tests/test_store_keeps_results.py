@@ -8,7 +8,6 @@ import dataclasses
 import errno
 import json
 import math
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -20,12 +19,21 @@ from suite.config import TrialConfig
 from suite.results.checkpoints import CheckpointCache
 from suite.results.layout import table_path
 from suite.results.store import (
-    DamagedRecord, StoreReadError, TrialResult, UnstorableResult, load_failures_checked, load_sweep,
-    quarantine_damaged, read_record, scan_rows, write_trial)
+    DamagedRecord,
+    StoreReadError,
+    TrialResult,
+    UnstorableResult,
+    load_failures_checked,
+    load_sweep,
+    quarantine_damaged,
+    read_record,
+    scan_rows,
+    write_trial,
+)
 from suite.run.worker import execute_trial
 from suite.train import run_trial
 
-CFG = dict(model="lenet300", dataset="synthetic", method="dense", epochs=1, sweep="s")
+CFG = {"model": "lenet300", "dataset": "synthetic", "method": "dense", "epochs": 1, "sweep": "s"}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +83,10 @@ def test_a_file_where_the_rows_folder_should_be_is_named_and_moved_aside(tmp_pat
     (root / "s" / "rows").write_text("someone's notes")
     done, damaged = scan_rows(root, "s")
     assert done == set() and damaged[0].relpath == "s/rows" and "a file where the rows folder" in damaged[0].problem
-    moved = quarantine_damaged(root, "s")
+    from suite.run.sweep_guard import consequence, set_aside
+
+    assert consequence(damaged[0]) == "the folder will be made again where it stood"
+    moved = set_aside(str(root), "s")  # what a driver does before it plans
     assert [Path(d.moved_to).read_text() for d in moved if d.relpath == "s/rows"] == ["someone's notes"]
     write_trial(root, "s", results[0])
     assert scan_rows(root, "s") == ({results[0].config_hash}, [])
@@ -89,7 +100,7 @@ def test_the_plan_and_the_report_name_non_files_at_store_paths(tmp_path, results
 
     spec = parse_spec({"name": "s", "model": "lenet300", "dataset": "synthetic", "train": {"epochs": 1},
                        "seeds": [0, 1], "methods": {"dense": {}}}, "spec.yaml")
-    root, paths = _store(tmp_path, results[1:])
+    root, _ = _store(tmp_path, results[1:])
     (root / table_path("s", "rows", results[0].config_hash)).mkdir()
     (root / "s" / "history" / "0123456789abcdef.parquet").mkdir()
     plan = make_plan(spec, str(root))
@@ -243,3 +254,13 @@ def test_an_interrupted_report_leaves_the_old_one_as_it_was(tmp_path, results, m
     written = writing.write_report(root, "s", out, tables=["compression", "accuracy"], plots=[])
     assert all(p.parent == out for p in written) and (out / "accuracy.md").exists()
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []  # the interrupted one's removed
+
+
+def test_a_dense_run_record_of_the_wrong_shape_is_set_aside_and_the_run_trained_again(tmp_path):
+    cache = CheckpointCache(tmp_path)
+    record = tmp_path / "checkpoints" / "0123456789abcdef.json"
+    record.parent.mkdir()
+    record.write_text(json.dumps({"state": "diverged"}))  # valid JSON, wrong keys
+    with pytest.warns(UserWarning, match="damaged dense-run record.*its 'status' must be a status other than ok"):
+        assert cache.outcome("0123456789abcdef") is None
+    assert not record.exists() and len(list((tmp_path / "checkpoints" / "damaged").rglob("*.json"))) == 1

@@ -89,6 +89,7 @@ RECORD_KEYS = {
     "lr_search": {"lr": (lambda v: _number(v) and v > 0, "a finite number > 0"),
                   "search": (lambda v: isinstance(v, dict) and _number(v.get("budget", 0)), "an object with a "
                              "numeric budget")},
+    "checkpoint_outcome": {"status": (lambda v: isinstance(v, str) and v not in ("", "ok"), "a status other than ok")},
 }
 
 

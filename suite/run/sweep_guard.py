@@ -53,6 +53,8 @@ def consequence(damage: Damage) -> str:
         return "the lr search will be redone from its stored trials"
     if kind == "failed":
         return "its trial will be tried again"
+    if kind == "folder":
+        return "the folder will be made again where it stood"
     return "the trial's figures lack this side table until it is trained again"
 
 
