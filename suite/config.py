@@ -104,7 +104,7 @@ def _one_of(*choices: str) -> dict:
 
 
 def _integer(minimum: int, maximum: float = math.inf, why: str = "") -> dict:
-    allowed = f"an integer >= {minimum}" if maximum == math.inf else f"an integer in [{minimum}, {maximum}]{why}"
+    allowed = f"an integer >= {minimum}" + ("" if maximum == math.inf else f" and <= {maximum}{why}")
     return {"accepts": lambda v: is_integer(v) and minimum <= v <= maximum, "allowed": allowed}
 
 
@@ -147,7 +147,7 @@ class TrialConfig:
     depth: int | None = setting(
         None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
         axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and 2 <= v <= MAX_DEPTH),
-        allowed=f"null or an integer in [2, {MAX_DEPTH}] (deeper products of small factors underflow float32)")
+        allowed=f"null or an integer >= 2 and <= {MAX_DEPTH} (deeper products of small factors underflow float32)")
     # Methods that prune to one target (GMP, SNIP, SynFlow, random) take exactly
     # one per trial; gmp_oneshot evaluates every one on the trained dense network;
     # the post-hoc ladders of L1 and PILoT take any number (a default when none).

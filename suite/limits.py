@@ -26,8 +26,8 @@ def threads_problem(value: object, flag: str = "--threads") -> str | None:
     limit = max_threads()
     if is_integer(value) and 1 <= value <= limit:
         return None
-    return (f"{flag} {value}: allowed: an integer in [1, {limit}] ({THREADS_PER_CPU} per CPU of this machine, "
-            f"which has {os.cpu_count() or 1}; more only contend)")
+    return (f"{flag} {value}: allowed: an integer >= 1 and <= {limit} ({THREADS_PER_CPU} per CPU of this "
+            f"machine, which has {os.cpu_count() or 1}; more only contend)")
 
 
 def cpus_per_trial_problem(value: object, flag: str = "cpus_per_trial") -> str | None:

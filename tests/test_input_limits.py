@@ -38,11 +38,11 @@ def bench(*args: str, env: dict | None = None, timeout: int = 60):
 
 
 @pytest.mark.parametrize("field, value, allowed", [
-    ("seed", 2**32, f"an integer in [0, {MAX_SEED}]"),
+    ("seed", 2**32, f"an integer >= 0 and <= {MAX_SEED}"),
     ("seed", 10**23, "below 2**32"),
-    ("depth", 100, f"null or an integer in [2, {MAX_DEPTH}]"),
-    ("epochs", 10**20, f"an integer in [1, {MAX_EPOCHS}]"),
-    ("finetune_epochs", 10**9, f"an integer in [0, {MAX_EPOCHS}]"),
+    ("depth", 100, f"null or an integer >= 2 and <= {MAX_DEPTH}"),
+    ("epochs", 10**20, f"an integer >= 1 and <= {MAX_EPOCHS}"),
+    ("finetune_epochs", 10**9, f"an integer >= 0 and <= {MAX_EPOCHS}"),
 ])
 def test_config_bounds_are_stated(field, value, allowed):
     with pytest.raises(ConfigError) as caught:
@@ -53,12 +53,12 @@ def test_config_bounds_are_stated(field, value, allowed):
 
 @pytest.mark.parametrize("args, named", [
     (("sweep", "smoke", "--seeds", "4294967296", "--dry-run"), "--seeds: [4294967296] is not allowed"),
-    (("sweep", "smoke", "--epochs", "100000", "--dry-run"), f"allowed: an integer in [1, {MAX_EPOCHS}]"),
+    (("sweep", "smoke", "--epochs", "100000", "--dry-run"), f"allowed: an integer >= 1 and <= {MAX_EPOCHS}"),
     (("sweep", "smoke", "--cpus-per-trial", "100000", "--dry-run"), "allowed: a number in (0, 1024]"),
     (("run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense", "--threads", "100000"),
-     f"--threads 100000: allowed: an integer in [1, {4 * (os.cpu_count() or 1)}]"),
+     f"--threads 100000: allowed: an integer >= 1 and <= {4 * (os.cpu_count() or 1)}"),
     (("run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dwf", "--depth", "100"),
-     f"'depth' = 100 is not allowed; allowed: null or an integer in [2, {MAX_DEPTH}]"),
+     f"'depth' = 100 is not allowed; allowed: null or an integer >= 2 and <= {MAX_DEPTH}"),
 ])
 def test_bounds_on_the_command_line_are_named_errors_before_work(tmp_path, args, named):
     code, out = bench(*args, "--results", str(tmp_path / "res"))
@@ -136,3 +136,9 @@ def test_error_text_keeps_its_brackets():
     assert code == 2 and "--eps-mode [lo, hi]: allowed: points, relative" in out
     code, out = bench("report", "s", "--table", "[bold]x[/]")
     assert code == 2 and "--table [bold]x[/] not known" in out
+
+
+def test_the_lr_search_seed_has_the_trials_bound(tmp_path):
+    path = _spec(tmp_path, HEAD + "lr_search: {seed: 4294967296}\n")
+    with pytest.raises(SpecError, match="lr_search.seed.*out of range; allowed: an integer >= 0 and <= 4294967295"):
+        load_spec(path)
