@@ -96,7 +96,7 @@ def run(**options: Any) -> None:
     from suite.results.files import StoreWriteError, probe_writable
     from suite.results.layout import StoreNameError, check_sweep_name, table_path
     from suite.results.check import quarantine
-    from suite.results.store import stored_rows, trial_blockers, where, write_trial
+    from suite.results.store import UnstorableResult, stored_rows, trial_blockers, where, write_trial
     from suite.run.process_guard import sigterm_as_interrupt
     from suite.train import DenseReferenceError, run_trial
 
@@ -151,7 +151,7 @@ def run(**options: Any) -> None:
         fail("interrupted (Ctrl-C or SIGTERM): the trial did not finish and nothing was written", code=130)
     try:
         path = write_trial(results, cfg.sweep, result)
-    except OSError as exc:
+    except (OSError, UnstorableResult) as exc:
         fail(f"--results {results}: the trial finished but its result could not be written: {exc}")
     _print_rows(result.rows)
     console.print(f"wrote {len(result.rows)} row(s) to {path}")
