@@ -176,6 +176,10 @@ def test_a_rows_file_counts_only_when_its_config_rehashes_to_its_name(tmp_path, 
     _rewrite(paths[1], lambda t: t.set_column(t.schema.get_field_index("config_json"), "config_json",
                                               pa.array(["{not json"] * t.num_rows)))
     assert {d.problem for d in scan_rows(root, "s")[1]} >= {"its config_json is not JSON (JSONDecodeError)"}
+    write_trial(root, "s", results[1])
+    _rewrite(paths[1], lambda t: t.set_column(t.schema.get_field_index("data_sources"), "data_sources",
+                                              pa.array(["[1, 2]"] * t.num_rows)))
+    assert "its data_sources '[1, 2]' is not a JSON object" in scan_rows(root, "s")[1][-1].problem
 
 
 def test_non_finite_values_are_refused_at_write_and_flagged_at_read(tmp_path, results):

@@ -92,7 +92,16 @@ def nonfinite_problem(rows: list[dict]) -> str | None:
 
 
 def rehash_problem(read: pa.Table, config_hash: str) -> str | None:
-    """None when every config_json of the rows file hashes to `config_hash` (its name), else why not."""
+    """None when every config_json of the rows file hashes to `config_hash` (its name) and every data_sources
+    (provenance: {file: md5}) is a JSON object, else why not."""
+    if "data_sources" in read.schema.names:
+        for text in set(read.column("data_sources").to_pylist()) - {None}:
+            try:
+                ok = isinstance(json.loads(text), dict)
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                return f"its data_sources {str(text)[:60]!r} is not a JSON object of file -> md5"
     for text in set(read.column("config_json").to_pylist()) - {None}:
         try:
             value = json.loads(text)
