@@ -142,3 +142,20 @@ def test_the_lr_search_seed_has_the_trials_bound(tmp_path):
     path = _spec(tmp_path, HEAD + "lr_search: {seed: 4294967296}\n")
     with pytest.raises(SpecError, match="lr_search.seed.*out of range; allowed: an integer >= 0 and <= 4294967295"):
         load_spec(path)
+
+
+def test_what_a_driver_prints_of_a_damaged_file_keeps_its_brackets(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from suite.run.sweep_guard import guarded_store
+
+    root = tmp_path / "res"
+    bad = root / "s" / "failed" / "abc.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"config_hash": "h", "config": "[lo, hi]", "error": "x"}')  # valid JSON, wrong shape
+    out = io.StringIO()
+    with guarded_store(str(root), "s", Console(file=out, width=400)):
+        pass
+    assert "its 'config' must be an object, and it has '[lo, hi]'" in out.getvalue()

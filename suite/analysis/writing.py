@@ -232,7 +232,7 @@ def write_report(
     written: list[Path] = []
     if console is not None:
         for note in notes:
-            console.print(f"note: {note}", highlight=False, soft_wrap=True)
+            console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     printed = len(notes)  # a table may add a note on what it left out: printed above the table
     numeric = {}
     for name, table, display, caption in report_tables(rows, tables, eps, absolute_thresholds, notes, eps_mode,
@@ -241,7 +241,7 @@ def write_report(
         written += _write_table(out, name, table, display, caption + f" {protocol_text(rows)}.")
         if console is not None:
             for note in notes[printed:]:
-                console.print(f"note: {note}", highlight=False, soft_wrap=True)
+                console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
             printed = len(notes)
             print_table(console, display, f"{sweep}: {name}")
     if plots:

@@ -20,6 +20,8 @@ import contextlib
 import shutil
 from typing import Any, Iterator
 
+from rich.markup import escape
+
 from suite.run.driver_lock import DriverLock
 from suite.run.process_guard import clean_stale_tempdirs, sigterm_as_interrupt, tune_tempdir
 from suite.results.store import Damage, load_failures_checked, quarantine_damaged
@@ -72,11 +74,11 @@ def guarded_store(root: str, sweep: str, console: Any | None = None) -> Iterator
     probe_writable(root)
     with DriverLock(root, sweep) as lock:
         if lock.note and console is not None:
-            console.print(f"[yellow]note[/]: {lock.note}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]note[/]: {escape(lock.note)}", highlight=False, soft_wrap=True)
         damaged = set_aside(root, sweep)
         if console is not None:
             for d in damaged:
-                console.print(f"[yellow]damaged[/]: {d.describe(root)}; {consequence(d)}",
+                console.print(f"[yellow]damaged[/]: {escape(d.describe(root))}; {consequence(d)}",
                               highlight=False, soft_wrap=True)
         storage = tune_tempdir()
         try:
