@@ -1,18 +1,14 @@
 """Typed, frozen trial configuration, the metadata of its fields, and its stable hash.
 
-A `TrialConfig` says everything that determines a trial's scientific result.
-Where the data lives and which device runs it do not change the result, so
-they are passed to `run_trial` separately and are not part of the hash.
+A `TrialConfig` says everything that determines a trial's scientific result. Where the data lives and which
+device runs it do not change the result, so they are passed to `run_trial` separately and are not hashed.
 
-Each field carries a `FieldInfo` (its help text, what it accepts, whether a
-sweep spec may set it, whether it identifies the trial). That metadata is the
-one list of fields: it drives the validation here, the keys a sweep spec may
-set (suite.sweep), the `bench run` options (suite.cli.run) and the hash.
-
-Only what a field accepts on its own is checked here. Whether a model,
-dataset or method of that name exists, and what a method requires of the
-other fields, is for the registries to say: `suite.methods.validation.validate_trial`.
-This module imports nothing of the suite, so anything may import it.
+Each field carries a `FieldInfo` (its help text, what it accepts, whether a sweep spec may set it, whether it
+identifies the trial). That metadata is the one list of fields: it drives the validation here (bounds stated
+with their reasons), the keys a sweep spec may set (suite.sweep), the `bench run` options (suite.cli.run) and
+the hash. Only what a field accepts on its own is checked here. Whether a model, dataset or method of that name
+exists, and what a method requires of the other fields, is for the registries to say:
+`suite.methods.validation.validate_trial`. This module imports nothing of the suite, so anything may import it.
 """
 
 from __future__ import annotations
@@ -43,8 +39,7 @@ def is_number(value: object) -> bool:
 
 
 def _to_float(value: Any) -> float | None:
-    # One number, one trial: lr=1 and lr=1.0 must hash alike.
-    return None if value is None else float(value)
+    return None if value is None else float(value)  # one number, one trial: lr=1 and lr=1.0 hash alike
 
 
 def _to_target_set(values: Any) -> tuple[float, ...]:
@@ -108,8 +103,15 @@ def _one_of(*choices: str) -> dict:
     return {"accepts": lambda v: isinstance(v, str) and v in choices, "allowed": str(list(choices))}
 
 
-def _integer(minimum: int) -> dict:
-    return {"accepts": lambda v: is_integer(v) and v >= minimum, "allowed": f"an integer >= {minimum}"}
+def _integer(minimum: int, maximum: float = math.inf, why: str = "") -> dict:
+    allowed = f"an integer >= {minimum}" + ("" if maximum == math.inf else f" and <= {maximum}{why}")
+    return {"accepts": lambda v: is_integer(v) and minimum <= v <= maximum, "allowed": allowed}
+
+
+# Stated limits: beyond them a value is a typo, never an experiment. Seeds wrap at 2**32 in numpy and Python.
+# D factors hold D copies of every weight; the paper's grid is D = 2..4, and a product of more than about 10
+# small factors underflows float32. 10,000 epochs of the smallest network are weeks of CPU; the paper trains 75-200.
+MAX_SEED, MAX_DEPTH, MAX_EPOCHS = 2**32 - 1, 10, 10_000
 
 
 def _ratios(values: object) -> bool:
@@ -125,9 +127,9 @@ class TrialConfig:
     method: str = setting(help="Method name (see `bench list`).", row_column="method", accepts=_name,
                           allowed="a method name")
     seed: int = setting(0, help="Seed for initialization and data order.", replicate=True, row_column="seed",
-                        **_integer(0))
+                        **_integer(0, MAX_SEED, " (below 2**32: numpy and Python wrap larger seeds)"))
     epochs: int = setting(75, help="Training epochs.", sweepable=True, protocol=True, row_column="epochs",
-                          **_integer(1))
+                          **_integer(1, MAX_EPOCHS))
     batch_size: int = setting(256, help="Mini-batch size.", sweepable=True, protocol=True, **_integer(1))
     lr: float = setting(
         0.15, help="Initial learning rate.", sweepable=True, protocol=True, axis_rank=3, row_column="lr",
@@ -144,8 +146,8 @@ class TrialConfig:
         allowed="null or a finite number >= 0", convert=_to_float)
     depth: int | None = setting(
         None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
-        axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and v >= 2),
-        allowed="null or an integer >= 2")
+        axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and 2 <= v <= MAX_DEPTH),
+        allowed=f"null or an integer >= 2 and <= {MAX_DEPTH} (deeper products of small factors underflow float32)")
     # Methods that prune to one target (GMP, SNIP, SynFlow, random) take exactly
     # one per trial; gmp_oneshot evaluates every one on the trained dense network;
     # the post-hoc ladders of L1 and PILoT take any number (a default when none).
@@ -184,7 +186,7 @@ class TrialConfig:
     # Han et al., 2015: train, prune, retrain.
     finetune_epochs: int = setting(
         0, help="gmp: retraining epochs with the mask fixed after pruning (>= 1; gmp_oneshot: 0).", sweepable=True,
-        protocol=True, **_integer(0))
+        protocol=True, **_integer(0, MAX_EPOCHS))
     # 0: SNIP scores on one batch of the training batch size. Synaptic-Flow's
     # reference SNIP scores on 10 examples per class (100 for 10 classes): the
     # README's fidelity section measures that setting on LeNet-300-100.

@@ -221,11 +221,11 @@ def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device
             _, status = train(dense_cfg, prepared, data, data_gen)
             if status != "ok":
                 if checkpoints:
-                    checkpoints.put_outcome(key, status)
+                    checkpoints.offer(key, status=status)
                 raise _no_dense_network(cfg, key, status, checkpoints)
             state = prepared.model.state_dict()
             if checkpoints:
-                checkpoints.put(key, state)
+                checkpoints.offer(key, state)
     return state
 
 
@@ -266,9 +266,9 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     with checkpoints.lock(cfg.config_hash) if publishing else contextlib.nullcontext():
         history, status = train(cfg, prepared, data, data_gen, progress, epochs=prepared.epochs)
         if publishing and status == "ok" and checkpoints.get(cfg.config_hash) is None:
-            checkpoints.put(cfg.config_hash, prepared.model.state_dict())
+            checkpoints.offer(cfg.config_hash, prepared.model.state_dict())  # a cache: a failed write warns
         elif publishing and status != "ok":
-            checkpoints.put_outcome(cfg.config_hash, status)  # GMP of this seed then fails at once
+            checkpoints.offer(cfg.config_hash, status=status)  # GMP of this seed then fails at once
     diverged = status == "diverged"
     final = prepared.finalize() if prepared.finalize else prepared.model
     final.eval()

@@ -20,6 +20,7 @@ from suite.analysis.tables import ACCURACY_RULE, DEFAULT_EPS, check_absolute_thr
 from suite.analysis.terminal import print_table
 from suite.analysis.data_selection import protocol_text, provenance_lines, select_data
 from suite.analysis.paper import side_by_side
+from suite.analysis.staging import publish, staging_folder
 from suite.analysis.training_length import mixed_lengths_notes, select_epochs
 from suite.results.store import SweepData, load_sweep
 
@@ -233,12 +234,12 @@ def write_report(
         data, length_notes = select_epochs(data, epochs)
         notes += length_notes
     rows, layers, history, failures = data.rows, data.layers, data.history, data.failures
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    out = staging_folder(final)  # moved into place at the end (suite.analysis.staging)
     written: list[Path] = []
     if console is not None:
         for note in notes:
-            console.print(f"note: {note}", highlight=False, soft_wrap=True)
+            console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     printed = len(notes)  # a table may add a note on what it left out: printed above the table
     numeric = {}
     for name, table, display, caption in report_tables(rows, tables, eps, absolute_thresholds, notes, eps_mode,
@@ -247,7 +248,7 @@ def write_report(
         written += _write_table(out, name, table, display, caption + f" {protocol_text(rows)}.")
         if console is not None:
             for note in notes[printed:]:
-                console.print(f"note: {note}", highlight=False, soft_wrap=True)
+                console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
             printed = len(notes)
             print_table(console, display, f"{sweep}: {name}")
     if plots:
@@ -263,14 +264,14 @@ def write_report(
     written.append(_write_text(out / "index.md",
                                _index_markdown(sweep, rows, written, failures, notes, expected_methods,
                                                grid_trials, frame)))
-    if frame is None:  # a grid's report (or no spec): no searches file from an earlier report stays behind
-        (out / SEARCHES_FILE).unlink(missing_ok=True)
-    else:  # after the index, whose table list it is not in: it links it itself
+    if frame is not None:  # after the index, whose table list it is not in: it links it itself
         written.append(_write_text(out / SEARCHES_FILE, frame.to_csv(index=False)))
         if console is not None:
             settled = int(frame["settled"].sum())
             console.print(f"adaptive: {settled} of {len(frame)} searches settled; {len(frame) - settled} open "
                           f"(listed in index.md and {SEARCHES_FILE})", highlight=False)
+    # A grid's report (or no spec): no searches file from an earlier report stays behind.
+    written = publish(out, final, written, stale=(SEARCHES_FILE,) if frame is None else ())
     if console is not None:
-        console.print(f"wrote {len(written)} files to {out}")
+        console.print(f"wrote {len(written)} files to {final}")
     return written

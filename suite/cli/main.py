@@ -94,8 +94,9 @@ def report(
     from suite.analysis.writing import REPORT_PLOTS, REPORT_TABLES, write_report
     from suite.analysis.data_selection import data_present, pinned_in_configs
     from suite.analysis.tables import EPS_MODES
-    from suite.results.store import load_failures, load_table, scan_rows
-    from suite.results.files import StoreRootError, list_folders, list_names
+    from suite.analysis.staging import ReportOutError, check_out
+    from suite.results.store import StoreReadError, load_failures, load_table, scan_rows
+    from suite.results.files import StoreRootError, check_root, list_folders, list_names
     from suite.results.layout import StoreNameError, check_sweep_name, table_dir
 
     try:
@@ -114,10 +115,15 @@ def report(
     bad_absolute = [a for a in absolute if not (math.isfinite(a) and 0 < a <= 100)]
     if bad_absolute:
         fail(f"--absolute {', '.join(f'{a:g}' for a in bad_absolute)}: allowed: a test accuracy in percent in (0, 100]")
+    out = out or Path(DEFAULT_REPORTS) / name
     try:
+        check_out(out)  # before anything is read: a report that cannot be written is not computed
+        check_root(results)
         done, damaged = scan_rows(results, name)
-    except StoreRootError as exc:
+    except (StoreRootError, StoreReadError) as exc:
         fail(f"--results {results}: {exc}")
+    except ReportOutError as exc:
+        fail(str(exc))
     if not done and not damaged and not load_failures(results, name):
         found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
@@ -129,7 +135,7 @@ def report(
              f"{', '.join(present) or 'none'}")
     chosen = data_fingerprint or (present[0] if present else None)
     try:
-        write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
+        write_report(results, name, out,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
                      eps=tuple(eps), console=console,
                      **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs,
@@ -138,6 +144,8 @@ def report(
                      data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
+    except StoreReadError as exc:
+        fail(f"--results {results}: {exc}")
 
 
 def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None,

@@ -16,8 +16,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from suite.cli.app import app, console, err_console, fail
+from suite.cli.app import app, check_environment, console, err_console, fail
 from suite.config import DEFAULTS, FIELDS, REQUIRED_FIELDS, ConfigError, TrialConfig
+from suite.limits import threads_problem
 from suite.paths import DEFAULT_RESULTS
 from suite.run.progress import format_duration
 
@@ -97,13 +98,15 @@ def run(**options: Any) -> None:
     from suite.results.checkpoints import CheckpointCache
     from suite.results.files import StoreWriteError, probe_writable
     from suite.results.layout import StoreNameError, check_sweep_name, table_path
-    from suite.results.store import stored_rows, where, write_trial
+    from suite.results.check import quarantine
+    from suite.results.store import UnstorableResult, stored_rows, trial_blockers, where, write_trial
     from suite.run.process_guard import sigterm_as_interrupt
     from suite.train import DenseReferenceError, run_trial
 
     data, plugin, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
-    if threads < 1:
-        fail(f"--threads {threads}: allowed: an integer >= 1")
+    check_environment()  # $BENCH_COMPILE, before any work
+    if threads_problem(threads) is not None:
+        fail(threads_problem(threads))
     if plugin:
         from suite.sweep.parsing import import_plugins
 
@@ -131,7 +134,14 @@ def run(**options: Any) -> None:
             fail(str(exc))
         cfg = dataclasses.replace(cfg, data_fingerprint=found.fingerprint)
     # Nothing finished is trained twice (as in a sweep) unless asked.
-    stored = None if rerun else stored_rows(results, cfg.sweep, cfg.config_hash)
+    try:
+        stored = None if rerun else stored_rows(results, cfg.sweep, cfg.config_hash)
+        # A non-file where the result goes (a directory at its rows path ...) is moved aside before training.
+        moved = quarantine(str(results), trial_blockers(results, cfg.sweep, cfg.config_hash))
+    except OSError as exc:  # StoreReadError (a file this user may not read), or what cannot be moved
+        fail(f"--results {results}: {exc}")
+    for damage in moved:
+        err_console.print(f"set aside: {damage.describe(str(results))}", markup=False, highlight=False)
     if stored is not None:
         _print_rows(stored)
         console.print(f"already in the store ({where(results, table_path(cfg.sweep, 'rows', cfg.config_hash))}): "
@@ -151,7 +161,7 @@ def run(**options: Any) -> None:
         fail("interrupted (Ctrl-C or SIGTERM): the trial did not finish and nothing was written", code=130)
     try:
         path = write_trial(results, cfg.sweep, result)
-    except OSError as exc:
+    except (OSError, UnstorableResult) as exc:
         fail(f"--results {results}: the trial finished but its result could not be written: {exc}")
     _print_rows(result.rows)
     console.print(f"wrote {len(result.rows)} row(s) to {path}")

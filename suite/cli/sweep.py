@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from suite.paths import DEFAULT_RESULTS
-from suite.cli.app import app, console, err_console, fail
+from suite.cli.app import app, check_environment, console, err_console, fail
 
 
 def _parse_ints(text: str | None, flag: str) -> list[int] | None:
@@ -99,7 +99,9 @@ def sweep(
     and store at a time. Exit status: 0 all done, 1 some trial failed (see the
     summary), 2 bad input or store busy, 130 interrupted.
     """
+    check_environment()
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    from suite.results.store import StoreReadError
     from suite.run.driver_lock import StoreBusy
     from suite.run.outcome import RunOptions, TuneSetupError, normalize_results
 
@@ -137,7 +139,10 @@ def sweep(
                       soft_wrap=True)
         spec = with_data(spec, UNKNOWN_DATA[0])
     if dry_run:
-        _print_plan(spec, root, adaptive)
+        try:
+            _print_plan(spec, root, adaptive)
+        except StoreReadError as exc:
+            fail(str(exc))
         return
     from suite.run.driver import run_sweep
     from suite.run.summary import summary_lines
@@ -146,7 +151,7 @@ def sweep(
                          max_concurrent=max_concurrent, adaptive=adaptive)
     try:
         outcome = run_sweep(spec, options, console=err_console)
-    except (TuneSetupError, StoreBusy) as exc:
+    except (TuneSetupError, StoreBusy, StoreReadError) as exc:
         fail(str(exc))
     if outcome.total and outcome.already_done == outcome.total and not outcome.ray_started:
         console.print(f"sweep {spec.name}: all {outcome.total} trial(s) already in the store "
@@ -196,6 +201,9 @@ def submit(
 
     if bool(address) == bool(slurm):
         fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
+    check_environment()
+    if script is not None and script.expanduser().is_dir():
+        fail(f"--script {script}: a folder is there; allowed: a file path (new, or a script to replace)")
     # Validate here, before anything is sent: the same spec and flags must load on the cluster.
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
     try:
@@ -250,9 +258,12 @@ def submit(
         err_console.print(f"nothing written or submitted (--dry-run); without it, the script goes to {path} "
                           f"and is submitted with sbatch", highlight=False, soft_wrap=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(0o755)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o755)
+    except OSError as exc:
+        fail(f"--script {path}: cannot be written ({exc}); allowed: a file path this user can write")
     try:
         done = submit_slurm(path, wait=wait)
     except SubmitError as exc:

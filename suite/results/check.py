@@ -14,19 +14,22 @@ so the trial is trained again and a person can still look at what was there.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from suite.results.files import move, read_bytes, where
+from suite.results.files import entry_kind, move, read_bytes, where
 from suite.results.layout import damaged_path
 from suite.results.schema import TABLES
+from suite.results.values import conform, nonfinite_problem, rehash_problem
 
 # Columns without which a table cannot be used (a reader of an older file fills the others).
 REQUIRED_COLUMNS = {
-    "rows": ("config_hash", "point_id", "point", "seed", "method", "status", "test_acc", "compression_ratio"),
+    "rows": ("config_hash", "config_json", "point_id", "point", "seed", "method", "model", "dataset", "status",
+             "test_acc", "compression_ratio"),
     "layers": ("config_hash", "point_id", "layer"),
     "history": ("config_hash", "epoch"),
 }
@@ -58,11 +61,9 @@ def check_table(data: bytes | None, table: str, config_hash: str) -> tuple[pa.Ta
         read = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # noqa: BLE001 - any failure to parse means the file is damaged
         return None, f"not a readable Parquet table ({first_line(exc)})"
-    schema = TABLES[table]
-    for name in read.schema.names:
-        if name in schema.names and not read.schema.field(name).type.equals(schema.field(name).type):
-            return None, (f"column {name!r} has type {read.schema.field(name).type}, the {table} schema says "
-                          f"{schema.field(name).type}")
+    read, problem = conform(read, TABLES[table], table)  # lossless type differences are read
+    if problem is not None:
+        return None, problem
     missing = [c for c in REQUIRED_COLUMNS[table] if c not in read.schema.names]
     if missing:
         return None, f"lacks column(s) {missing} of the {table} schema"
@@ -71,24 +72,60 @@ def check_table(data: bytes | None, table: str, config_hash: str) -> tuple[pa.Ta
     hashes = set(read.column("config_hash").to_pylist())
     if read.num_rows and hashes != {config_hash}:
         return None, f"holds config hash(es) {sorted(map(str, hashes))}, not {config_hash!r} of its name"
-    return read, None
+    if table == "rows":
+        problem = rehash_problem(read, config_hash) or nonfinite_problem(read.to_pylist())
+    return (None, problem) if problem is not None else (read, None)
 
 
-def check_record(data: bytes) -> tuple[dict | None, str | None]:
-    """(the JSON object, None) or (None, the problem) for a JSON record file."""
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# What every reader of a record of each kind (layout.kind_of) relies on: key -> (test, what is allowed).
+RECORD_KEYS = {
+    "failed": {"config_hash": (lambda v: isinstance(v, str), "a string"),
+               "config": (lambda v: isinstance(v, dict), "an object"),
+               "error": (lambda v: isinstance(v, str), "a string")},
+    "lr_search": {"lr": (lambda v: _number(v) and v > 0, "a finite number > 0"),
+                  "search": (lambda v: isinstance(v, dict) and _number(v.get("budget", 0)), "an object with a "
+                             "numeric budget")},
+    "checkpoint_outcome": {"status": (lambda v: isinstance(v, str) and v not in ("", "ok"), "a status other than ok")},
+}
+
+
+def check_record(data: bytes, kind: str = "other") -> tuple[dict | None, str | None]:
+    """(the JSON object, None) or (None, the problem) for a JSON record file of `kind` (layout.kind_of)."""
     try:
         value = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, f"not valid JSON ({first_line(exc)})"
     if not isinstance(value, dict):
         return None, f"not a JSON object (a {type(value).__name__})"
+    for key, (ok, allowed) in RECORD_KEYS.get(kind, {}).items():
+        if key not in value or not ok(value[key]):
+            found = "lacks it" if key not in value else f"has {str(value[key])[:60]!r}"
+            return None, f"not a {kind} record: its {key!r} must be {allowed}, and it {found}"
     return value, None
 
 
+class StoreReadError(OSError):
+    """A stored file is there but this user may not read it: not damage (a colleague's result stays where it
+    is, and is not trained again); the message names the file and what to do."""
+
+
 def read_checked(root: str, relpath: str) -> tuple[bytes | None, str | None]:
-    """The bytes at `relpath`, or (None, problem) when the file is there but cannot be read."""
+    """The bytes at `relpath`, or (None, problem) when what is there is no readable file (damage).
+
+    StoreReadError when the file is there but reading it is not permitted."""
+    kind = entry_kind(root, relpath)
+    if kind not in ("file", "missing"):
+        return None, f"{kind} where a file should be"
     try:
         return read_bytes(root, relpath), None
+    except PermissionError as exc:
+        raise StoreReadError(f"{where(root, relpath)}: cannot be read ({first_line(exc)}); it is not damage, so "
+                             "it is neither moved nor trained again: give this user read access to it (or "
+                             "run as its owner), or move it out of the store yourself") from None
     except OSError as exc:
         return None, f"cannot be read ({first_line(exc)})"
 
@@ -104,4 +141,4 @@ def quarantine(root: str, damaged: list[Damage], stamp: str | None = None) -> li
     return [replace(d, moved_to=move(root, d.relpath, damaged_path(d.relpath, stamp))) for d in damaged]
 
 
-__all__ = ["Damage", "REQUIRED_COLUMNS", "check_record", "check_table", "first_line", "new_stamp", "quarantine", "read_checked"]
+__all__ = ["Damage", "REQUIRED_COLUMNS", "StoreReadError", "check_record", "check_table", "first_line", "new_stamp", "quarantine", "read_checked"]

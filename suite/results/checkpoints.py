@@ -57,6 +57,19 @@ class CheckpointCache:
         torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
         write_bytes(self.root, self._relpath(key), buffer.getvalue())
 
+    def offer(self, key: str, state: dict[str, torch.Tensor] | None = None, status: str | None = None) -> bool:
+        """`put` the weights (or `put_outcome` the status) as a cache does: a write that fails (a full disk, a
+        read-only folder) is a warning, never an error, so the trial that trained them keeps its result."""
+        try:
+            self.put(key, state) if status is None else self.put_outcome(key, status)
+        except OSError as exc:
+            what = "dense checkpoint" if status is None else "dense-run record"
+            warnings.warn(f"{what} {where(self.root, checkpoint_path(key) if status is None else checkpoint_outcome_path(key))} "
+                          f"not written ({first_line(exc)}); the trial's result is kept, and a GMP trial of "
+                          "this seed trains the dense network itself", stacklevel=2)
+            return False
+        return True
+
     def put_outcome(self, key: str, status: str) -> None:
         """Record that the dense run of `key` ended `status` (no network to share): the same config
         ends the same way, so the trials that start from it need not train it again to learn that."""

@@ -16,6 +16,7 @@ treatment.
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from pathlib import Path
 
@@ -50,6 +51,23 @@ def uri_fs(root: str | Path) -> tuple[pafs.FileSystem, str] | None:
         raise StoreRootError(f"results root {str(root)!r} cannot be opened ({exc}); allowed: a local folder, or a "
                              "URI of a filesystem pyarrow supports here (file://, s3://, gs://, abfs://, hdfs://)") from exc
     return fs, path.rstrip("/")
+
+
+def check_root(root: str | Path) -> None:
+    """StoreRootError unless `root` can be a results root: a URI a filesystem here opens, or a local path
+    that is a folder or can become one (not empty, not a file, not a symbolic link loop)."""
+    if str(root).strip() == "":
+        raise StoreRootError("results root '' is empty; allowed: a folder path or a URI (s3://bucket/results)")
+    if uri_fs(root) is not None:
+        return
+    path = Path(root).expanduser()
+    try:
+        path.resolve(strict=False)
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (Python < 3.13), OSError: ELOOP
+        raise StoreRootError(f"results root {root} cannot be resolved ({exc}): a symbolic link loop?; allowed: "
+                             "a folder, or a path where one can be created") from None
+    if path.exists() and not path.is_dir():
+        raise StoreRootError(f"results root {root} is a file; allowed: a folder, or a path where one can be created")
 
 
 def where(root: str | Path, relpath: str) -> str:
@@ -130,23 +148,52 @@ def read_bytes(root: str | Path, relpath: str) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def entry_kind(root: str | Path, relpath: str) -> str:
+    """What is at `root/relpath`: "file", "missing", or (in words) what stands where a file should be."""
+    remote = uri_fs(root)
+    if remote is not None:
+        fs, base = remote
+        kind = fs.get_file_info(f"{base}/{relpath}").type
+        return {pafs.FileType.File: "file", pafs.FileType.NotFound: "missing"}.get(kind, "a directory")
+    path = Path(root) / relpath
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"an entry that cannot be examined ({type(exc).__name__})"
+    if stat.S_ISLNK(mode):
+        target = path.exists()
+        return "a dangling link" if not target else ("file" if path.is_file() else "a link to a non-file")
+    if stat.S_ISREG(mode):
+        return "file"
+    return "a directory" if stat.S_ISDIR(mode) else "a special file (fifo, socket or device)"
+
+
+def folder_blocker(root: str | Path, folder: str) -> str | None:
+    """What stands at `root/folder` instead of a folder (a file, a dangling link), or None (a folder or nothing)."""
+    kind = entry_kind(root, folder)
+    if kind in ("missing", "a directory") or (kind == "a link to a non-file" and (Path(root) / folder).is_dir()):
+        return None
+    return "a file" if kind == "file" else kind
+
+
 def list_names(root: str | Path, folder: str, suffix: str) -> list[str]:
     """Names of the entries in `root/folder` ending in `suffix`, hidden temporary files excluded.
 
-    Locally a symbolic link counts even when it dangles: it stands where a
-    result should be, so the caller checks it and moves it aside.
+    Every entry counts, whatever it is: a dangling link, a directory or a fifo
+    stands where a result should be, so the caller checks it and moves it aside.
     """
     remote = uri_fs(root)
     if remote is not None:
         fs, base = remote
         infos = fs.get_file_info(pafs.FileSelector(f"{base}/{folder}", allow_not_found=True))
-        return sorted(i.base_name for i in infos if i.type == pafs.FileType.File
+        return sorted(i.base_name for i in infos if i.type in (pafs.FileType.File, pafs.FileType.Directory)
                       and i.base_name.endswith(suffix) and not i.base_name.startswith("."))
     path = Path(root) / folder
     if not path.is_dir():
         return []
-    return sorted(p.name for p in path.iterdir() if p.name.endswith(suffix) and not p.name.startswith(".")
-                  and (p.is_symlink() or p.is_file()))
+    return sorted(p.name for p in path.iterdir() if p.name.endswith(suffix) and not p.name.startswith("."))
 
 
 def list_folders(root: str | Path) -> list[str]:
@@ -192,6 +239,7 @@ def probe_writable(root: str | Path) -> None:
     """
     name = f".bench-probe-{uuid.uuid4().hex}"
     try:
+        check_root(root)
         if uri_fs(root) is None and Path(root).exists() and not Path(root).is_dir():
             raise StoreWriteError(f"results root {root} is a file, not a directory")
         write_bytes(root, name, b"probe")
@@ -202,5 +250,5 @@ def probe_writable(root: str | Path) -> None:
         raise StoreWriteError(f"results root {root} is not writable: {exc}") from None
 
 
-__all__ = ["StoreWriteError", "delete", "is_uri", "list_folders", "list_names", "move", "probe_writable",
+__all__ = ["StoreRootError", "StoreWriteError", "check_root", "delete", "entry_kind", "folder_blocker", "is_uri", "list_folders", "list_names", "move", "probe_writable",
            "read_bytes", "uri_fs", "where", "write_bytes", "write_local"]

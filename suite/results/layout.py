@@ -99,8 +99,14 @@ def checkpoint_outcome_path(key: str) -> str:
 
 
 def kind_of(relpath: str) -> str:
-    """What a stored file is, from its path: a table name, "failed", "lr_search" (a search record) or "other"."""
+    """What a stored file is, from its path: a table name, "failed", "lr_search" (a search record),
+    "checkpoint_outcome" (a dense run that ended without a network), "folder" (a sweep's table or failure
+    folder itself) or "other"."""
     parts = relpath.split("/")
+    if parts == [CHECKPOINTS, parts[-1]] and relpath.endswith(".json"):
+        return "checkpoint_outcome"
+    if len(parts) >= 2 and parts[-1] in TABLE_NAMES + ("failed",):  # no suffix: the folder itself
+        return "folder"
     if len(parts) >= 2 and parts[-2] in TABLE_NAMES + ("failed",):
         return parts[-2]
     if len(parts) >= 2 and parts[-2] == LR_SEARCH and relpath.endswith(".json"):

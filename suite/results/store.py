@@ -21,10 +21,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from suite.results.check import Damage, check_record, check_table, quarantine, read_checked
-from suite.results.files import delete, list_names, read_bytes, uri_fs, where, write_bytes
-from suite.results.layout import failed_dir, failed_path, table_dir, table_path
+from suite.results.check import Damage, StoreReadError, check_record, check_table, quarantine, read_checked
+from suite.results.files import delete, entry_kind, folder_blocker, list_names, read_bytes, uri_fs, where, write_bytes
+from suite.results.layout import failed_dir, failed_path, kind_of, table_dir, table_path
 from suite.results.schema import HISTORY_SCHEMA, LAYER_SCHEMA, ROW_SCHEMA, TABLES
+from suite.results.values import nonfinite_problem
+
+
+class UnstorableResult(ValueError):
+    """A trial's rows hold a value no trial can produce (a NaN accuracy ...); the message names it."""
 
 
 @dataclass
@@ -52,7 +57,11 @@ def sweep_dir(root: str | Path, sweep: str) -> Path:
 
 
 def write_trial(root: str | Path, sweep: str, result: TrialResult) -> Path:
-    """Write a trial's tables; the rows file last so it marks completion."""
+    """Write a trial's tables; the rows file last so it marks completion. UnstorableResult, writing
+    nothing, when a row holds a non-finite value where none is legitimate (`suite.results.values`)."""
+    problem = nonfinite_problem(result.rows)
+    if problem is not None:
+        raise UnstorableResult(f"trial {result.config_hash}: {problem}; not stored")
     for table in ("layers", "history", "rows"):
         written = write_bytes(root, table_path(sweep, table, result.config_hash),
                               _parquet_bytes(getattr(result, table), TABLES[table]))
@@ -75,8 +84,8 @@ def scan_table(root: str | Path, sweep: str, table: str = "rows") -> tuple[dict[
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; allowed: {sorted(TABLES)}")
     good: dict[str, pa.Table] = {}
-    damaged: list[Damage] = []
     folder = table_dir(sweep, table)
+    damaged = folder_damage(root, folder, f"the {table} folder")
     for name in list_names(root, folder, ".parquet"):
         relpath = f"{folder}/{name}"
         read, problem = _read_table(root, relpath, table, name[: -len(".parquet")])
@@ -85,6 +94,39 @@ def scan_table(root: str | Path, sweep: str, table: str = "rows") -> tuple[dict[
         else:
             damaged.append(Damage(relpath, problem))
     return good, damaged
+
+
+def folder_damage(root: str | Path, folder: str, what: str) -> list[Damage]:
+    """[a Damage] when something other than a folder stands where `folder` should be, else []."""
+    blocker = folder_blocker(root, folder)
+    return [] if blocker is None else [Damage(folder, f"{blocker} where {what} should be")]
+
+
+def trial_blockers(root: str | Path, sweep: str, config_hash: str) -> list[Damage]:
+    """What stands in the way of writing one trial: a non-file at one of its paths or a non-folder at one
+    of its folders (found before training, so that a trained result is never lost at the write)."""
+    damaged = []
+    for table in TABLES:
+        damaged += folder_damage(root, table_dir(sweep, table), f"the {table} folder")
+        relpath = table_path(sweep, table, config_hash)
+        kind = entry_kind(root, relpath)
+        if kind not in ("file", "missing"):
+            damaged.append(Damage(relpath, f"{kind} where a file should be"))
+    return damaged
+
+
+def side_non_files(root: str | Path, sweep: str) -> list[Damage]:
+    """Non-files in the side tables' and failure records' folders, and non-folders where those folders should
+    be: found without reading a file (what a plan names besides its damaged rows files)."""
+    damaged = []
+    for folder, suffix in ((table_dir(sweep, "layers"), ".parquet"), (table_dir(sweep, "history"), ".parquet"),
+                           (failed_dir(sweep), ".json")):
+        damaged += folder_damage(root, folder, f"the {folder.rsplit('/', 1)[-1]} folder")
+        for name in list_names(root, folder, suffix):
+            kind = entry_kind(root, f"{folder}/{name}")
+            if kind != "file":
+                damaged.append(Damage(f"{folder}/{name}", f"{kind} where a file should be"))
+    return damaged
 
 
 def _read_table(root: str | Path, relpath: str, table: str, config_hash: str) -> tuple[pa.Table | None, str | None]:
@@ -132,13 +174,13 @@ def load_table(root: str | Path, sweep: str, table: str = "rows") -> pd.DataFram
 
 def load_failures_checked(root: str | Path, sweep: str) -> tuple[list[dict], list[Damage]]:
     """(the failure records, the unreadable ones)."""
-    out, damaged = [], []
+    out, damaged = [], folder_damage(root, failed_dir(sweep), "the failed folder")
     for name in list_names(root, failed_dir(sweep), ".json"):
         relpath = f"{failed_dir(sweep)}/{name}"
         data, problem = read_checked(str(root), relpath)
         record = None
         if problem is None:
-            record, problem = check_record(data) if data is not None else (None, "no readable file there")
+            record, problem = check_record(data, "failed") if data is not None else (None, "no readable file there")
         if problem is None:
             out.append(record)
         else:
@@ -199,7 +241,7 @@ def read_record(root: str | Path, relpath: str) -> dict | None:
     """The JSON object at `relpath`, None if there is none; DamagedRecord (naming the file) if unreadable."""
     data, problem = read_checked(str(root), relpath)
     if problem is None and data is not None:
-        record, problem = check_record(data)
+        record, problem = check_record(data, kind_of(relpath))
         if problem is None:
             return record
     if problem is None:
@@ -208,7 +250,7 @@ def read_record(root: str | Path, relpath: str) -> dict | None:
 
 
 __all__ = [
-    "Damage", "DamagedRecord", "HISTORY_SCHEMA", "LAYER_SCHEMA", "ROW_KEY", "ROW_SCHEMA", "SweepData", "TABLES",
+    "Damage", "DamagedRecord", "StoreReadError", "UnstorableResult", "folder_damage", "side_non_files", "trial_blockers", "HISTORY_SCHEMA", "LAYER_SCHEMA", "ROW_KEY", "ROW_SCHEMA", "SweepData", "TABLES",
     "TrialResult", "done_hashes", "load_checked", "load_failures", "load_failures_checked", "load_sweep",
     "load_table", "quarantine_damaged",
     "read_bytes", "read_record", "scan_rows", "scan_table", "stored_rows", "where", "write_bytes", "write_failure", "write_trial",

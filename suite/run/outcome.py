@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.paths import DEFAULT_RESULTS
-from suite.results.files import uri_fs
+from suite.results.files import check_root, uri_fs
 
 
 class TuneSetupError(RuntimeError):
@@ -77,6 +77,7 @@ def normalize_results(results: str | Path) -> str:
     """A URI stays as is; a local path becomes absolute (workers may run elsewhere). Creates nothing;
     StoreRootError (an OSError) for a URI no filesystem here opens."""
     text = str(results)
+    check_root(text)  # StoreRootError: empty, a file, a symbolic link loop, a URI nothing here opens
     if "://" in text:
         uri_fs(text)
         return text.rstrip("/")

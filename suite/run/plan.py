@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import json
 
 from suite.config import TrialConfig
-from suite.results.store import scan_table
+from suite.results.store import scan_table, side_non_files
 from suite.run.lr_records import load_chosen_lrs
 from suite.sweep.expansion import expand, lr_searches
 from suite.sweep.spec import LRSearch, Spec
@@ -84,7 +84,8 @@ def make_plan(spec: Spec, results: str) -> SweepPlan:
     stored, bad_rows = scan_table(results, spec.name, "rows")
     pinned = dict(spec.train).get("data_fingerprint") is not None and not any(
         dict(spec.train).get("data_fingerprint") == fp for fp in UNKNOWN_DATA)
-    return SweepPlan(spec, results, trials, frozenset(stored), chosen, pending, waiting, damaged + bad_rows,
+    return SweepPlan(spec, results, trials, frozenset(stored), chosen, pending, waiting,
+                     damaged + bad_rows + side_non_files(results, spec.name),
                      other_data(trials, stored) if pinned else {})
 
 

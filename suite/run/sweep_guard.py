@@ -20,6 +20,8 @@ import contextlib
 import shutil
 from typing import Any, Iterator
 
+from rich.markup import escape
+
 from suite.run.driver_lock import DriverLock
 from suite.run.process_guard import clean_stale_tempdirs, sigterm_as_interrupt, tune_tempdir
 from suite.results.store import Damage, load_failures_checked, quarantine_damaged
@@ -36,7 +38,7 @@ def damaged_records(root: str, sweep: str) -> list[Damage]:
     for name in list_names(root, folder, ".json"):
         data, problem = read_checked(root, f"{folder}/{name}")
         if problem is None:
-            problem = "no readable file there (a dangling link?)" if data is None else check_record(data)[1]
+            problem = "no readable file there (a dangling link?)" if data is None else check_record(data, LR_SEARCH)[1]
         if problem is not None:
             damaged.append(Damage(f"{folder}/{name}", problem))
     for sub in (sweep, folder):
@@ -53,6 +55,8 @@ def consequence(damage: Damage) -> str:
         return "the lr search will be redone from its stored trials"
     if kind == "failed":
         return "its trial will be tried again"
+    if kind == "folder":
+        return "the folder will be made again where it stood"
     return "the trial's figures lack this side table until it is trained again"
 
 
@@ -70,11 +74,11 @@ def guarded_store(root: str, sweep: str, console: Any | None = None) -> Iterator
     probe_writable(root)
     with DriverLock(root, sweep) as lock:
         if lock.note and console is not None:
-            console.print(f"[yellow]note[/]: {lock.note}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]note[/]: {escape(lock.note)}", highlight=False, soft_wrap=True)
         damaged = set_aside(root, sweep)
         if console is not None:
             for d in damaged:
-                console.print(f"[yellow]damaged[/]: {d.describe(root)}; {consequence(d)}",
+                console.print(f"[yellow]damaged[/]: {escape(d.describe(root))}; {consequence(d)}",
                               highlight=False, soft_wrap=True)
         storage = tune_tempdir()
         try:

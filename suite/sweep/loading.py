@@ -34,6 +34,10 @@ SpecLoader.add_implicit_resolver(
 def _construct_mapping(loader: SpecLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict = {}
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: no spec key is a list or a mapping
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name or number, not a list or a mapping (a YAML complex key)",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -43,6 +47,46 @@ def _construct_mapping(loader: SpecLoader, node: yaml.MappingNode, deep: bool = 
 
 
 SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+# A spec is a few hundred nodes; aliases (`*name`) may repeat a block, but a document that expands to more
+# nodes than this is an alias bomb (each level of aliases multiplies the size): refused before it is built.
+MAX_EXPANDED_NODES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
+    """Nodes of `node` with every alias expanded, computed once per node (so a bomb is sized, not expanded)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_:
+        raise yaml.composer.ComposerError(None, None, "an alias refers to the block that contains it (a "
+                                          "recursive alias); allowed: aliases to finished blocks", node.start_mark)
+    open_.add(id(node))
+    children = [] if isinstance(node, yaml.ScalarNode) else (
+        node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair])
+    total = 1
+    for child in children:
+        total = min(total + _expanded_size(child, sizes, open_), MAX_EXPANDED_NODES + 1)
+    open_.discard(id(node))
+    sizes[id(node)] = total
+    return total
+
+
+def load_yaml(text: str) -> object:
+    """The YAML document of `text` (SpecLoader), refused (YAMLError) when its aliases expand it beyond
+    MAX_EXPANDED_NODES nodes or refer to themselves."""
+    loader = SpecLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node, {}, set())
+        if size > MAX_EXPANDED_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"the document expands to more than {MAX_EXPANDED_NODES:,} nodes through its aliases "
+                "(an alias bomb?); allowed: a spec that expands to at most that many", node.start_mark)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def available_sweeps() -> list[str]:
@@ -76,11 +120,14 @@ def load_spec(name_or_path: str | Path, max_trials: int = DEFAULT_MAX_TRIALS) ->
     """Load and validate `sweeps/NAME.yaml` or a YAML file at a path (at most `max_trials` trials)."""
     path = resolve_spec_path(name_or_path)
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                        "allowed: a YAML file in UTF-8") from None
     try:
-        raw = yaml.load(text, Loader=SpecLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: malformed YAML: {exc}") from exc
     return parse_spec(raw, str(path), default_name=path.stem, max_trials=max_trials)

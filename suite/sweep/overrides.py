@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from suite.config import FIELDS, is_integer
 from suite.grid import cap_grid
+from suite.limits import cpus_per_trial_problem
 from suite.sweep.spec import Spec, SpecError
 
 
@@ -62,7 +63,7 @@ def apply_overrides(spec: Spec, *, epochs: int | None = None, seeds: Sequence[in
     if seeds is not None:
         seeds = list(seeds)
         if not seeds or not all(FIELDS["seed"].accepts(s) for s in seeds) or len(set(seeds)) != len(seeds):
-            raise SpecError(f"--seeds: {seeds!r} is not allowed; allowed: distinct integers >= 0, e.g. 0,1")
+            raise SpecError(f"--seeds: {seeds!r} is not allowed; allowed: distinct integers, each {FIELDS['seed'].allowed}, e.g. 0,1")
         changes["seeds"] = tuple(seeds)
     if max_grid is not None:
         _check("--max-grid", max_grid, is_integer(max_grid) and max_grid >= 1, "an integer >= 1")
@@ -71,7 +72,8 @@ def apply_overrides(spec: Spec, *, epochs: int | None = None, seeds: Sequence[in
         _check("--lr-budget", lr_budget, is_integer(lr_budget) and lr_budget >= 1, "an integer >= 1")
         changes["lr_search"] = dataclasses.replace(spec.lr_search, budget=lr_budget)
     if cpus_per_trial is not None:
-        _check("--cpus-per-trial", cpus_per_trial, cpus_per_trial > 0, "a number > 0")
+        problem = cpus_per_trial_problem(cpus_per_trial, "--cpus-per-trial")
+        _check("--cpus-per-trial", cpus_per_trial, problem is None, (problem or "").split("allowed: ", 1)[-1])
         changes["cpus_per_trial"] = float(cpus_per_trial)
     if gpus_per_trial is not None:
         _check("--gpus-per-trial", gpus_per_trial, gpus_per_trial >= 0, "a number >= 0")

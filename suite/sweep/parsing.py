@@ -19,6 +19,7 @@ from typing import Any, Sequence
 from suite.config import FIELDS, is_integer, is_number
 from suite.core.data import DATASETS
 from suite.core.models import MODELS
+from suite.limits import cpus_per_trial_problem
 from suite.methods import METHODS
 from suite.results.layout import SWEEP_NAME_RULE, StoreNameError, check_sweep_name
 from suite.sweep.adaptive_spec import AdaptiveSpecError, parse_adaptive
@@ -90,10 +91,10 @@ def _parse_lr_search(ctx: SpecContext, value: Any) -> LRSearchSettings:
             out[k] = check_value(ctx, block[k], "lr", f"lr_search.{k}")
     if "grid" in block:
         out["grid"] = tuple(sorted(check_values(ctx, block["grid"], "lr", "lr_search.grid")))
-    for k in ("seed", "sampler_seed"):
+    for k in ("seed", "sampler_seed"):  # a trial's seed, and Optuna's (numpy's: below 2**32 too)
         if k in block:
-            if not (is_integer(block[k]) and block[k] >= 0):
-                raise ctx.error(f"lr_search.{k}", f"value {block[k]!r} is out of range", "an integer >= 0")
+            if not FIELDS["seed"].accepts(block[k]):
+                raise ctx.error(f"lr_search.{k}", f"value {block[k]!r} is out of range", FIELDS["seed"].allowed)
             out[k] = block[k]
     settings = LRSearchSettings(**out)
     if settings.low >= settings.high:
@@ -132,6 +133,9 @@ def _parse_resources(ctx: SpecContext, raw: dict) -> dict[str, float]:
     resources = ctx.mapping(raw.get("resources"), "resources")
     ctx.check_keys(resources, RESOURCE_KEYS, "resources")
     for k, v in resources.items():
+        if k == "cpus_per_trial" and cpus_per_trial_problem(v) is not None:
+            raise ctx.error("resources.cpus_per_trial", f"value {v!r} is out of range",
+                            cpus_per_trial_problem(v).split("allowed: ", 1)[1])
         if not (is_number(v) and (v > 0 if k == "cpus_per_trial" else v >= 0)):
             raise ctx.error(f"resources.{k}", f"value {v!r} is out of range",
                             "a number > 0" if k == "cpus_per_trial" else "a number >= 0 (fractions share a GPU)")
