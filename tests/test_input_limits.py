@@ -119,6 +119,8 @@ def test_paths_of_the_wrong_kind_are_named_errors(tmp_path):
         (("sweep", "smoke", "--dry-run", "--results", str(tmp_path / "loop")), "a symbolic link loop"),
         (("report", "s", "--results", ""), "results root '' is empty"),
         (("submit", "smoke", "--slurm", "--script", str(tmp_path / "adir")), "a folder is there"),
+        (("submit", "smoke", "--slurm", "--dry-run", "--results", str(tmp_path / "loop")), "a symbolic link loop"),
+        (("submit", "smoke", "--slurm", "--dry-run", "--data", str(tmp_path / "loop")), "--data"),
     ]
     for args, named in cases:
         code, out = bench(*args)

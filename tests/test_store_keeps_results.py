@@ -134,7 +134,7 @@ def test_an_unreadable_rows_file_is_an_error_naming_it_never_damage(tmp_path, re
     from suite.cli.main import app
 
     got = CliRunner().invoke(app, ["report", "s", "--results", str(root), "--out", str(tmp_path / "rep")])
-    assert got.exit_code == 2 and got.exception is None or isinstance(got.exception, SystemExit)
+    assert got.exit_code == 2 and isinstance(got.exception, SystemExit), got.exception
     assert "Permission denied" in got.output and paths[0].name in got.output and "Traceback" not in got.output
 
 
@@ -268,3 +268,26 @@ def test_a_dense_run_record_of_the_wrong_shape_is_set_aside_and_the_run_trained_
     with pytest.warns(UserWarning, match="damaged dense-run record.*its 'status' must be a status other than ok"):
         assert cache.outcome("0123456789abcdef") is None
     assert not record.exists() and len(list((tmp_path / "checkpoints" / "damaged").rglob("*.json"))) == 1
+
+
+def test_a_rows_folder_that_cannot_be_listed_is_a_named_error_of_sweep_dry_run(tmp_path, results, monkeypatch):
+    from typer.testing import CliRunner
+
+    from suite.cli.main import app
+
+    root, paths = _store(tmp_path, results)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: s\nmodel: lenet300\ndataset: synthetic\ntrain: {epochs: 1}\nmethods: {dense: {}}\n")
+    original = Path.iterdir
+
+    def denied(self):
+        if self == paths[0].parent:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    got = CliRunner().invoke(app, ["sweep", str(spec), "--dry-run", "--results", str(root)],
+                             env={"BENCH_COMPILE": "0"})
+    assert got.exit_code == 2 and not isinstance(got.exception, PermissionError), got.exception
+    said = " ".join(got.output.split())
+    assert f"{root}/s/rows: cannot be read (PermissionError: Permission denied); it is not damage" in said

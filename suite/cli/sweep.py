@@ -196,6 +196,7 @@ def submit(
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
     from suite.run.submit import (SubmitError, job_commands, passthrough_flags, ray_job_plan, submit_ray_job,
                                   wait_for_job)
+    from suite.results.files import check_root
     from suite.sweep.loading import resolve_spec_path
     from suite.sweep.spec import SpecError
 
@@ -211,9 +212,13 @@ def submit(
     except SpecError as exc:
         fail(str(exc))
     if "://" not in results:
+        try:
+            check_root(results)  # not empty, not a file, not a symbolic link loop
+        except OSError as exc:
+            fail(f"--results {results}: {exc}")
         results = str(Path(results).expanduser().resolve())
         err_console.print(f"note: results go to {results} on the cluster's nodes; it must be a path they all "
-                          f"reach (or pass --results s3://...)", highlight=False, soft_wrap=True)
+                          f"reach (or pass --results s3://...)", highlight=False, markup=False, soft_wrap=True)
     extra = passthrough_flags(epochs=epochs, seeds=seeds, methods=methods, max_grid=max_grid, lr_budget=lr_budget,
                               cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive,
                               max_trials=max_trials)
@@ -244,7 +249,10 @@ def submit(
 
     # The script changes into the project first: every path in it is absolute (see suite/run/slurm.py).
     if data is not None:
-        data = str(Path(data).expanduser().resolve())
+        try:
+            data = str(Path(data).expanduser().resolve())
+        except (RuntimeError, OSError) as exc:  # a symbolic link loop
+            fail(f"--data {data}: cannot be resolved ({exc}); allowed: a folder path the nodes reach")
     try:
         text = slurm_script(spec_for_slurm(name, spec_path), results, nodes=nodes, gpus_per_node=gpus_per_node,
                             cpus_per_node=cpus_per_node, time_limit=time_limit, partition=partition, data=data,

@@ -9,6 +9,10 @@ A rows file must also hold at least one row: it is what marks a trial done.
 Checking is pure; `quarantine` is the one step that changes the store: it
 moves each damaged file under `<sweep>/damaged/<stamp>/` (never deletes it),
 so the trial is trained again and a person can still look at what was there.
+A non-file where a file should be (a directory, a fifo, a dangling link) is
+damage; a file this user may not read is not (StoreReadError: named, left
+alone, never trained again). Records (`failed/`, `lr_search/`, a dense run's
+outcome) must also hold the keys their readers use (RECORD_KEYS).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import datetime, timezone
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from suite.results.files import entry_kind, move, read_bytes, where
+from suite.results.files import StoreReadError, entry_kind, move, read_bytes, where
 from suite.results.layout import damaged_path
 from suite.results.schema import TABLES
 from suite.results.values import conform, nonfinite_problem, rehash_problem
@@ -108,24 +112,17 @@ def check_record(data: bytes, kind: str = "other") -> tuple[dict | None, str | N
     return value, None
 
 
-class StoreReadError(OSError):
-    """A stored file is there but this user may not read it: not damage (a colleague's result stays where it
-    is, and is not trained again); the message names the file and what to do."""
-
-
 def read_checked(root: str, relpath: str) -> tuple[bytes | None, str | None]:
     """The bytes at `relpath`, or (None, problem) when what is there is no readable file (damage).
 
-    StoreReadError when the file is there but reading it is not permitted."""
-    kind = entry_kind(root, relpath)
-    if kind not in ("file", "missing"):
-        return None, f"{kind} where a file should be"
+    StoreReadError (files.py) when the file is there but reading it is not permitted: never damage."""
     try:
+        kind = entry_kind(root, relpath)
+        if kind not in ("file", "missing"):
+            return None, f"{kind} where a file should be"
         return read_bytes(root, relpath), None
-    except PermissionError as exc:
-        raise StoreReadError(f"{where(root, relpath)}: cannot be read ({first_line(exc)}); it is not damage, so "
-                             "it is neither moved nor trained again: give this user read access to it (or "
-                             "run as its owner), or move it out of the store yourself") from None
+    except StoreReadError:
+        raise
     except OSError as exc:
         return None, f"cannot be read ({first_line(exc)})"
 

@@ -31,6 +31,17 @@ class StoreWriteError(OSError):
     """The results root cannot be written; the message names it and why."""
 
 
+class StoreReadError(OSError):
+    """A stored file is there but this user may not read it (or look at it): not damage (a colleague's result
+    stays where it is, and is not trained again); the message names the file and what to do."""
+
+
+def _not_permitted(root: str | Path, relpath: str, exc: OSError) -> StoreReadError:
+    return StoreReadError(f"{where(root, relpath)}: cannot be read ({type(exc).__name__}: {exc.strerror or exc}); "
+                          "it is not damage, so it is neither moved nor trained again: give this user read access "
+                          "to it (or run as its owner), or move it out of the store yourself")
+
+
 class StoreRootError(OSError):
     """The results root is a URI no filesystem here can open; the message names it and what is allowed."""
 
@@ -135,7 +146,8 @@ def write_bytes(root: str | Path, relpath: str, data: bytes) -> str:
 
 
 def read_bytes(root: str | Path, relpath: str) -> bytes | None:
-    """The bytes at `root/relpath`, or None if there is no such file (a dangling link reads as none)."""
+    """The bytes at `root/relpath`, or None if there is no such file (a dangling link reads as none);
+    StoreReadError when it is there but this user may not read it."""
     remote = uri_fs(root)
     if remote is not None:
         fs, base = remote
@@ -145,7 +157,10 @@ def read_bytes(root: str | Path, relpath: str) -> bytes | None:
         with fs.open_input_stream(path) as f:
             return f.read()
     path = Path(root) / relpath
-    return path.read_bytes() if path.is_file() else None
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except PermissionError as exc:
+        raise _not_permitted(root, relpath, exc) from None
 
 
 def entry_kind(root: str | Path, relpath: str) -> str:
@@ -158,8 +173,10 @@ def entry_kind(root: str | Path, relpath: str) -> str:
     path = Path(root) / relpath
     try:
         mode = path.lstat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # (a non-folder above it is named where it stands)
         return "missing"
+    except PermissionError as exc:
+        raise _not_permitted(root, relpath, exc) from None
     except OSError as exc:
         return f"an entry that cannot be examined ({type(exc).__name__})"
     if stat.S_ISLNK(mode):
@@ -193,7 +210,10 @@ def list_names(root: str | Path, folder: str, suffix: str) -> list[str]:
     path = Path(root) / folder
     if not path.is_dir():
         return []
-    return sorted(p.name for p in path.iterdir() if p.name.endswith(suffix) and not p.name.startswith("."))
+    try:
+        return sorted(p.name for p in path.iterdir() if p.name.endswith(suffix) and not p.name.startswith("."))
+    except PermissionError as exc:
+        raise _not_permitted(root, folder, exc) from None
 
 
 def list_folders(root: str | Path) -> list[str]:
@@ -250,5 +270,5 @@ def probe_writable(root: str | Path) -> None:
         raise StoreWriteError(f"results root {root} is not writable: {exc}") from None
 
 
-__all__ = ["StoreRootError", "StoreWriteError", "check_root", "delete", "entry_kind", "folder_blocker", "is_uri", "list_folders", "list_names", "move", "probe_writable",
+__all__ = ["StoreReadError", "StoreRootError", "StoreWriteError", "check_root", "delete", "entry_kind", "folder_blocker", "is_uri", "list_folders", "list_names", "move", "probe_writable",
            "read_bytes", "uri_fs", "where", "write_bytes", "write_local"]

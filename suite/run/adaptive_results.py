@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from suite.run.adaptive import AdaptivePlan, Cell, Lookup, Rows
 from suite.config import TrialConfig
-from suite.results.layout import table_path
-from suite.results.store import load_table, read_bytes
+from suite.results.store import load_table, stored_rows
 
 
 def store_lookup(results: str, sweep: str) -> Lookup:
@@ -27,9 +23,9 @@ def store_lookup(results: str, sweep: str) -> Lookup:
 
 
 def trial_rows(results: str, sweep: str, config_hash: str) -> Rows | None:
-    """One finished trial's rows from the store (None if it left none, e.g. it failed)."""
-    data = read_bytes(results, table_path(sweep, "rows", config_hash))
-    return None if data is None else pq.read_table(pa.BufferReader(data)).to_pylist()
+    """One finished trial's rows from the store, checked as every reader checks them (None if it left none,
+    e.g. it failed, or what it left does not count)."""
+    return stored_rows(results, sweep, config_hash)
 
 
 def run_serial(plan: AdaptivePlan, train: Callable[[TrialConfig], Rows | None], lookup: Lookup | None = None) -> int:

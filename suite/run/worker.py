@@ -18,7 +18,7 @@ from pathlib import Path
 from suite.config import TrialConfig
 from suite.results.files import probe_writable
 from suite.results.check import quarantine
-from suite.results.store import StoreReadError, done_hashes, load_table, trial_blockers, write_failure, write_trial
+from suite.results.store import done_hashes, load_table, trial_blockers, write_failure, write_trial
 from suite.sweep.parsing import import_plugins
 from suite.sweep.spec import Spec
 
@@ -64,6 +64,15 @@ def _reused(cfg: TrialConfig, root: str, base: dict) -> dict:
             "compression_ratio": float(row.compression_ratio), "train_s": 0.0, "data_s": 0.0, "data_loaded": False}
 
 
+def clear_the_way(root: str, cfg: TrialConfig) -> None:
+    """Before training, so that a trained result is never lost at the write: the sweep's folder takes writes
+    (StoreWriteError otherwise), and a non-file where this trial's result goes (a directory at its rows
+    path ...) is moved aside, with a warning naming it. OSError when that cannot be done."""
+    probe_writable(f"{str(root).rstrip('/')}/{cfg.sweep}")
+    for moved in quarantine(str(root), trial_blockers(root, cfg.sweep, cfg.config_hash)):
+        warnings.warn(f"set aside before training: {moved.describe(str(root))}", stacklevel=2)
+
+
 def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     """Run one trial and store its result (or its failure); returns its metrics.
 
@@ -88,20 +97,12 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     try:
         if reuse_done and cfg.config_hash in done_hashes(root, cfg.sweep):
             return _reused(cfg, root, base)
-    except StoreReadError as exc:  # a file this user may not read: named, never taken for damage or retrained
-        return {**base, "status": "failed", "error": f"StoreReadError: {exc} (not trained)", "test_acc": -1.0,
+        clear_the_way(root, cfg)
+    except OSError as exc:  # StoreReadError, StoreWriteError, or what stands in the way cannot be moved
+        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc} (not trained)", "test_acc": -1.0,
                 "train_s": time.perf_counter() - start, "data_s": 0.0, "data_loaded": False}
     device = "cuda" if job.get("gpus_per_trial", 0) > 0 else "cpu"
     data_s, data_loaded = 0.0, False
-    try:
-        # A store that stopped taking writes fails the trial before it trains, not after.
-        probe_writable(f"{str(root).rstrip('/')}/{cfg.sweep}")
-        # A non-file where this trial's result goes (a directory at its rows path ...) is moved aside now.
-        for moved in quarantine(str(root), trial_blockers(root, cfg.sweep, cfg.config_hash)):
-            warnings.warn(f"set aside before training: {moved.describe(str(root))}", stacklevel=1)
-    except OSError as exc:  # StoreWriteError, or what stands in the way cannot be moved
-        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc} (not trained)", "test_acc": -1.0,
-                "train_s": time.perf_counter() - start, "data_s": 0.0, "data_loaded": False}
     try:
         data_s, data_loaded = _load_data(cfg.dataset, job.get("data"))
         result = run_trial(cfg, data_root=job.get("data"), device=device, checkpoints=CheckpointCache(root))
