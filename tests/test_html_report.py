@@ -11,6 +11,7 @@ printed) and copied to $BENCH_TEST_ARTEFACTS when that is set.
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import re
@@ -64,7 +65,8 @@ def report(tmp_path_factory, rows, layers, history):
     (root / "t" / "rows" / "0123456789abcdef.parquet").write_bytes(b"not parquet")
     out = root.parent / "report"
     written = writing.write_report(root, "t", out, eps=(5, 10), expected_methods=["dense", "dwf", "gmp", "snip"],
-                                   absolute_thresholds=(0.85,), paper=parse_paper(PAPER), searches=SEARCHES)
+                                   absolute_thresholds=(0.85,), paper=parse_paper(PAPER), searches=SEARCHES,
+                                   grid_trials=40)
     return out, written, root
 
 
@@ -79,6 +81,7 @@ def test_the_report_writes_one_self_contained_page(report, rows):
     # compression, compression_absolute, accuracy, the searches and the failed trials; the paper's two.
     assert page.count('<table class="dataframe data"') == 5 and page.count("<table>") == 2
     assert "Protocol:</b> 5 epochs, seeds 0, 1, 2" in page and "PREVIEW" in page
+    assert "36 trials; 1 failed trials. The sweep spec's full grid has 40 trials" in page
     # Each caption whole: its first sentence shown, the rest one click away.
     for name, caption in (("compression", eps_caption("points") + COMPRESSION_INTERVALS),
                           ("accuracy", ACCURACY_RULE + ACCURACY_INTERVALS)):
@@ -114,24 +117,35 @@ def _chromium(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedPr
                           capture_output=True, text=True, timeout=180)
 
 
-def _rendered(page: Path, tmp_path: Path) -> tuple[dict[str, str], str, list[str]]:
-    """(the root element's data-* set by the page's script, the DOM after load, console messages)."""
-    done = _chromium(page, tmp_path, "--dump-dom")
+def _page_requests(net_log: Path) -> set[str]:
+    """The URLs the page asked the network for, from Chromium's net log: the requests made for a file://
+    page (Chromium's own, e.g. update checks, belong to no page), less file: and data: ones."""
+    events = json.loads(net_log.read_text())["events"]
+    return {e["params"]["url"] for e in events
+            if "file://" in str(e.get("params", {}).get("network_isolation_key", ""))
+            and not e["params"].get("url", "file:").startswith(("file:", "data:"))}
+
+
+def _rendered(page: Path, tmp_path: Path) -> tuple[dict[str, str], str, list[str], set[str]]:
+    """(the root element's data-* set by the page's script, the DOM after load, console messages,
+    the page's network requests)."""
+    net_log = tmp_path / f"{page.stem}-net.json"
+    done = _chromium(page, tmp_path, "--dump-dom", f"--log-net-log={net_log}")
     assert done.returncode == 0, done.stderr[-2000:]
     root = re.search(r"<html[^>]*>", done.stdout)
     assert root, done.stdout[:500]
     state = dict(re.findall(r'data-([a-z]+)="([^"]*)"', root.group(0)))
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line or "net::ERR" in line]
-    return state, done.stdout, console
+    return state, done.stdout, console, _page_requests(net_log)
 
 
 @needs_chromium
 def test_chromium_renders_the_page_offline_without_errors(report, tmp_path):
     out, written, _ = report
-    state, dom, console = _rendered(out / HTML_FILE, tmp_path)
+    state, dom, console, requests = _rendered(out / HTML_FILE, tmp_path)
     images = len([p for p in written if p.suffix == ".png" and p.stem != "pareto"])
     assert state == {"errors": "0", "images": f"{images}/{images}", "ready": "yes"}
-    assert console == []
+    assert console == [] and requests == set()
     assert len(re.findall(r"<table\b", dom)) >= 5 and dom.count('class="point"') > 10
     for anchor in ("table-compression", "table-accuracy", "figure-pareto", "figure-layers_lenet300_fmnist"):
         assert f'id="{anchor}"' in dom
@@ -139,13 +153,15 @@ def test_chromium_renders_the_page_offline_without_errors(report, tmp_path):
 
 @needs_chromium
 def test_the_browser_check_sees_a_broken_page(tmp_path):
-    """The same check on a page with a script error and an image from the network: both are caught."""
+    """The same check on a page with a script error, an image and a CSS background from the network: all
+    are caught (a failed background fires no error event: only the net log sees it)."""
     page = tmp_path / "broken.html"
-    page.write_text(f"<!DOCTYPE html><html><head><script>{SCRIPT}</script></head><body>"
-                    '<img src="https://example.invalid/x.png"><script>undefinedFunction();</script></body></html>')
-    state, _, console = _rendered(page, tmp_path)
+    page.write_text(f"<!DOCTYPE html><html><head><script>{SCRIPT}</script><style>body{{background:"
+                    "url(https://example.invalid/bg.png)}</style></head><body><img src='https://example.invalid/x.png'>"
+                    "<script>undefinedFunction();</script></body></html>")
+    state, _, console, requests = _rendered(page, tmp_path)
     assert state["ready"] == "yes" and int(state["errors"]) >= 2 and state["images"] == "0/1"
-    assert console
+    assert console and requests == {"https://example.invalid/x.png", "https://example.invalid/bg.png"}
 
 
 @needs_chromium

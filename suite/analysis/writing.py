@@ -257,7 +257,7 @@ def write_report(
         {"depth": "Int64"})  # None for methods without a depth: an integer column still
     written.append(write_html_report(out, ReportPage(  # the same report as one page, index.html
         sweep, rows, displays, list(written), failures, notes, frame, [d.describe(str(root)) for d in data.damaged],
-        None if expected_methods is None else missing_methods(rows, expected_methods))))
+        None if expected_methods is None else missing_methods(rows, expected_methods), grid_trials)))
     written.append(_write_text(out / "index.md",
                                _index_markdown(sweep, rows, written, failures, notes, expected_methods,
                                                grid_trials, frame)))
