@@ -141,7 +141,8 @@ def test_bench_report_writes_the_tables_it_is_asked_for(store, tmp_path):
     result = CliRunner().invoke(app, ["report", "clitest", "--results", str(store), "--out", str(out),
                                       "--table", "accuracy"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["accuracy.csv", "accuracy.md", "accuracy.tex", "index.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["accuracy.csv", "accuracy.md", "accuracy.tex", "index.html",
+                                                       "index.md"]
     table = pd.read_csv(out / "accuracy.csv")
     assert list(zip(table["model"], table["dataset"], table["label"])) == [
         ("lenet300", "synthetic", "Dense"), ("lenet300", "synthetic", "DWF (D=2)")]

@@ -49,7 +49,7 @@ def test_write_report_writes_everything(tmp_path, store):
     expected = {f"{t}.{ext}" for t in ("compression", "accuracy") for ext in ("md", "csv", "tex")}
     expected |= {f"{f}.{ext}" for f in ("pareto", "layers_lenet300_fmnist", "dynamics_lenet300_fmnist")
                  for ext in ("png", "pdf")}
-    assert expected | {"index.md"} == names
+    assert expected | {"index.md", "index.html"} == names
     assert all(p.exists() and p.stat().st_size > 0 for p in written)
     index = (out / "index.md").read_text()
     assert _index_section(index, "Failed trials") == ["- `deadbeef` method=snip, model=lenet300, seed=0: "
@@ -79,7 +79,7 @@ def test_write_report_writes_the_absolute_table_when_asked(tmp_path, store):
     out = tmp_path / "report"
     written = writing.write_report(store, "t", out, tables=(), plots=(), absolute_thresholds=(0.85, 0.80))
     assert [p.name for p in written] == [f"{writing.ABSOLUTE_TABLE_NAME}.{ext}" for ext in ("md", "csv", "tex")] + [
-        "index.md"]
+        "index.html", "index.md"]
     csv = pd.read_csv(out / "compression_absolute.csv").set_index(["model", "label"])
     assert csv.loc[("lenet300", "DWF (D=3)"), ["cr@85%", "cr@80%"]].tolist() == pytest.approx([200, 400])
     assert tables.COMPRESSION_ABSOLUTE_CAPTION.split(".")[0] in (out / "compression_absolute.md").read_text()

@@ -14,6 +14,7 @@ import pandas as pd
 
 from suite.analysis.configurations import aggregate_configs, sections
 from suite.analysis.figure_data import dynamics_selection, layer_selection, pareto_selection
+from suite.analysis.html_report import ReportPage, write_html_report
 from suite.analysis.rendering import to_csv, to_latex, to_markdown
 from suite.analysis.report_tables import ABSOLUTE_TABLE_NAME, REPORT_TABLES, report_tables
 from suite.analysis.tables import ACCURACY_RULE, DEFAULT_EPS, check_absolute_thresholds
@@ -204,7 +205,8 @@ def write_report(
     all_methods: bool = False,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
-    (png, pdf) plus index.md into out_dir, and return the written paths.
+    (png, pdf) plus index.md and index.html (the whole report as one self-contained page,
+    `suite.analysis.html_report`) into out_dir, and return the written paths.
 
     With `absolute_thresholds` (test accuracies as fractions, e.g.
     `tables.PAPER_FMNIST_LENET300_THRESHOLDS`), the compression table at those
@@ -241,10 +243,11 @@ def write_report(
         for note in notes:
             console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     printed = len(notes)  # a table may add a note on what it left out: printed above the table
-    numeric = {}
+    numeric, displays = {}, {}
     for name, table, display, caption in report_tables(rows, tables, eps, absolute_thresholds, notes, eps_mode,
                                                        paper.references() if paper else None):
         numeric[name] = table
+        displays[name] = display, caption
         written += _write_table(out, name, table, display, caption + f" {protocol_text(rows)}.")
         if console is not None:
             for note in notes[printed:]:
@@ -261,6 +264,9 @@ def write_report(
     notes = list(dict.fromkeys(notes + _store_notes(data, str(root))))
     frame = None if searches is None else pd.DataFrame(list(searches), columns=list(SEARCH_COLUMNS)).astype(
         {"depth": "Int64"})  # None for methods without a depth: an integer column still
+    written.append(write_html_report(out, ReportPage(  # the same report as one page, index.html
+        sweep, rows, displays, list(written), failures, notes, frame, [d.describe(str(root)) for d in data.damaged],
+        None if expected_methods is None else missing_methods(rows, expected_methods), grid_trials)))
     written.append(_write_text(out / "index.md",
                                _index_markdown(sweep, rows, written, failures, notes, expected_methods,
                                                grid_trials, frame)))
