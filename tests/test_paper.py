@@ -37,3 +37,21 @@ def test_side_by_side_judges_each_cell():
     assert "85.33 ± 4.62 / 85.00 |" in snip and "82.00 ± 3.46 / 70.00 **✗**" in snip
     text = side_by_side(table1, table2, paper, "5 epochs, seeds 0, 1, 2; data fmnist x")
     assert "Paper: test." in text and "Ours: 5 epochs" in text
+
+
+def test_the_paper_is_set_beside_its_own_section_only():
+    """A store with several (model, dataset) sections: the paper's numbers belong to the spec's section."""
+    rows = _rows()
+    other = _rows().assign(dataset="mnist", config_hash=lambda f: f["config_hash"] + "-mnist",
+                           test_acc=lambda f: f["test_acc"] - 0.5)
+    both = pd.concat([rows, other], ignore_index=True)
+    paper = parse_paper({"compression": {"SNIP": {5: 100}}, "accuracy": {"SNIP": [[85.0, 1.0], [70.0, 0.5]]},
+                         "levels": [100, 200]})
+    import dataclasses
+
+    paper = dataclasses.replace(paper, model="lenet300", dataset="fmnist")
+    table1 = compression_table(both, [5])
+    (line,) = [x for x in compression_lines(table1, paper) if x.startswith("| SNIP")]
+    assert line.startswith("| SNIP | 100 | 100 | yes")
+    (line,) = [x for x in accuracy_lines(accuracy_table(both, [0.99, 0.995]), paper) if x.startswith("| SNIP")]
+    assert "85.33 ± 4.62 / 85.00" in line

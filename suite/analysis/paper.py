@@ -26,6 +26,7 @@ def within_accuracy(ours_percent: float, paper_mean: float, paper_std: float) ->
 def compression_lines(table: pd.DataFrame, paper) -> list[str]:
     """Markdown: Table 1 cells (ours with the seed bootstrap's interval and p) beside the paper's."""
     keys = sorted({k for cells in paper.compression.values() for k in cells}, key=float)
+    table = paper.section(table)
     if not keys or table.empty:
         return []
     ours = table.set_index("label")
@@ -53,6 +54,7 @@ def compression_lines(table: pd.DataFrame, paper) -> list[str]:
 
 def accuracy_lines(table: pd.DataFrame, paper) -> list[str]:
     """Markdown: Table 2 cells, ours / paper, ✗ where outside the tolerance."""
+    table = paper.section(table)
     if not paper.accuracy or table.empty:
         return []
     ours = table.set_index("label")

@@ -37,6 +37,15 @@ class PaperValues:
     compression: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> {ε key: CR}
     accuracy: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # label -> [(mean %, std %)]
     levels: tuple[float, ...] = TABLE2_LEVELS
+    # The section these numbers are the paper's for: the spec's own model and dataset.
+    model: str | None = None
+    dataset: str | None = None
+
+    def section(self, table):
+        """The rows of a numeric table that belong to this section (all of them when it names none)."""
+        if self.model is None or table.empty:
+            return table
+        return table[(table["model"] == self.model) & (table["dataset"] == self.dataset)]
 
     def labels(self) -> set[str]:
         """The methods the paper reports for this section (and Dense): what figures show by default."""

@@ -192,7 +192,8 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int
         **_parse_resources(ctx, raw), lr_search=_parse_lr_search(ctx, raw.get("lr_search")),
         plugins=plugin_refs(raw.get("plugins") or (), path), description=str(raw.get("description", "") or ""),
         adaptive=_parse_adaptive(ctx, raw["adaptive"]) if "adaptive" in raw else None,
-        paper=_parse_paper(ctx, raw["paper"]) if "paper" in raw else None,
+        paper=dataclasses.replace(_parse_paper(ctx, raw["paper"]), model=raw["model"], dataset=raw["dataset"])
+        if "paper" in raw else None,
     )
     # Count the trials first (cheap), then build every trial once, so a bad
     # combination fails before anything runs.
