@@ -47,7 +47,7 @@ def test_script_paths_are_absolute_and_steps_name_their_resources(tmp_path):
     # Bug 5 of issue 9: a spec path relative to a folder inside the project, made absolute here.
     sweep = re.search(r"^SWEEP=\((.*)\)$", text, re.M).group(1)
     assert sweep == (f"bench sweep {REPO / 'sweeps' / 'smoke.yaml'} --address auto --results "
-                     f"{REPO / 'sweeps' / 'res'} --data {tmp_path / 'data'} --epochs 2")
+                     f"{REPO / 'sweeps' / 'res'} --data {tmp_path / 'data'} --epochs 2 --gpus-per-trial 0.25")
     assert f"BENCH_ENV={sys.prefix}" in text and f"BENCH_PROJECT={REPO}" in text
     assert "#SBATCH --nodes=3" in text and "#SBATCH --gpus-per-node=2" in text
     assert "export RAY_AUTH_MODE=token" in text and "export RAY_AUTH_TOKEN" in text

@@ -231,8 +231,14 @@ def submit(
             if status != "SUCCEEDED":
                 raise typer.Exit(1)
         return
+    from suite.run.gpu_share import share_for_allocation
     from suite.run.slurm import slurm_script, submit_slurm
     from suite.run.submit import spec_for_slurm
+
+    gpu_flags, warning = share_for_allocation(spec.gpus_per_trial, gpus_per_node, spec.model, spec.dataset)
+    if warning:
+        err_console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    extra += gpu_flags  # the packing rule's share, so the nodes' GPUs are used (suite/run/gpu_share.py)
 
     # The script changes into the project first: every path in it is absolute (see suite/run/slurm.py).
     if data is not None:

@@ -22,8 +22,11 @@ Ray itself -- start-up, Tune, the callbacks and the searchers -- lives in
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
+
+from rich.markup import escape
 
 from suite.results.files import StoreWriteError
 from suite.run.lr_records import adopt_search_trials
@@ -96,6 +99,9 @@ def _run_guarded(plan: SweepPlan, options: RunOptions, storage: str, console: An
 
     with ray_session(options, spec) as session:
         outcome.ray_started, outcome.ray_start_s, outcome.concurrency = True, session.start_s, session.concurrency
+        spec = dataclasses.replace(spec, gpus_per_trial=session.gpus_per_trial)  # auto resolved (run/gpu_share)
+        if session.warning and console is not None:
+            console.print(f"[yellow]warning[/]: {escape(session.warning)}", highlight=False, soft_wrap=True)
         if plan.pending:
             start = time.perf_counter()
             chosen = {}

@@ -85,7 +85,7 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
             "started_at": started_at}
     if reuse_done and cfg.config_hash in done_hashes(root, cfg.sweep):
         return _reused(cfg, root, base)
-    device = "cuda" if job.get("gpus_per_trial", 0) > 0 else "cpu"
+    device = "cuda" if (job.get("gpus_per_trial") or 0) > 0 else "cpu"
     data_s, data_loaded = 0.0, False
     try:
         # A store that stopped taking writes fails the trial before it trains, not after.
