@@ -29,6 +29,7 @@ from typing import Any
 from rich.markup import escape
 
 from suite.results.files import StoreWriteError
+from suite.run.driver_lock import LockLost
 from suite.run.lr_records import adopt_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome, TuneSetupError, normalize_results
 from suite.run.plan import SweepPlan, make_plan
@@ -68,7 +69,9 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
             _run_guarded(plan, options, storage, console, outcome)
     except StoreWriteError as exc:
         raise TuneSetupError(str(exc)) from None
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Ray started
+    except LockLost as exc:  # another driver took the store over while this one was stopped: stop, non-zero
+        outcome.error, outcome.lock_lost = str(exc), True
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
         outcome.interrupted = True
     except OSError as exc:  # the store failed under the driver mid-sweep: stop with a summary
         outcome.error = f"{type(exc).__name__}: {exc}"

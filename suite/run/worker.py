@@ -16,7 +16,7 @@ from pathlib import Path
 
 from suite.config import TrialConfig
 from suite.results.files import StoreWriteError, probe_writable
-from suite.results.store import done_hashes, load_table, write_failure, write_trial
+from suite.results.store import stored_rows, write_failure, write_trial
 from suite.sweep.parsing import import_plugins
 from suite.sweep.spec import Spec
 
@@ -54,20 +54,19 @@ def _load_data(dataset: str, data: str | None) -> tuple[float, bool]:
     return seconds, loaded
 
 
-def _reused(cfg: TrialConfig, root: str, base: dict) -> dict:
-    rows = load_table(root, cfg.sweep)
-    mine = rows[rows.config_hash == cfg.config_hash]
-    row = (mine[mine.point == "final"] if (mine.point == "final").any() else mine).iloc[0]
-    return {**base, "status": "reused", "test_acc": float(row.test_acc),
-            "compression_ratio": float(row.compression_ratio), "train_s": 0.0, "data_s": 0.0, "data_loaded": False}
+def _reused(rows: list[dict], base: dict) -> dict:
+    row = final_row(rows)
+    return {**base, "status": "reused", "test_acc": float(row["test_acc"]),
+            "compression_ratio": float(row["compression_ratio"]), "train_s": 0.0, "data_s": 0.0, "data_loaded": False}
 
 
 def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     """Run one trial and store its result (or its failure); returns its metrics.
 
     Imports the spec's plugins, pins torch to the CPUs the trial holds, never
-    raises for a failing trial. With `reuse_done`, a trial already in the store
-    is answered from it without training (the lr search asks this).
+    raises for a failing trial. A trial already in the store when its turn comes
+    is answered from it without training (status "reused"); `reuse_done` is kept
+    for callers that ask for that explicitly (the lr search), it is always so now.
     """
     import torch
 
@@ -83,8 +82,11 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     root = job["results"]
     base = {"config_hash": cfg.config_hash, "pid": os.getpid(), "node": socket.gethostname(), "threads": threads,
             "started_at": started_at}
-    if reuse_done and cfg.config_hash in done_hashes(root, cfg.sweep):
-        return _reused(cfg, root, base)
+    # Re-checked here, just before training, not only when the driver planned: a trial another driver (or
+    # one stopped and resumed) stored meanwhile is answered from the store, never trained twice.
+    stored = stored_rows(root, cfg.sweep, cfg.config_hash)
+    if stored:
+        return _reused(stored, base)
     device = "cuda" if (job.get("gpus_per_trial") or 0) > 0 else "cpu"
     data_s, data_loaded = 0.0, False
     try:
