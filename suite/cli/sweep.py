@@ -216,10 +216,15 @@ def submit(
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         return
     if address:
+        from suite.run.process_guard import sigterm_as_interrupt
+
         try:
-            job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
+            with sigterm_as_interrupt():
+                job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
         except SubmitError as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            fail(f"interrupted (Ctrl-C or SIGTERM) while submitting to {address}: nothing was submitted", code=130)
         console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False, soft_wrap=True)
         console.print(f"entrypoint: {entrypoint}", highlight=False, soft_wrap=True)
         for line in job_commands(address, job_id):
