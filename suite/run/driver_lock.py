@@ -159,9 +159,11 @@ class DriverLock:
 
     def _beat(self) -> None:
         while not self._stop.wait(self.beat_s):
-            holder, _ = self._read()
+            holder, problem = self._read()
+            if holder is None and problem is not None:
+                continue  # unreadable for now (a failing store, a write under way): neither stop nor overwrite
             if holder is None or holder.get("token") != self.token:
-                self._lost(holder)  # taken over (after a long stall): never overwrite the new holder
+                self._lost(holder)  # taken over (after a long stall), or deleted: never overwrite the new holder
                 return
             try:
                 write_bytes(self.root, self.relpath, self._record())
