@@ -137,9 +137,10 @@ def main() -> int:
 def print_summary(summary: dict, out: Path) -> None:
     print(f"gpu_check on {summary['device']} ({summary['gpus']} GPU(s)){' --quick' if summary['quick'] else ''}")
     print(f"tests: {'ok' if summary['tests']['ok'] else 'FAILED'} ({summary['tests']['result']})")
+    unit = "per GPU" if summary["gpus"] else "on this machine (CPU only; the JSON key says per_gpu)"
     for name, s in summary["sweeps"].items():
         print(f"sweep {name}: {'ok' if s['ok'] else 'FAILED'}, {s['trials']} trial(s) at {s['gpus_per_trial']:g} GPU "
-              f"each in {s['wall_s']:.0f}s: {s['trials_per_hour_per_gpu']:.0f} trials per hour per GPU "
+              f"each in {s['wall_s']:.0f}s: {s['trials_per_hour_per_gpu']:.0f} trials per hour {unit} "
               f"(Ray start included; slots busy {s['slots_busy_percent']}%)")
     print(f"speed: {'ok' if summary['speed']['ok'] else 'FAILED'}; DWF-over-dense step time (median ratio, "
           f"CPU-time / wall):")
