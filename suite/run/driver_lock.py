@@ -24,8 +24,10 @@ $BENCH_LOCK_STALE_S and $BENCH_LOCK_BEAT_S change the staleness (300 s) and the 
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -37,8 +39,21 @@ from suite.results.check import check_record
 from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes, write_local
 from suite.results.layout import driver_path
 
-STALE_AFTER_S = float(os.environ.get("BENCH_LOCK_STALE_S") or 300.0)
-BEAT_S = float(os.environ.get("BENCH_LOCK_BEAT_S") or 30.0)
+def _env_seconds(name: str, default: float) -> float:
+    """$name as seconds > 0, else `default` (a value that is not one is named on stderr and not used)."""
+    text = os.environ.get(name)
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        sys.stderr.write(f"warning: ${name}={text!r} is not a number of seconds > 0; using {default:g}\n")
+        return default
+    return value
+
+
+STALE_AFTER_S = _env_seconds("BENCH_LOCK_STALE_S", 300.0)
+BEAT_S = _env_seconds("BENCH_LOCK_BEAT_S", 30.0)
 
 
 class StoreBusy(RuntimeError):
