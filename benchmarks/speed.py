@@ -73,6 +73,11 @@ def _endless_batches(data, batch_size: int, generator: torch.Generator):
         yield from data.train_batches(batch_size, generator)
 
 
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def _name(v) -> str:
     return "dense" if v[1] == "dense" else f"dwf D={v[2]} {v[3]}"
 
@@ -124,9 +129,11 @@ def main() -> None:
         for v in variants:
             _, prepared, optimizer, _ = setups[v]
             prepared.model.train()
+            _sync(device)
             cpu, wall = time.process_time(), time.perf_counter()
             for _ in range(args.steps):
                 train_step(prepared, optimizer, *next(batches[v]))
+            _sync(device)  # on a GPU the steps run asynchronously: time them to their end
             rounds[v].append(((time.process_time() - cpu) / args.steps, (time.perf_counter() - wall) / args.steps))
 
     print(f"{args.model} on {args.dataset}, device {device}, {args.threads} thread(s), {args.rounds} rounds of "

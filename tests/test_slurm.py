@@ -3,7 +3,8 @@
 The cheap tests read the script and run it under fake `srun`/`scontrol` (a Ray start that fails, a head that
 never answers). The real test needs Slurm and munge (Debian's slurmctld, slurmd, slurm-client, munge, which
 `.ci/run` installs as root) and root to start the daemons (`.ci/slurm_cluster.sh`); otherwise it skips and
-says why. It submits with `sbatch --wait` from a HOME that has a ~/.ray/auth_token, as anyone's does after
+says why. Its cluster is private (SLURM_CONF at its own file, its own munged, state folders and ports), so
+it runs beside a machine's own Slurm and never needs or touches /etc/slurm. It submits with `sbatch --wait` from a HOME that has a ~/.ray/auth_token, as anyone's does after
 using Ray locally (that token is what made the old script die with InvalidAuthToken), and a bare PATH, so the
 script must find its own environment.
 """
@@ -13,18 +14,22 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from suite.results.store import done_hashes
+from suite.run.driver import pin_data
 from suite.sweep.expansion import expand
 from suite.sweep.loading import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 CLUSTER = REPO / ".ci" / "slurm_cluster.sh"
+# The machine's own Slurm and munge configuration: the private test cluster never writes them.
+SYSTEM_FILES = ("/etc/slurm/slurm.conf", "/etc/munge/munge.key")
 BENCH = [sys.executable, "-c", "from suite.cli.main import main; main()"]
 
 
@@ -47,7 +52,7 @@ def test_script_paths_are_absolute_and_steps_name_their_resources(tmp_path):
     # Bug 5 of issue 9: a spec path relative to a folder inside the project, made absolute here.
     sweep = re.search(r"^SWEEP=\((.*)\)$", text, re.M).group(1)
     assert sweep == (f"bench sweep {REPO / 'sweeps' / 'smoke.yaml'} --address auto --results "
-                     f"{REPO / 'sweeps' / 'res'} --data {tmp_path / 'data'} --epochs 2")
+                     f"{REPO / 'sweeps' / 'res'} --data {tmp_path / 'data'} --epochs 2 --gpus-per-trial 0.25")
     assert f"BENCH_ENV={sys.prefix}" in text and f"BENCH_PROJECT={REPO}" in text
     assert "#SBATCH --nodes=3" in text and "#SBATCH --gpus-per-node=2" in text
     assert "export RAY_AUTH_MODE=token" in text and "export RAY_AUTH_TOKEN" in text
@@ -171,16 +176,26 @@ def _slurm_missing() -> str | None:
 
 
 @pytest.fixture
-def slurm_cluster():
+def slurm_cluster(tmp_path_factory):
+    """A private cluster (.ci/slurm_cluster.sh): its own slurm.conf, munge key and socket, state, spool, logs
+    and free ports under a temp folder, found through SLURM_CONF; /etc/slurm and /etc/munge are not touched.
+    Yields the environment variables its clients need."""
     reason = _slurm_missing()
     if reason:
         pytest.skip(reason)
-    started = subprocess.run([str(CLUSTER), "start"], capture_output=True, text=True, timeout=180)
-    assert started.returncode == 0, started.stdout + started.stderr
-    ours = "already running" not in started.stdout  # one started by hand is left running
-    yield
-    if ours:
-        subprocess.run([str(CLUSTER), "stop"], capture_output=True, timeout=120)
+    # Short: munge's socket path must fit a Unix socket name (108 bytes).
+    folder = Path(tempfile.mkdtemp(prefix="bench-slurm-"))
+    env = {**os.environ, "SLURM_CI_DIR": str(folder)}
+    system = [(p, p.read_bytes() if p.is_file() else None) for p in map(Path, SYSTEM_FILES)]
+    started = subprocess.run([str(CLUSTER), "start"], capture_output=True, text=True, timeout=180, env=env)
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"export SLURM_CONF={folder}/slurm.conf" in started.stdout
+        yield {"SLURM_CONF": str(folder / "slurm.conf")}
+    finally:
+        subprocess.run([str(CLUSTER), "stop"], capture_output=True, timeout=120, env=env)
+        shutil.rmtree(folder, ignore_errors=True)
+    assert [(p, p.read_bytes() if p.is_file() else None) for p, _ in system] == system, "a system file changed"
 
 
 def job_processes(job_id: str) -> list[str]:
@@ -197,8 +212,8 @@ def job_processes(job_id: str) -> list[str]:
     return found
 
 
-def sbatch_wait(script: Path, home: Path) -> tuple[subprocess.CompletedProcess, str]:
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+def sbatch_wait(script: Path, home: Path, cluster: dict) -> tuple[subprocess.CompletedProcess, str]:
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", **cluster}
     done = subprocess.run(["sbatch", "--wait", str(script)], capture_output=True, text=True, timeout=600,
                           cwd=script.parent, env=env)
     job_id = re.search(r"Submitted batch job (\d+)", done.stdout).group(1)
@@ -221,13 +236,14 @@ def test_smoke_sweep_through_sbatch_on_a_one_node_cluster(tmp_path, slurm_cluste
     script = tmp_path / "job.sbatch"
     script.write_text(write_script(tmp_path, "smoke", "--results", str(results), "--data", str(SHARED_DATA)))
 
-    done, output = sbatch_wait(script, home)
+    done, output = sbatch_wait(script, home, slurm_cluster)
     assert done.returncode == 0, output
-    expected = {c.config_hash for c in expand(load_spec("smoke"))}
+    # The sweep pins every trial to the data it found (suite/run/driver.py), and the hash names that data.
+    expected = {c.config_hash for c in expand(pin_data(load_spec("smoke"), str(SHARED_DATA), download=False))}
     assert done_hashes(results, "smoke") == expected
     rows = {p: p.stat().st_mtime_ns for p in (results / "smoke" / "rows").iterdir()}
 
-    again, output = sbatch_wait(script, home)
+    again, output = sbatch_wait(script, home, slurm_cluster)
     assert again.returncode == 0, output
     assert "already in the store" in output and "ran now" not in output
     assert {p: p.stat().st_mtime_ns for p in (results / "smoke" / "rows").iterdir()} == rows

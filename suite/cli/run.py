@@ -95,13 +95,8 @@ def run(**options: Any) -> None:
     from suite.core.data_root import DataError
     from suite.core.devices import DeviceError, check_device
     from suite.methods.validation import validate_trial
-    from suite.results.checkpoints import CheckpointCache
     from suite.results.files import StoreWriteError, probe_writable
-    from suite.results.layout import StoreNameError, check_sweep_name, table_path
-    from suite.results.check import quarantine
-    from suite.results.store import UnstorableResult, stored_rows, trial_blockers, where, write_trial
-    from suite.run.process_guard import sigterm_as_interrupt
-    from suite.train import DenseReferenceError, run_trial
+    from suite.results.layout import StoreNameError, check_sweep_name
 
     data, plugin, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
     check_environment()  # $BENCH_COMPILE, before any work
@@ -133,6 +128,28 @@ def run(**options: Any) -> None:
         except DataError as exc:
             fail(str(exc))
         cfg = dataclasses.replace(cfg, data_fingerprint=found.fingerprint)
+    from suite.run.driver_lock import DriverLock, LockLost, StoreBusy
+    from suite.run.sweep_guard import lost_as_error
+
+    # One driver per sweep and store, as `bench sweep` (suite/run/driver_lock.py): no trial trained by both.
+    try:
+        with DriverLock(str(results), cfg.sweep) as lock, lost_as_error(lock):
+            _train_and_store(cfg, results, data, download, device, rerun, threads, lock)
+    except StoreBusy as exc:
+        fail(str(exc))
+    except LockLost as exc:
+        fail(f"{exc}; nothing was written", code=1)
+
+
+def _train_and_store(cfg, results, data, download, device, rerun: bool, threads: int, lock) -> None:
+    from suite.core.data_root import DataError
+    from suite.results.checkpoints import CheckpointCache
+    from suite.results.check import quarantine
+    from suite.results.layout import table_path
+    from suite.results.store import UnstorableResult, stored_rows, trial_blockers, where, write_trial
+    from suite.run.process_guard import sigterm_as_interrupt
+    from suite.train import DenseReferenceError, run_trial
+
     # Nothing finished is trained twice (as in a sweep) unless asked.
     try:
         stored = None if rerun else stored_rows(results, cfg.sweep, cfg.config_hash)
@@ -158,6 +175,8 @@ def run(**options: Any) -> None:
     except (DataError, DenseReferenceError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
+        if lock.lost:
+            raise
         fail("interrupted (Ctrl-C or SIGTERM): the trial did not finish and nothing was written", code=130)
     try:
         path = write_trial(results, cfg.sweep, result)

@@ -229,10 +229,15 @@ def submit(
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         return
     if address:
+        from suite.run.process_guard import sigterm_as_interrupt
+
         try:
-            job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
+            with sigterm_as_interrupt():
+                job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
         except SubmitError as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            fail(f"interrupted (Ctrl-C or SIGTERM) while submitting to {address}: nothing was submitted", code=130)
         console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False, soft_wrap=True)
         console.print(f"entrypoint: {entrypoint}", highlight=False, soft_wrap=True)
         for line in job_commands(address, job_id):
@@ -244,8 +249,14 @@ def submit(
             if status != "SUCCEEDED":
                 raise typer.Exit(1)
         return
+    from suite.run.gpu_share import share_for_allocation
     from suite.run.slurm import slurm_script, submit_slurm
     from suite.run.submit import spec_for_slurm
+
+    gpu_flags, warning = share_for_allocation(spec.gpus_per_trial, gpus_per_node, spec.model, spec.dataset)
+    if warning:
+        err_console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    extra += gpu_flags  # the packing rule's share, so the nodes' GPUs are used (suite/run/gpu_share.py)
 
     # The script changes into the project first: every path in it is absolute (see suite/run/slurm.py).
     if data is not None:

@@ -22,10 +22,14 @@ Ray itself -- start-up, Tune, the callbacks and the searchers -- lives in
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
+from rich.markup import escape
+
 from suite.results.files import StoreWriteError
+from suite.run.driver_lock import LockLost
 from suite.run.lr_records import adopt_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome, TuneSetupError, normalize_results
 from suite.run.plan import SweepPlan, make_plan
@@ -65,7 +69,9 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
             _run_guarded(plan, options, storage, console, outcome)
     except StoreWriteError as exc:
         raise TuneSetupError(str(exc)) from None
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Ray started
+    except LockLost as exc:  # another driver took the store over while this one was stopped: stop, non-zero
+        outcome.error, outcome.lock_lost = str(exc), True
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
         outcome.interrupted = True
     except OSError as exc:  # the store failed under the driver mid-sweep: stop with a summary
         outcome.error = f"{type(exc).__name__}: {exc}"
@@ -96,6 +102,9 @@ def _run_guarded(plan: SweepPlan, options: RunOptions, storage: str, console: An
 
     with ray_session(options, spec) as session:
         outcome.ray_started, outcome.ray_start_s, outcome.concurrency = True, session.start_s, session.concurrency
+        spec = dataclasses.replace(spec, gpus_per_trial=session.gpus_per_trial)  # auto resolved (run/gpu_share)
+        if session.warning and console is not None:
+            console.print(f"[yellow]warning[/]: {escape(session.warning)}", highlight=False, soft_wrap=True)
         if plan.pending:
             start = time.perf_counter()
             chosen = {}

@@ -1,53 +1,71 @@
 """One driver per sweep store at a time: a lock file naming its holder, with a heartbeat.
 
-Two `bench sweep` runs of one spec on one store would plan the same trials
+Two `bench sweep` (or `bench run --sweep`) runs of one spec on one store would plan the same trials
 and train each twice. The driver therefore holds `<sweep>/driver.json`
 (host, pid, start, heartbeat) while it runs; a second driver finds it and
 stops with a message naming the holder (`StoreBusy`), before Ray starts.
 
-A holder that died leaves its file behind; it is taken over:
-* on the same host as soon as its pid no longer runs;
-* from another host when its heartbeat (rewritten every `beat_s`) is older
-  than `stale_after_s`, since a pid there cannot be checked;
-* at once when the file cannot be read (it is written atomically, so that is damage).
+A holder that is gone leaves its file behind; `suite.run.lock_state.judge` says when it is taken over (a dead
+or reused pid, a heartbeat older than `stale_after_s`, a record that is not whole), and when only a person can
+tell (a heartbeat from the future): then the message names the file to delete.
+
+A lock cannot be outlived: a driver stopped past the staleness (kill -STOP, a suspended laptop) whose lock
+another driver took over finds, at its next heartbeat, that the file names someone else; it then stops
+scheduling at once (KeyboardInterrupt in the main thread; `lost` says why) and its run ends non-zero.
 
 Locally the file is published whole and exclusively (a hard link of a
 private copy, which fails if the lock exists), so of two drivers starting
 together exactly one gets it, and none reads the other's half-written file. On URI roots (object stores have no exclusive create) and
 when two drivers take over the same stale lock at once, the lock is
 best-effort: a driver writes its record, waits, and reads it back.
+$BENCH_LOCK_STALE_S and $BENCH_LOCK_BEAT_S change the staleness (300 s) and the heartbeat (30 s).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+import signal
 from pathlib import Path
 
-from suite.run.process_guard import pid_alive
+from suite.run.lock_state import ASK, HELD, beat_age, iso, judge
 from suite.results.check import check_record
 from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes, write_local
 from suite.results.layout import driver_path
 
-STALE_AFTER_S = 300.0
-BEAT_S = 30.0
+def _env_seconds(name: str, default: float) -> float:
+    """$name as seconds > 0, else `default` (a value that is not one is named on stderr and not used)."""
+    text = os.environ.get(name)
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        sys.stderr.write(f"warning: ${name}={text!r} is not a number of seconds > 0; using {default:g}\n")
+        return default
+    return value
+
+
+STALE_AFTER_S = _env_seconds("BENCH_LOCK_STALE_S", 300.0)
+BEAT_S = _env_seconds("BENCH_LOCK_BEAT_S", 30.0)
 
 
 class StoreBusy(RuntimeError):
     """Another driver runs this sweep on this store; the message names it."""
 
 
+class LockLost(RuntimeError):
+    """Another driver took this driver's lock over (it had been stopped past the staleness); the message says so."""
+
+
 def _now() -> float:
     return time.time()
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
 
 class DriverLock:
@@ -61,6 +79,7 @@ class DriverLock:
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.started_at = _now()
         self.note: str | None = None
+        self.lost: str | None = None  # set when another driver took the lock over: why this one must stop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,23 +98,16 @@ class DriverLock:
             return None, None
         return check_record(data)
 
-    def _stale(self, holder: dict) -> str | None:
-        """Why `holder` no longer holds the store, or None if it may still be running."""
-        host, pid, beat = holder.get("host"), holder.get("pid"), holder.get("heartbeat_at")
-        if not (isinstance(pid, int) and isinstance(beat, (int, float)) and isinstance(host, str)):
-            return "its record is incomplete"
-        if host == self.host and not pid_alive(pid):
-            return f"pid {pid} no longer runs on {host}"
-        if host != self.host and _now() - beat > self.stale_after_s:
-            return f"no heartbeat from {host} for {_now() - beat:.0f}s (> {self.stale_after_s:.0f}s)"
-        return None
-
-    def describe(self, holder: dict) -> str:
-        return (f"sweep {self.sweep!r} in {self.root} is being run by another driver: pid {holder.get('pid')} on "
-                f"host {holder.get('host')}, since {_iso(holder.get('started_at', 0))}, last heartbeat "
-                f"{_now() - holder.get('heartbeat_at', 0):.0f}s ago ({where(self.root, self.relpath)}). Wait "
-                f"for it to end or stop it; a driver that died is taken over automatically (on its host at once, "
-                f"from another host after {self.stale_after_s:.0f}s without a heartbeat)")
+    def describe(self, holder: dict, why: str | None = None) -> str:
+        path = where(self.root, self.relpath)
+        text = (f"sweep {self.sweep!r} in {self.root} is being run by another driver: pid {holder.get('pid')} on "
+                f"host {holder.get('host')}, since {iso(holder.get('started_at'))}, last heartbeat "
+                f"{beat_age(holder.get('heartbeat_at'))} ({path}). ")
+        if why is not None:  # only a person can decide
+            return text + (f"{why}. If no driver runs sweep {self.sweep!r} on this store, delete {path} and "
+                           f"start again; otherwise wait for it to end")
+        return text + (f"Wait for it to end or stop it; a driver that is gone is taken over automatically (on its "
+                       f"host at once, else after {self.stale_after_s:.0f}s without a heartbeat)")
 
     # ------------------------------------------------------------------ acquire / release
 
@@ -139,9 +151,11 @@ class DriverLock:
             return self
         holder, problem = self._read()
         if holder is not None:
-            why = self._stale(holder)
-            if why is None:
+            verdict, why = judge(holder, self.host, self.stale_after_s)
+            if verdict == HELD:
                 raise StoreBusy(self.describe(holder))
+            if verdict == ASK:
+                raise StoreBusy(self.describe(holder, why))
             self.note = (f"took over the lock of a driver that is gone (pid {holder.get('pid')} on "
                          f"{holder.get('host')}: {why})")
         elif problem is not None:
@@ -160,13 +174,29 @@ class DriverLock:
 
     def _beat(self) -> None:
         while not self._stop.wait(self.beat_s):
-            holder, _ = self._read()
+            holder, problem = self._read()
+            if holder is None and problem is not None:
+                continue  # unreadable for now (a failing store, a write under way): neither stop nor overwrite
             if holder is None or holder.get("token") != self.token:
-                return  # taken over (after a long stall): do not overwrite the new holder
+                self._lost(holder)  # taken over (after a long stall), or deleted: never overwrite the new holder
+                return
             try:
                 write_bytes(self.root, self.relpath, self._record())
             except OSError:
                 pass  # the store may be failing; the trials report that themselves
+
+    def _lost(self, holder: dict | None) -> None:
+        """Another driver holds the store now: stop this one's scheduling at once (in its main thread)."""
+        if self._stop.is_set():
+            return
+        now = (f"pid {holder.get('pid')} on host {holder.get('host')} holds it now" if holder
+               else "its lock file is gone")
+        self.lost = (f"this driver lost the lock of sweep {self.sweep!r} ({where(self.root, self.relpath)}): "
+                     f"{now}, having taken it over while this driver was stopped or hung for longer than "
+                     f"{self.stale_after_s:.0f}s. Stopped scheduling; trials finished before are in the store, the "
+                     f"other driver runs the rest")
+        # A real SIGINT to the main thread (not _thread.interrupt_main): it also wakes a blocking call there.
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
     def release(self) -> None:
         self._stop.set()
@@ -186,4 +216,4 @@ class DriverLock:
         self.release()
 
 
-__all__ = ["BEAT_S", "DriverLock", "STALE_AFTER_S", "StoreBusy"]
+__all__ = ["BEAT_S", "DriverLock", "LockLost", "STALE_AFTER_S", "StoreBusy"]

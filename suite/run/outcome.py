@@ -62,6 +62,7 @@ class SweepOutcome:
     adaptive: Any = None  # the suite.run.adaptive.AdaptivePlan of an adaptive run
     damaged: list = field(default_factory=list)  # store files moved aside before the run (store.Damage)
     error: str | None = None  # what stopped the sweep early (e.g. the store stopped taking writes)
+    lock_lost: bool = False  # another driver took the store over while this one was stopped (the error says so)
 
     @property
     def failed(self) -> list[TrialRecord]:

@@ -36,6 +36,18 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def pid_started_at(pid: int) -> float | None:
+    """When process `pid` of this host started (Unix time, from /proc), or None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, after the command in parentheses
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
@@ -85,4 +97,4 @@ def clean_stale_tempdirs(base: str | None = None) -> list[str]:
     return removed
 
 
-__all__ = ["TUNE_TMP_PREFIX", "clean_stale_tempdirs", "interrupt_on_sigterm", "pid_alive", "sigterm_as_interrupt", "tune_tempdir"]
+__all__ = ["TUNE_TMP_PREFIX", "clean_stale_tempdirs", "interrupt_on_sigterm", "pid_alive", "pid_started_at", "sigterm_as_interrupt", "tune_tempdir"]

@@ -28,6 +28,7 @@ What it does, and why (each point failed on a real Slurm 22.05 cluster before):
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -171,6 +172,22 @@ exit "$SWEEP_STATUS"
 '''
 
 
+# What sbatch accepts as --time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) and as --partition
+# (names, comma-separated): anything else -- a newline above all -- would change the script.
+TIME_RE = re.compile(r"(\d+(:\d{1,2}){0,2}|\d+-\d{1,2}(:\d{1,2}){0,2}|UNLIMITED|INFINITE)")
+PARTITION_RE = re.compile(r"[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*")
+
+
+def check_slurm_fields(time_limit: str, partition: str | None) -> None:
+    """SubmitError naming the field unless --time and --partition are what sbatch takes."""
+    if not TIME_RE.fullmatch(time_limit):
+        raise SubmitError(f"--time {time_limit!r}: allowed: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS "
+                          f"(e.g. 48:00:00 or 2-00:00:00), or UNLIMITED")
+    if partition is not None and not PARTITION_RE.fullmatch(partition):
+        raise SubmitError(f"--partition {partition!r}: allowed: partition names of letters, digits, '_', '.' "
+                          f"and '-', comma-separated (e.g. gpu or gpu,gpu-long)")
+
+
 def slurm_script(spec_arg: str, results: str, *, nodes: int, gpus_per_node: int, cpus_per_node: int | None = None,
                  time_limit: str = "48:00:00", partition: str | None = None, data: str | None = None,
                  extra: list[str] | None = None, project: Path = PROJECT_DIR, job_name: str | None = None,
@@ -182,6 +199,7 @@ def slurm_script(spec_arg: str, results: str, *, nodes: int, gpus_per_node: int,
         raise SubmitError(f"--gpus-per-node {gpus_per_node}: allowed: an integer >= 0")
     if cpus_per_node is not None and cpus_per_node < 1:
         raise SubmitError(f"--cpus-per-node {cpus_per_node}: allowed: an integer >= 1")
+    check_slurm_fields(time_limit, partition)
     env = Path(env_prefix or sys.prefix)
     if not (env / "bin" / "ray").exists():
         raise SubmitError(f"this Python environment ({env}) has no `ray` in {env / 'bin'}; run `bench submit` "

@@ -152,6 +152,40 @@ def auth_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
+PROBE_TIMEOUT_S = 10.0
+
+
+def probe_dashboard(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """SubmitError, within `timeout` seconds, unless `address` answers GET /api/version as a Ray dashboard does
+    (JSON naming a ray_version; 401/403 count as one that wants a token). Ray's own client would retry, or
+    wait for an answer, without a bound."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{address.rstrip('/')}/api/version", headers=auth_headers())
+    allowed = "the Ray dashboard's address, e.g. http://HEAD:8265 (`ray start --head --dashboard-host 0.0.0.0`)"
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            body = answer.read(65536)
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            return
+        raise SubmitError(f"--address {address!r} is not a Ray dashboard: GET /api/version answered HTTP "
+                          f"{exc.code}; allowed: {allowed}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SubmitError(f"--address {address!r}: no Ray dashboard answered within {timeout:g}s ({reason}); "
+                          f"allowed: {allowed}") from None
+    try:
+        ok = isinstance(json.loads(body), dict) and "ray_version" in json.loads(body)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise SubmitError(f"--address {address!r} is not a Ray dashboard: GET /api/version answered "
+                          f"{body[:60]!r}, not Ray's version record; allowed: {allowed}")
+
+
 def jobs_client(address: str):
     """A JobSubmissionClient for `address` (SubmitError naming it if unreachable)."""
     from ray.job_submission import JobSubmissionClient
@@ -159,6 +193,7 @@ def jobs_client(address: str):
     if not address.startswith(("http://", "https://")):
         raise SubmitError(f"--address {address!r}: the Ray Jobs API address is the dashboard's, "
                           f"e.g. http://HEAD:8265")
+    probe_dashboard(address)
     try:
         return JobSubmissionClient(address, headers=auth_headers())
     except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way

@@ -62,12 +62,14 @@ def lr_lines(plan: SweepPlan) -> list[str]:
 
 def summary_lines(outcome: SweepOutcome) -> list[str]:
     """The summary of a run: counts, times, chosen lrs, failures, damaged files, what to do next."""
-    ran = outcome.records
+    ran = [r for r in outcome.records if r.status != "reused"]
+    reused = len(outcome.records) - len(ran)
     n_ok, n_empty, n_div = (sum(r.status == s for r in ran) for s in ("ok", "collapsed", "diverged"))
     failed = outcome.failed
     where = f"{outcome.results}/{outcome.sweep}"
     lines = [f"[bold]sweep {outcome.sweep}[/]: {outcome.total} trial(s) · {len(ran)} ran now ({n_ok} ok, {n_empty} "
-             f"collapsed, {n_div} diverged, {len(failed)} failed) · {outcome.already_done} already in the store"]
+             f"collapsed, {n_div} diverged, {len(failed)} failed) · {outcome.already_done} already in the store"
+             + (f" · {reused} found stored when their turn came (not trained again)" if reused else "")]
     if outcome.ray_started:
         busy = sum(r.seconds for r in ran)
         eff = busy / (outcome.grid_wall_s * outcome.concurrency) if outcome.grid_wall_s and outcome.concurrency else 0
@@ -93,7 +95,9 @@ def summary_lines(outcome: SweepOutcome) -> list[str]:
         lines.append(f"{len(outcome.damaged)} damaged file(s) moved aside before the run (kept under "
                      f"{where}/damaged/):")
         lines += [f"  {escape(d.relpath)}: {escape(consequence(d).replace('will be', 'is'))}" for d in outcome.damaged]
-    if outcome.error:
+    if outcome.error and outcome.lock_lost:
+        lines.append(f"[bold red]stopped[/]: {escape(outcome.error)}")
+    elif outcome.error:
         lines.append(f"[bold red]stopped[/]: {escape(outcome.error)}; finished trials are in the store, re-run "
                      f"the same command once the store is writable")
     if outcome.interrupted:

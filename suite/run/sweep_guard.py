@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from rich.markup import escape
 
-from suite.run.driver_lock import DriverLock
+from suite.run.driver_lock import DriverLock, LockLost
 from suite.run.process_guard import clean_stale_tempdirs, sigterm_as_interrupt, tune_tempdir
 from suite.results.store import Damage, load_failures_checked, quarantine_damaged
 from suite.results.check import check_record, new_stamp, quarantine, read_checked
@@ -72,7 +72,7 @@ def guarded_store(root: str, sweep: str, console: Any | None = None) -> Iterator
     """(scratch folder, damaged files moved aside) while this driver holds the sweep's store."""
     clean_stale_tempdirs()
     probe_writable(root)
-    with DriverLock(root, sweep) as lock:
+    with DriverLock(root, sweep) as lock, lost_as_error(lock):
         if lock.note and console is not None:
             console.print(f"[yellow]note[/]: {escape(lock.note)}", highlight=False, soft_wrap=True)
         damaged = set_aside(root, sweep)
@@ -88,4 +88,15 @@ def guarded_store(root: str, sweep: str, console: Any | None = None) -> Iterator
             shutil.rmtree(storage, ignore_errors=True)
 
 
-__all__ = ["consequence", "damaged_records", "guarded_store", "set_aside"]
+@contextlib.contextmanager
+def lost_as_error(lock: DriverLock) -> Iterator[None]:
+    """The KeyboardInterrupt a lock that was taken over raises in the main thread, as LockLost (its reason)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if lock.lost:
+            raise LockLost(lock.lost) from None
+        raise
+
+
+__all__ = ["consequence", "damaged_records", "guarded_store", "lost_as_error", "set_aside"]

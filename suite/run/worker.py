@@ -16,9 +16,9 @@ import warnings
 from pathlib import Path
 
 from suite.config import TrialConfig
-from suite.results.files import probe_writable
 from suite.results.check import quarantine
-from suite.results.store import done_hashes, load_table, trial_blockers, write_failure, write_trial
+from suite.results.files import probe_writable
+from suite.results.store import stored_rows, trial_blockers, write_failure, write_trial
 from suite.sweep.parsing import import_plugins
 from suite.sweep.spec import Spec
 
@@ -56,12 +56,10 @@ def _load_data(dataset: str, data: str | None) -> tuple[float, bool]:
     return seconds, loaded
 
 
-def _reused(cfg: TrialConfig, root: str, base: dict) -> dict:
-    rows = load_table(root, cfg.sweep)
-    mine = rows[rows.config_hash == cfg.config_hash]
-    row = (mine[mine.point == "final"] if (mine.point == "final").any() else mine).iloc[0]
-    return {**base, "status": "reused", "test_acc": float(row.test_acc),
-            "compression_ratio": float(row.compression_ratio), "train_s": 0.0, "data_s": 0.0, "data_loaded": False}
+def _reused(rows: list[dict], base: dict) -> dict:
+    row = final_row(rows)
+    return {**base, "status": "reused", "test_acc": float(row["test_acc"]),
+            "compression_ratio": float(row["compression_ratio"]), "train_s": 0.0, "data_s": 0.0, "data_loaded": False}
 
 
 def clear_the_way(root: str, cfg: TrialConfig) -> None:
@@ -77,8 +75,9 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     """Run one trial and store its result (or its failure); returns its metrics.
 
     Imports the spec's plugins, pins torch to the CPUs the trial holds, never
-    raises for a failing trial. With `reuse_done`, a trial already in the store
-    is answered from it without training (the lr search asks this).
+    raises for a failing trial. A trial already in the store when its turn comes
+    is answered from it without training (status "reused"); `reuse_done` is kept
+    for callers that ask for that explicitly (the lr search), it is always so now.
     """
     import torch
 
@@ -95,13 +94,16 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     base = {"config_hash": cfg.config_hash, "pid": os.getpid(), "node": socket.gethostname(), "threads": threads,
             "started_at": started_at}
     try:
-        if reuse_done and cfg.config_hash in done_hashes(root, cfg.sweep):
-            return _reused(cfg, root, base)
+        # Re-checked here, just before training, not only when the driver planned: a trial another driver (or
+        # one stopped and resumed) stored meanwhile is answered from the store, never trained twice.
+        stored = stored_rows(root, cfg.sweep, cfg.config_hash)
+        if stored:
+            return _reused(stored, base)
         clear_the_way(root, cfg)
     except OSError as exc:  # StoreReadError, StoreWriteError, or what stands in the way cannot be moved
         return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc} (not trained)", "test_acc": -1.0,
                 "train_s": time.perf_counter() - start, "data_s": 0.0, "data_loaded": False}
-    device = "cuda" if job.get("gpus_per_trial", 0) > 0 else "cpu"
+    device = "cuda" if (job.get("gpus_per_trial") or 0) > 0 else "cpu"
     data_s, data_loaded = 0.0, False
     try:
         data_s, data_loaded = _load_data(cfg.dataset, job.get("data"))

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 from suite.config import FIELDS, is_integer
 from suite.grid import cap_grid
 from suite.limits import cpus_per_trial_problem
-from suite.sweep.spec import Spec, SpecError
+from suite.sweep.spec import Spec, SpecError, check_gpu_share
 
 
 def _check(flag: str, value: Any, ok: bool, allowed: str) -> None:
@@ -76,7 +76,9 @@ def apply_overrides(spec: Spec, *, epochs: int | None = None, seeds: Sequence[in
         _check("--cpus-per-trial", cpus_per_trial, problem is None, (problem or "").split("allowed: ", 1)[-1])
         changes["cpus_per_trial"] = float(cpus_per_trial)
     if gpus_per_trial is not None:
-        _check("--gpus-per-trial", gpus_per_trial, gpus_per_trial >= 0, "a number >= 0")
+        problem = check_gpu_share("--gpus-per-trial", gpus_per_trial)
+        if problem:
+            raise SpecError(problem)
         changes["gpus_per_trial"] = float(gpus_per_trial)
     return dataclasses.replace(spec, methods=tuple(blocks), **changes)
 

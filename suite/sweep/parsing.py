@@ -27,7 +27,7 @@ from suite.sweep.checks import TRAIN_KEYS, SpecContext, check_max_trials, check_
 from suite.sweep.expansion import count_trials, expand
 from suite.sweep.method_block import parse_method_block
 from suite.sweep.paper_spec import PaperSpecError, parse_paper
-from suite.sweep.spec import DEFAULT_MAX_TRIALS, LRSearchSettings, Spec
+from suite.sweep.spec import DEFAULT_MAX_TRIALS, LRSearchSettings, Spec, check_gpu_share
 
 TOP_KEYS = ("name", "description", "model", "dataset", "train", "seeds", "methods", "resources", "lr_search", "plugins",
             "adaptive", "paper")
@@ -129,18 +129,26 @@ def _parse_seeds(ctx: SpecContext, raw: dict) -> tuple[int, ...]:
     return tuple(seeds)
 
 
-def _parse_resources(ctx: SpecContext, raw: dict) -> dict[str, float]:
+def _parse_resources(ctx: SpecContext, raw: dict) -> dict[str, Any]:
+    """cpus_per_trial (default 1) and gpus_per_trial: a number, or None for `auto` / no key
+    (the share suite/run/gpu_share.py packs onto the allocation's GPUs; 0 where it has none)."""
     resources = ctx.mapping(raw.get("resources"), "resources")
     ctx.check_keys(resources, RESOURCE_KEYS, "resources")
     for k, v in resources.items():
-        if k == "cpus_per_trial" and cpus_per_trial_problem(v) is not None:
+        if k == "gpus_per_trial":
+            if v != "auto" and check_gpu_share("", v):
+                raise ctx.error(f"resources.{k}", f"value {v!r} is out of range",
+                                "auto, a number in [0, 1] (a share of one GPU; 0: CPU only) or a whole number")
+            continue
+        if cpus_per_trial_problem(v) is not None:
             raise ctx.error("resources.cpus_per_trial", f"value {v!r} is out of range",
                             cpus_per_trial_problem(v).split("allowed: ", 1)[1])
-        if not (is_number(v) and (v > 0 if k == "cpus_per_trial" else v >= 0)):
+        if not (is_number(v) and v > 0):
             raise ctx.error(f"resources.{k}", f"value {v!r} is out of range",
-                            "a number > 0" if k == "cpus_per_trial" else "a number >= 0 (fractions share a GPU)")
+                            "a number > 0")
+    gpus = resources.get("gpus_per_trial", "auto")
     return {"cpus_per_trial": float(resources.get("cpus_per_trial", 1.0)),
-            "gpus_per_trial": float(resources.get("gpus_per_trial", 0.0))}
+            "gpus_per_trial": None if gpus == "auto" else float(gpus)}
 
 
 def _check_header(ctx: SpecContext, raw: Any) -> None:

@@ -25,6 +25,7 @@ nothing of Ray; `suite.run` runs what `expand` returns.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,15 @@ class MethodBlock:
     lr_by_depth: tuple[tuple[int, Any], ...] = ()
 
 
+def check_gpu_share(flag: str, value: Any) -> str | None:
+    """Why `value` is not a GPU share Ray accepts (None when it is): a fraction in [0, 1] or a whole number."""
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and value >= 0 and (value <= 1 or float(value).is_integer())):
+        return (f"{flag} {value!r}: allowed: auto (in a spec), a number in [0, 1] (a share of one GPU; 0 keeps "
+                f"every trial on the CPU) or a whole number of GPUs")
+    return None
+
+
 @dataclass(frozen=True)
 class Spec:
     name: str
@@ -90,7 +100,8 @@ class Spec:
     seeds: tuple[int, ...]
     methods: tuple[MethodBlock, ...]
     cpus_per_trial: float = 1.0
-    gpus_per_trial: float = 0.0
+    # None: auto, the share suite/run/gpu_share.py packs onto the GPUs Ray sees (0 where there are none)
+    gpus_per_trial: float | None = None
     lr_search: LRSearchSettings = LRSearchSettings()
     plugins: tuple[str, ...] = ()
     description: str = ""

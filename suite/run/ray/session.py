@@ -19,6 +19,7 @@ from typing import Iterator
 import ray
 
 from suite.run.outcome import RunOptions, TuneSetupError
+from suite.run.gpu_share import resolve_share
 from suite.run.process_guard import interrupt_on_sigterm
 from suite.sweep.spec import Spec
 
@@ -82,6 +83,8 @@ def cluster_slots(cpus_per_trial: float, gpus_per_trial: float) -> int:
 class RaySession:
     start_s: float  # seconds Ray took to start or join (0 if it was already up)
     concurrency: int  # trials run at once: the cluster's slots, capped by --max-concurrent
+    gpus_per_trial: float = 0.0  # the spec's, or (auto) the packing rule's where Ray sees GPUs
+    warning: str | None = None  # GPUs visible but left idle
 
 
 @contextlib.contextmanager
@@ -91,14 +94,16 @@ def ray_session(options: RunOptions, spec: Spec) -> Iterator[RaySession]:
     try:
         start_s = start_ray(options)
         interrupt_on_sigterm()  # ray.init installed its own SIGTERM handler (sys.exit)
-        slots = cluster_slots(spec.cpus_per_trial, spec.gpus_per_trial)
+        have = ray.cluster_resources()
+        gpus, warning = resolve_share(spec.gpus_per_trial, have.get("GPU", 0), spec.model, spec.dataset)
+        slots = cluster_slots(spec.cpus_per_trial, gpus)
         if slots < 1:
-            have = ray.cluster_resources()
             raise TuneSetupError(
                 f"the Ray cluster has {have.get('CPU', 0):g} CPU(s) and {have.get('GPU', 0):g} GPU(s); one trial "
-                f"asks for {spec.cpus_per_trial:g} CPU(s) and {spec.gpus_per_trial:g} GPU(s). Lower "
+                f"asks for {spec.cpus_per_trial:g} CPU(s) and {gpus:g} GPU(s). Lower "
                 f"--cpus-per-trial / --gpus-per-trial (or `resources:` in {spec.path})")
-        yield RaySession(start_s, min(slots, options.max_concurrent) if options.max_concurrent else slots)
+        concurrency = min(slots, options.max_concurrent) if options.max_concurrent else slots
+        yield RaySession(start_s, concurrency, gpus, warning)
     finally:
         if started_here and ray.is_initialized():
             ray.shutdown()
