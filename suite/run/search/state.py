@@ -1,0 +1,155 @@
+"""The shared search's data: a group's measured points (per axis value and seed), their statistics over the
+seeds measured so far, the group's monotone model, and the rules' constants. Data and statistics only; the
+cells' rules are `suite.run.search.cells`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from suite.run.search.fit import Curve
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The constants of the rule (`suite.run.search` states it)."""
+
+    tolerance: float = 0.1  # CR tolerance of a cell (0.1 = 10%)
+    budget: int = 12  # proposals one cell may make (single-seed points, most of them)
+    noise_k: float = 3.0  # racing margin = max(noise_floor, noise_k x seed std)
+    noise_floor: float = 0.005  # accuracy (fraction): 0.5 percentage points
+    max_bracket: float = 4.0  # level estimate: CR ratio of the bracketing configurations at most this
+    level_acc_tol: float = 0.005  # level estimate: their mean accuracies differ by at most this
+    level_rule: str = "interpolated"  # or "measured": a configuration within tolerance above the level
+
+    @property
+    def tau(self) -> float:
+        return math.log1p(self.tolerance)
+
+    @property
+    def axis_resolution(self) -> float:
+        """A bracket narrower than this factor on the axis is not split again (the CR jumps there)."""
+        return 1.0 + self.tolerance / 4
+
+
+@dataclass(frozen=True)
+class Result:
+    """One seed's answer at one point: test accuracy (fraction), compression ratio, status."""
+
+    acc: float
+    cr: float
+    status: str = "ok"  # ok | diverged | collapsed | failed
+
+    @property
+    def broken(self) -> bool:
+        return self.status != "ok" or not math.isfinite(self.cr)
+
+
+@dataclass(frozen=True)
+class Stats:
+    x: float
+    n: int  # seeds measured
+    full: bool  # every seed of the spec
+    cr: float  # median over the seeds measured
+    acc: float  # median
+    mean: float
+    std: float | None  # sample std over the seeds (None below 2)
+    broken: bool  # most seeds collapsed or diverged: the CR says nothing
+
+    @property
+    def logcr(self) -> float:
+        return math.log(self.cr) if self.cr > 0 else -math.inf
+
+
+@dataclass
+class GroupState:
+    """One method variant: its seeds, axis bounds and every measured point, shared by all its cells."""
+
+    key: str
+    axis: str  # "lam" | "compression"
+    lo: float
+    hi: float
+    seeds: tuple[int, ...]
+    params: float | None = None  # weights counted (the report's one-parameter level tolerance)
+    results: dict[float, dict[int, Result]] = field(default_factory=dict)
+
+    def record(self, x: float, seed: int, result: Result) -> None:
+        self.results.setdefault(x, {})[seed] = result
+        self._cache = None
+
+    def raw(self, x: float) -> Stats | None:
+        """A point's statistics over the seeds measured, as measured."""
+        got = self.results.get(x, {})
+        if not got:
+            return None
+        rs = [got[s] for s in sorted(got)]
+        accs = [r.acc for r in rs]
+        return Stats(x, len(rs), all(s in got for s in self.seeds), statistics.median(r.cr for r in rs),
+                     statistics.median(accs), statistics.fmean(accs),
+                     statistics.stdev(accs) if len(accs) > 1 else None, 2 * sum(r.broken for r in rs) > len(rs))
+
+    def offsets(self) -> tuple[float, float]:
+        """(log CR, accuracy) of the median over seeds less the first seed's, median over full unbroken points
+        (0 before any): the first seed's curve need not be the median's (LeNet-300-100, DWF D = 3: seed 0
+        keeps 10-20% more weights)."""
+        dc, da = [], []
+        for x, got in self.results.items():
+            p = self.raw(x)
+            first = got.get(self.seeds[0])
+            if p.full and not p.broken and first is not None and not first.broken and first.cr > 0:
+                dc.append(p.logcr - math.log(first.cr))
+                da.append(p.acc - first.acc)
+        return (statistics.median(dc), statistics.median(da)) if dc else (0.0, 0.0)
+
+    def points(self) -> list[Stats]:
+        """Every measured point, ascending on the axis; a point measured on the first seed alone is that seed
+        corrected by `offsets` (its best guess of the median)."""
+        if getattr(self, "_cache", None) is None:
+            dc, da = self.offsets()
+            pts = []
+            for x in sorted(self.results):
+                p = self.raw(x)
+                if p.n == 1 and self.seeds[0] in self.results[x] and not p.broken:
+                    p = dataclasses.replace(p, cr=p.cr * math.exp(dc), acc=p.acc + da, mean=p.mean + da)
+                pts.append(p)
+            self._cache = pts
+        return self._cache
+
+    def stats(self, x: float) -> Stats | None:
+        return next((p for p in self.points() if p.x == x), None)
+
+    def reach_tol(self) -> float:
+        """A level counts as reached within this much sparsity: one parameter, at least 1e-6 (the report's)."""
+        return max(1e-6, 1.0 / self.params if self.params else 0.0) + 1e-9
+
+    def missing(self, x: float) -> tuple[int, ...]:
+        got = self.results.get(x, {})
+        return tuple(s for s in self.seeds if s not in got)
+
+    def acc_curve(self) -> Curve:
+        """Median accuracy against u, non-increasing (isotonic), weighted by seeds measured."""
+        pts = self.points()
+        return Curve([math.log(p.x) for p in pts], [p.acc for p in pts], [p.n for p in pts], increasing=False)
+
+    def cr_curve(self) -> Curve:
+        """Median log CR against u, non-decreasing (isotonic), over points whose CR means something."""
+        if self.axis == "compression" and not self.results:
+            return Curve([math.log(self.lo), math.log(self.hi)], [math.log(self.lo), math.log(self.hi)], [1, 1], True)
+        pts = [p for p in self.points() if not p.broken and math.isfinite(p.logcr)]
+        return Curve([math.log(p.x) for p in pts], [p.logcr for p in pts], [p.n for p in pts], increasing=True)
+
+    def seed_std(self) -> float | None:
+        """The median over full, unbroken points of the seeds' accuracy std (None before any)."""
+        stds = [p.std for p in self.points() if p.full and not p.broken and p.std is not None]
+        return statistics.median(stds) if stds else None
+
+
+def margin(rules: Rules, *stds: float | None) -> float:
+    """The racing margin: noise_k times the largest seed std given (dense, group), never below the floor."""
+    known = [s for s in stds if s is not None]
+    return max(rules.noise_floor, rules.noise_k * max(known, default=0.0))
+
+
+__all__ = ["GroupState", "Result", "Rules", "Stats", "margin"]
