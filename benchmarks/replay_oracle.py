@@ -136,12 +136,13 @@ def cells_of(cr, med_acc, mean_acc, dense: float, eps, levels, params: float) ->
     return out
 
 
-def level_band(oracle: Oracle, key: str, level: float, tol: float) -> tuple[float, float]:
+def level_band(oracle: Oracle, key: str, level: float, tol: float, extra=()) -> tuple[float, float]:
     """The oracle's mean-accuracy range over configurations whose median CR lies in [level, level x (1+tol)]:
-    what the measured rule may land on (empty band -> (nan, nan))."""
+    what the measured rule may land on (empty band -> (nan, nan)). `extra`: axis values to include besides
+    the fine axis (a search's own configurations)."""
     g = oracle.groups[key]
     us = np.concatenate([c.u for c in g.curves.values()])
-    xs = np.geomspace(math.exp(us.min()), math.exp(us.max()), FINE)
+    xs = np.concatenate([np.geomspace(math.exp(us.min()), math.exp(us.max()), FINE), np.asarray(extra, float)])
     cr, _, mean = g.medians(xs)
     inside = (cr >= level * (1 - 1e-6)) & (cr <= level * (1 + tol))
     if not inside.any():

@@ -103,8 +103,9 @@ def fmt(kind: str, v) -> str:
     return f"CR {v:.4g}" if kind == "eps" else f"{100 * v:.2f}%"
 
 
-def compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells) -> tuple[int, int, int]:
-    """Print every cell; returns (cells, today's within tolerance, shared within tolerance)."""
+def compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells, measured) -> tuple[int, int, int]:
+    """Print every cell; returns (cells, today's within tolerance, shared within tolerance). `measured`: per
+    group, the configurations both searches measured on every seed (the band of a level includes them)."""
     n = ok_today = ok_shared = 0
     print(f"{'group':<10} {'cell':<9} {'true':>11} {'grid':>11} {'today':>11} {'shared':>11}  shared: how")
     for g in plan.groups:
@@ -112,12 +113,12 @@ def compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells
         true = oracle.true_cells(g.key, g.lo, g.hi, settings.eps, levels)
         for key, tv in true.items():
             kind, value = key
+            sv, cell = shared_cells[g.key][key]
             allowed = rules.level_acc_tol
             if kind == "level" and tv is not None:
-                lo_b, hi_b = level_band(oracle, g.key, value, settings.tolerance)
+                lo_b, hi_b = level_band(oracle, g.key, value, settings.tolerance, measured[g.key])
                 if not math.isnan(lo_b):
                     allowed = max(allowed, abs(lo_b - tv), abs(hi_b - tv))
-            sv, cell = shared_cells[g.key][key]
             t_ok, s_ok = (within(kind, v, tv, allowed, settings.tolerance) for v in (today_cells[g.key][key], sv))
             n, ok_today, ok_shared = n + 1, ok_today + t_ok, ok_shared + s_ok
             how = cell.status + (f" ±[{100 * cell.interval[0]:.2f}, {100 * cell.interval[1]:.2f}]"
@@ -156,7 +157,9 @@ def main() -> None:
         levels = [c for c in settings.levels if g.axis == "lam" or g.lo <= c <= g.hi]
         grid_cells[g.key] = full_point_cells(oracle, g.key, xs, settings.eps, levels)
     search, shared_n, shared_cells = run_shared(plan, settings, rules, oracle)
-    n, ok_today, ok_shared = compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells)
+    measured = {g.key: [x for x in g.results if g.judged(x)] + [p.x for p in search.groups[g.key].points() if p.full]
+                for g in plan.groups}
+    n, ok_today, ok_shared = compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells, measured)
     print(f"\n(* = outside tolerance) store {args.store}; dense median {100 * oracle.dense_median():.2f}%")
     print(f"trials: grid {len(trials)}, today's bisection {today_n}, shared search {shared_n} "
           f"({100 * shared_n / today_n:.0f}% of today's; one-seed points "

@@ -73,18 +73,19 @@ def eps_stop(g: GroupState, a: Stats | None, b: Stats | None, rules: Rules, cell
     return "budget" if len(cell.path) >= rules.budget else None
 
 
-def eps_confirm(pts: list[Stats], a: Stats | None, b: Stats | None, threshold: float, m: float) -> list[float]:
+def eps_confirm(pts: list[Stats], a: Stats | None, b: Stats | None, threshold: float, m) -> list[float]:
     """Points to complete before an ε cell may stop: its cell; its failing end unless clearly failing (more
     than m below the threshold); any point sparser than the cell not clearly failing (it could be the cell)."""
     need = [a.x] if a is not None and not a.full else []
-    if b is not None and not b.full and b.acc >= threshold - m:
+    if b is not None and not b.full and b.acc >= threshold - m(b.x):
         need.append(b.x)
-    need += [p.x for p in pts if not p.full and not p.broken and p.acc >= threshold - m
+    need += [p.x for p in pts if not p.full and not p.broken and p.acc >= threshold - m(p.x)
              and (a is None or p.cr > a.cr)]
     return sorted(set(need))
 
 
-def judge_eps(g: GroupState, cell: Cell, threshold: float, m: float, rules: Rules) -> Decision:
+def judge_eps(g: GroupState, cell: Cell, threshold: float, m, rules: Rules) -> Decision:
+    """`m(x)`: the racing margin at x (`suite.run.search.state.margin`)."""
     pts = g.points()
     passing = [p for p in pts if not p.broken and p.acc >= threshold - ACC_TOL]
     a = max(passing, key=lambda p: (p.cr, p.acc, p.x), default=None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from suite.run.adaptive_cells import snap
+from suite.run.search.estimate import Estimate, level_estimate
 from suite.run.search.cells import Cell, Decision, next_point, open_end, stagnating
 from suite.run.search.state import GroupState, Rules, Stats
 
@@ -20,22 +21,6 @@ def in_band(p: Stats, level: float, rules: Rules, tol: float) -> bool:
     return not p.broken and reaches(p, level, tol) and p.cr <= level * (1 + rules.tolerance)
 
 
-def estimable(a: Stats | None, b: Stats | None, rules: Rules) -> bool:
-    """Two unbroken configurations bracketing the level closely enough to interpolate between them."""
-    if a is None or b is None or a.broken or b.broken or rules.level_rule != "interpolated":
-        return False
-    ratio = b.cr / a.cr
-    if ratio <= (1 + rules.tolerance) ** 2:  # two measured bands: no worse than a configuration in one
-        return True
-    return ratio <= rules.max_bracket and abs(a.mean - b.mean) <= rules.level_acc_tol
-
-
-def estimate(a: Stats, b: Stats, level: float) -> float:
-    """Mean accuracy at the level, linear in log CR between a and b."""
-    w = (math.log(level) - math.log(a.cr)) / (math.log(b.cr) - math.log(a.cr))
-    return a.mean + w * (b.mean - a.mean)
-
-
 def provisional(pts: list[Stats], level: float, tol: float) -> tuple[Stats | None, Stats | None]:
     """(a, b) over every point: a = the last unbroken point short of the level (on the axis), b = the first
     point above it that reaches the level or is broken (a collapsed or diverged point caps the search)."""
@@ -45,59 +30,64 @@ def provisional(pts: list[Stats], level: float, tol: float) -> tuple[Stats | Non
     return a, b
 
 
-def settle(cell: Cell, status: str, full: list[Stats], level: float, ends: tuple, tol: float) -> None:
+def settle(cell: Cell, status: str, full: list[Stats], level: float, ends: tuple, tol: float,
+           est: Estimate | None = None) -> None:
     """The cell over the configurations with every seed: the report's rule (best mean accuracy among those
-    reaching the level); for an "estimated" stop, the estimate from its bracket `ends` where it is higher."""
+    reaching the level); for an "estimated" stop, the estimate `est` where it is higher."""
     reach = [p for p in full if reaches(p, level, tol)]
     best = max(reach, key=lambda p: (p.mean, -p.cr), default=None)
     cell.status, cell.interval = status, None
     cell.cell_x, cell.result = (best.x, best.mean) if best is not None else (None, None)
     cell.bracket = tuple(p.x if p is not None else None for p in ends)
-    if status == "estimated":
-        a, b = ends
-        value = estimate(a, b, level)
-        cell.interval = (min(a.mean, b.mean), max(a.mean, b.mean))
-        if best is None or value > best.mean:
-            cell.cell_x, cell.result = None, value
+    if est is not None:
+        cell.interval = est.interval
+        if best is None or est.value > best.mean:
+            cell.cell_x, cell.result = None, est.value
         else:
             cell.status = "resolved"  # a measured configuration beats the estimate: the report's own cell
 
 
-def level_stop(g: GroupState, pts: list[Stats], a, b, cell: Cell, rules: Rules) -> tuple[str | None, list[Stats]]:
-    """(status, the points to complete first) where the cell may stop now, else (None, [])."""
-    level = cell.value
-    band = [p for p in pts if in_band(p, level, rules, g.reach_tol())]
+def level_stop(g: GroupState, pts: list[Stats], a, b, cell: Cell, rules: Rules):
+    """(status, the points to complete first, the estimate) where the cell may stop now, else (None, [], None)."""
+    level, tol = cell.value, g.reach_tol()
+    band = [p for p in pts if in_band(p, level, rules, tol)]
     if band:
-        return "resolved", [min(band, key=lambda p: p.cr)]
-    if estimable(a, b, rules):
-        return "estimated", [a, b]
+        return "resolved", [min(band, key=lambda p: p.cr)], None
+    # The estimate rests on the configurations of every seed and on the provisional ends a, b (to complete).
+    est = level_estimate([p for p in pts if p.full or p is a or p is b], level, rules,
+                         lambda p: reaches(p, level, tol))
+    if est is not None:
+        return "estimated", [est.a, est.b], est
     lo, hi = g.stats(g.lo), g.stats(g.hi)
-    if lo is not None and reaches(lo, level, g.reach_tol()):
-        return "bound", [lo]
+    if lo is not None and reaches(lo, level, tol):
+        return "bound", [lo], None
     if b is None and hi is not None:
-        return "none", [hi]
+        return "none", [hi], None
     if a is not None and b is not None and b.x <= a.x * rules.axis_resolution:
-        return "axis", [a, b]
+        return "axis", [a, b], None
     if len(cell.path) >= rules.budget:
-        return "budget", [p for p in (a, b) if p is not None]
-    return None, []
+        return "budget", [p for p in (a, b) if p is not None], None
+    return None, [], None
 
 
-def judge_level(g: GroupState, cell: Cell, m: float, rules: Rules) -> Decision:
-    level, pts = cell.value, g.points()
-    a, b = provisional(pts, level, g.reach_tol())
-    stop, ends = level_stop(g, pts, a, b, cell, rules)
+def judge_level(g: GroupState, cell: Cell, m, rules: Rules) -> Decision:
+    """`m(x)`: the racing margin at x (`suite.run.search.state.margin`)."""
+    level, pts, tol = cell.value, g.points(), g.reach_tol()
+    a, b = provisional(pts, level, tol)
+    stop, ends, est = level_stop(g, pts, a, b, cell, rules)
     if stop is None:
         x = level_next(g, cell, a, b, rules)
         if x is not None:
             return Decision(propose=x)
         stop, ends = "axis", [p for p in (a, b) if p is not None]
     need = [p.x for p in ends if not p.full and not (p.broken and p is b)]
-    settle(cell, stop, [p for p in pts if p.full], level, (a, b), g.reach_tol())
+    bracket = (est.a, est.b) if est is not None else (a, b)
+    settle(cell, stop, [p for p in pts if p.full], level, bracket, tol, est if not need else None)
     # A point measured on fewer seeds that clearly beats the cell (by more than the racing margin) could be
     # the report's cell (accuracy not monotone): it gets its other seeds too.
     if cell.result is not None:
-        need += [p.x for p in pts if not p.full and not p.broken and reaches(p, level, g.reach_tol()) and p.acc > cell.result + m]
+        need += [p.x for p in pts if not p.full and not p.broken and reaches(p, level, tol)
+                 and p.acc > cell.result + m(p.x)]
     if need:
         cell.status = "running"
         return Decision(promote=sorted(set(need)))
@@ -113,13 +103,13 @@ def level_next(g: GroupState, cell: Cell, a: Stats | None, b: Stats | None, rule
     if g.axis == "compression" and ua <= math.log(own) <= ub and own not in g.results:
         cell.how.append("target")  # a compression target is its own compression ratio: run the level itself
         return own
-    # Aim at the middle of the measured rule's band [level, level x (1 + tolerance)]; a compression target
-    # is its own compression ratio, so there the level itself.
-    target = math.log(cell.value) + (rules.tau / 2 if g.axis == "lam" else 0.0)
+    # Aim at the level itself (the nearer a point, the tighter an estimate), or, under the measured rule,
+    # at the middle of its band [level, level x (1 + tolerance)].
+    target = math.log(cell.value) + (rules.tau / 2 if rules.level_rule == "measured" else 0.0)
     crs = g.cr_curve()
     proposal = crs.inverse(target, ua, ub) if crs else None
     side = lambda x: None if g.stats(x) is None else reaches(g.stats(x), cell.value, g.reach_tol())  # noqa: E731
     return next_point(g, cell, ua, ub, proposal, stagnating(cell, side))
 
 
-__all__ = ["estimable", "estimate", "judge_level", "level_stop", "provisional", "reaches", "settle"]
+__all__ = ["judge_level", "level_stop", "provisional", "reaches", "settle"]

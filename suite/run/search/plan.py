@@ -70,7 +70,8 @@ class SharedSearch:
     # ------------------------------------------------------------------ rounds
     def judge(self, cell: Cell) -> Decision:
         g = self.groups[cell.group]
-        m = margin(self.rules, self.dense_std(), g.seed_std())
+        dense = self.dense_std()
+        m = lambda x: margin(self.rules, dense, g.first_seed_noise(x, self.rules.noise_k))  # noqa: E731
         if cell.kind == "eps":
             return judge_eps(g, cell, self.threshold(cell.value), m, self.rules)
         return judge_level(g, cell, m, self.rules)

@@ -140,16 +140,36 @@ class GroupState:
         pts = [p for p in self.points() if not p.broken and math.isfinite(p.logcr)]
         return Curve([math.log(p.x) for p in pts], [p.logcr for p in pts], [p.n for p in pts], increasing=True)
 
-    def seed_std(self) -> float | None:
-        """The median over full, unbroken points of the seeds' accuracy std (None before any)."""
-        stds = [p.std for p in self.points() if p.full and not p.broken and p.std is not None]
-        return statistics.median(stds) if stds else None
+    def residuals(self) -> dict[float, float]:
+        """Per full unbroken point: its median accuracy less the first seed's corrected by `offsets` (how far
+        a one-seed point's best guess of the median was off there)."""
+        _, da = self.offsets()
+        out = {}
+        for x, got in self.results.items():
+            p, first = self.raw(x), got.get(self.seeds[0])
+            if p.full and not p.broken and first is not None and not first.broken:
+                out[x] = p.acc - (first.acc + da)
+        return out
+
+    def first_seed_noise(self, x: float, k: float) -> float:
+        """How far a one-seed guess of the median accuracy at x may be off: k x the larger of the RMS of
+        `residuals` and the largest residual of the nearest full points below and above x (seeds may disagree far more in
+        one stretch than elsewhere: random pruning near CR 25, where one seed falls to 69% and the others
+        keep 86%); 0 before any full point."""
+        res = self.residuals()
+        if not res:
+            return 0.0
+        rms = math.sqrt(statistics.fmean(r * r for r in res.values()))
+        below = max((y for y in res if y <= x), default=None)
+        above = min((y for y in res if y >= x), default=None)
+        local = max((abs(res[y]) for y in (below, above) if y is not None), default=0.0)
+        return k * max(rms, local)
 
 
-def margin(rules: Rules, *stds: float | None) -> float:
-    """The racing margin: noise_k times the largest seed std given (dense, group), never below the floor."""
-    known = [s for s in stds if s is not None]
-    return max(rules.noise_floor, rules.noise_k * max(known, default=0.0))
+def margin(rules: Rules, dense_std: float | None, noise: float) -> float:
+    """The racing margin: the floor, noise_k x the dense seeds' accuracy std, or the group's first-seed
+    noise (`GroupState.first_seed_noise`), whichever is largest."""
+    return max(rules.noise_floor, rules.noise_k * (dense_std or 0.0), noise)
 
 
 __all__ = ["GroupState", "Result", "Rules", "Stats", "margin"]
