@@ -75,8 +75,11 @@ def eps_stop(g: GroupState, a: Stats | None, b: Stats | None, rules: Rules, cell
 
 def eps_confirm(pts: list[Stats], a: Stats | None, b: Stats | None, threshold: float, m) -> list[float]:
     """Points to complete before an ε cell may stop: its cell; its failing end unless clearly failing (more
-    than m below the threshold); any point sparser than the cell not clearly failing (it could be the cell)."""
-    need = [a.x] if a is not None and not a.full else []
+    than m below the threshold); any point sparser than the cell not clearly failing (it could be the cell).
+    The cell's own point goes first, alone: should it fail on every seed, the others' seeds are not needed."""
+    if a is not None and not a.full:
+        return [a.x]
+    need = []
     if b is not None and not b.full and b.acc >= threshold - m(b.x):
         need.append(b.x)
     need += [p.x for p in pts if not p.full and not p.broken and p.acc >= threshold - m(p.x)

@@ -90,28 +90,37 @@ class GroupState:
                      statistics.median(accs), statistics.fmean(accs),
                      statistics.stdev(accs) if len(accs) > 1 else None, 2 * sum(r.broken for r in rs) > len(rs))
 
-    def offsets(self) -> tuple[float, float]:
-        """(log CR, accuracy) of the median over seeds less the first seed's, median over full unbroken points
-        (0 before any): the first seed's curve need not be the median's (LeNet-300-100, DWF D = 3: seed 0
-        keeps 10-20% more weights)."""
-        dc, da = [], []
+    def offset_table(self) -> dict[float, tuple[float, float]]:
+        """Per full unbroken point: (log CR, accuracy) of the median over seeds less the first seed's. The first
+        seed's curve need not be the median's (LeNet-300-100, DWF D = 3: seed 0 keeps 10-20% more weights)."""
+        out = {}
         for x, got in self.results.items():
-            p = self.raw(x)
-            first = got.get(self.seeds[0])
+            p, first = self.raw(x), got.get(self.seeds[0])
             if p.full and not p.broken and first is not None and not first.broken and first.cr > 0:
-                dc.append(p.logcr - math.log(first.cr))
-                da.append(p.acc - first.acc)
-        return (statistics.median(dc), statistics.median(da)) if dc else (0.0, 0.0)
+                out[x] = (p.logcr - math.log(first.cr), p.acc - first.acc)
+        return out
+
+    def offset_at(self, x: float, table: dict, exclude: float | None = None) -> tuple[float, float]:
+        """The offset at x: linear in u between the nearest full points below and above x (one of them where
+        there is one only; (0, 0) before any), `exclude` left out."""
+        xs = [y for y in table if y != exclude]
+        below = max((y for y in xs if y < x), default=None)
+        above = min((y for y in xs if y > x), default=None)
+        if below is None or above is None:
+            near = below if above is None else above
+            return table[near] if near is not None else (0.0, 0.0)
+        w = (math.log(x) - math.log(below)) / (math.log(above) - math.log(below))
+        return tuple(lo + w * (hi - lo) for lo, hi in zip(table[below], table[above]))
 
     def points(self) -> list[Stats]:
         """Every measured point, ascending on the axis; a point measured on the first seed alone is that seed
-        corrected by `offsets` (its best guess of the median)."""
+        corrected by `offset_at` (its best guess of the median)."""
         if getattr(self, "_cache", None) is None:
-            dc, da = self.offsets()
-            pts = []
+            table, pts = self.offset_table(), []
             for x in sorted(self.results):
                 p = self.raw(x)
                 if p.n == 1 and self.seeds[0] in self.results[x] and not p.broken:
+                    dc, da = self.offset_at(x, table)
                     p = dataclasses.replace(p, cr=p.cr * math.exp(dc), acc=p.acc + da, mean=p.mean + da)
                 pts.append(p)
             self._cache = pts
@@ -141,15 +150,10 @@ class GroupState:
         return Curve([math.log(p.x) for p in pts], [p.logcr for p in pts], [p.n for p in pts], increasing=True)
 
     def residuals(self) -> dict[float, float]:
-        """Per full unbroken point: its median accuracy less the first seed's corrected by `offsets` (how far
-        a one-seed point's best guess of the median was off there)."""
-        _, da = self.offsets()
-        out = {}
-        for x, got in self.results.items():
-            p, first = self.raw(x), got.get(self.seeds[0])
-            if p.full and not p.broken and first is not None and not first.broken:
-                out[x] = p.acc - (first.acc + da)
-        return out
+        """Per full unbroken point: its median accuracy less the first seed's corrected by the offset its
+        neighbours give (`offset_at` without the point itself): how far a one-seed guess would have been off."""
+        table = self.offset_table()
+        return {x: table[x][1] - self.offset_at(x, table, exclude=x)[1] for x in table}
 
     def first_seed_noise(self, x: float, k: float) -> float:
         """How far a one-seed guess of the median accuracy at x may be off: k x the larger of the RMS of
