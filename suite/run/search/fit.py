@@ -72,12 +72,13 @@ def inside(u: float | None, ua: float, ub: float) -> bool:
     return u is not None and math.isfinite(u) and ua + margin <= u <= ub - margin
 
 
-def secant(ua: float, ub: float, fa: float | None, fb: float | None) -> float | None:
-    """Regula falsi: where the line through (ua, fa), (ub, fb) crosses 0; None where the ends do not
-    bracket a sign change (non-monotone), a value is unknown, or the stretch is flat."""
+def secant(ua: float, ub: float, fa: float | None, fb: float | None, falling: bool = True) -> float | None:
+    """Regula falsi: where the line through (ua, fa), (ub, fb) crosses 0; None where the ends do not bracket
+    a change of sign in the expected direction (falling: fa >= 0 > fb; else fa < 0 <= fb), i.e. the stretch
+    is not monotone as expected, where a value is unknown, or where the stretch is flat."""
     if fa is None or fb is None or not (math.isfinite(fa) and math.isfinite(fb)):
         return None
-    if fa * fb > 0 or abs(fa - fb) < FLAT:
+    if abs(fa - fb) < FLAT or not ((fa >= 0 > fb) if falling else (fa < 0 <= fb)):
         return None
     return ua + (ub - ua) * fa / (fa - fb)
 
