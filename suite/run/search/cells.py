@@ -22,6 +22,7 @@ class Cell:
     status: str = "running"  # running | resolved | estimated | axis | bound | none | budget
     path: list[float] = field(default_factory=list)  # the points it proposed (merged ones included)
     how: list[str] = field(default_factory=list)  # per proposal: "interpolated" | "bisection" | "end"
+    spent: int = 0  # its own proposals that were run (its budget); waiting for another cell's point is free
     cell_x: float | None = None
     result: float | None = None  # ε: the cell's CR; level: its mean accuracy (estimated or measured)
     bracket: tuple = (None, None)  # the axis values the cell (or its estimate) rests on
@@ -44,10 +45,13 @@ class Decision:
     propose: float | None = None
 
 
+CREEP = 3  # this many proposals in a row on one side of a cell's boundary: bisect
+
+
 def stagnating(cell: Cell, side) -> bool:
-    """Its last two proposals fell on the same side of its boundary (regula falsi's one-sided creep)."""
-    sides = [side(x) for x in cell.path[-2:]]
-    return len(sides) == 2 and None not in sides and sides[0] == sides[1]
+    """Its last CREEP proposals fell on the same side of its boundary (regula falsi's one-sided creep)."""
+    sides = [side(x) for x in cell.path[-CREEP:]]
+    return len(sides) == CREEP and None not in sides and len(set(sides)) == 1
 
 
 def _finish(cell: Cell, status: str, chosen: Stats | None, bracket: tuple, result: float | None = None) -> None:
@@ -70,7 +74,7 @@ def eps_stop(g: GroupState, a: Stats | None, b: Stats | None, rules: Rules, cell
         return "resolved"
     if b.x <= a.x * rules.axis_resolution:
         return "axis"
-    return "budget" if len(cell.path) >= rules.budget else None
+    return "budget" if cell.spent >= rules.budget else None
 
 
 def eps_confirm(pts: list[Stats], a: Stats | None, b: Stats | None, threshold: float, m) -> list[float]:

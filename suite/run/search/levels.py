@@ -65,7 +65,7 @@ def level_stop(g: GroupState, pts: list[Stats], a, b, cell: Cell, rules: Rules):
         return "none", [hi], None
     if a is not None and b is not None and b.x <= a.x * rules.axis_resolution:
         return "axis", [a, b], None
-    if len(cell.path) >= rules.budget:
+    if cell.spent >= rules.budget:
         return "budget", [p for p in (a, b) if p is not None], None
     return None, [], None
 

@@ -88,12 +88,12 @@ class SharedSearch:
         return None
 
     def shared_level_point(self, g: GroupState, cell: Cell, taken: list[float]) -> float | None:
-        """A point proposed this round whose fitted CR lies within a factor sqrt(max_bracket) of a level cell's
-        level (λ axis): the cell waits for it instead of proposing its own, since an estimate may rest on it."""
+        """A point proposed this round whose fitted CR lies within a factor share_factor of a level cell's level
+        (λ axis): the cell waits for it instead of proposing its own, since an estimate may rest on it."""
         crs = g.cr_curve()
         if cell.kind != "level" or g.axis != "lam" or not crs:
             return None
-        radius = math.log(self.rules.max_bracket) / 2
+        radius = math.log(self.rules.share_factor)
         near = [y for y in taken if abs(crs.at(math.log(y)) - math.log(cell.value)) <= radius]
         return min(near, key=lambda y: abs(crs.at(math.log(y)) - math.log(cell.value)), default=None)
 
@@ -110,8 +110,9 @@ class SharedSearch:
             for x in decision.promote:
                 wanted += [Request(g.key, x, s) for s in g.missing(x)]
             if decision.propose is not None:
-                x = self.merged(g, decision.propose, taken) or self.shared_level_point(g, cell, taken) \
-                    or decision.propose
+                shared = self.shared_level_point(g, cell, taken)
+                x = self.merged(g, decision.propose, taken) or shared or decision.propose
+                cell.spent += x != shared
                 cell.path.append(x)
                 if x not in taken:
                     taken.append(x)

@@ -20,7 +20,10 @@ class Rules:
     budget: int = 12  # proposals one cell may make (single-seed points, most of them)
     noise_k: float = 3.0  # racing margin = max(noise_floor, noise_k x seed std)
     noise_floor: float = 0.005  # accuracy (fraction): 0.5 percentage points
-    max_bracket: float = 4.0  # level estimate: CR ratio of the bracketing configurations at most this
+    max_bracket: float = 10.0  # level estimate: CR ratio of the bracketing configurations at most this
+    # A level cell (λ axis) waits for a point proposed this round whose fitted CR lies within this factor of its
+    # level (inf: any point proposed this round): fewer points, more rounds.
+    share_factor: float = math.inf
     level_acc_tol: float = 0.005  # level estimate: their mean accuracies differ by at most this
     level_rule: str = "interpolated"  # or "measured": a configuration within tolerance above the level
 
