@@ -17,6 +17,7 @@ shared search within tolerance, with at most 45% of today's trials.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -130,12 +131,47 @@ def compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells
     return n, ok_today, ok_shared
 
 
+def per_group(plan, trials, search) -> None:
+    """Trials per group: grid, today's bisection, shared search (of them on one seed only)."""
+    today: dict[str, int] = {}
+    for h in plan.used:
+        key = plan.where[h][0].key if h in plan.where else "dense"
+        today[key] = today.get(key, 0) + 1
+    print(f"\n{'group':<10} {'grid':>5} {'today':>6} {'shared':>7} {'one-seed':>9}")
+    for g in plan.groups:
+        grid = sum(t.method == g.bases[0].method and t.depth == g.bases[0].depth for t in trials)
+        mine = search.groups[g.key]
+        used = sum(len(seeds) for seeds in mine.results.values())
+        single = sum(len(seeds) == 1 for seeds in mine.results.values())
+        print(f"{g.key:<10} {grid:>5} {today.get(g.key, 0):>6} {used:>7} {single:>9}")
+
+
+def level_rules_compared(plan, settings, rules, oracle, cells) -> None:
+    """The shared search again under the other level rule: every level cell of both, side by side."""
+    other = "measured" if rules.level_rule == "interpolated" else "interpolated"
+    search, n, theirs = run_shared(plan, settings, dataclasses.replace(rules, level_rule=other), oracle)
+    print(f"\nlevel cells, --level-rule {rules.level_rule} vs {other} ({n} trials under {other}):")
+    worst = 0.0
+    for key in cells:
+        for (kind, value), (mine, cell) in cells[key].items():
+            if kind != "level":
+                continue
+            other_value = theirs[key][(kind, value)][0]
+            diff = None if mine is None or other_value is None else 100 * (mine - other_value)
+            worst = max(worst, abs(diff or 0.0))
+            print(f"  {key:<10} CR≥{value:<6g} {fmt(kind, mine):>8} ({cell.status:<9}) {fmt(kind, other_value):>8}"
+                  f"  diff {'–' if diff is None else f'{diff:+.2f}'} points")
+    print(f"  largest difference: {worst:.2f} points")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", default=str(REPO / "results" / "reference" / "lenet300_fmnist"))
     parser.add_argument("--spec", default="lenet300_fmnist")
     parser.add_argument("--methods", default="dense,dwf,gmp,snip,synflow,random")
     parser.add_argument("--level-rule", default="interpolated", choices=["interpolated", "measured"])
+    parser.add_argument("--compare-level-rules", action="store_true",
+                        help="also run the other level rule and print both, cell by cell")
     args = parser.parse_args()
 
     from suite.run.adaptive_cells import axis_of
@@ -160,6 +196,9 @@ def main() -> None:
     measured = {g.key: [x for x in g.results if g.judged(x)] + [p.x for p in search.groups[g.key].points() if p.full]
                 for g in plan.groups}
     n, ok_today, ok_shared = compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells, measured)
+    per_group(plan, trials, search)
+    if args.compare_level_rules:
+        level_rules_compared(plan, settings, rules, oracle, shared_cells)
     print(f"\n(* = outside tolerance) store {args.store}; dense median {100 * oracle.dense_median():.2f}%")
     print(f"trials: grid {len(trials)}, today's bisection {today_n}, shared search {shared_n} "
           f"({100 * shared_n / today_n:.0f}% of today's; one-seed points "

@@ -78,17 +78,19 @@ def eps_stop(g: GroupState, a: Stats | None, b: Stats | None, rules: Rules, cell
 
 
 def eps_confirm(pts: list[Stats], a: Stats | None, b: Stats | None, threshold: float, m) -> list[float]:
-    """Points to complete before an ε cell may stop: its cell; its failing end unless clearly failing (more
-    than m below the threshold); any point sparser than the cell not clearly failing (it could be the cell).
-    The cell's own point goes first, alone: should it fail on every seed, the others' seeds are not needed."""
+    """The point to complete before an ε cell may stop, one at a time, each making the next needless should
+    it change the cell: its own point a; else the sparsest point beyond a not clearly failing (accuracy
+    not more than m(x) below the threshold: it could be the cell); else its failing end b unless clearly
+    failing. [] when none is left."""
     if a is not None and not a.full:
         return [a.x]
-    need = []
+    rivals = [p for p in pts if not p.full and not p.broken and p.acc >= threshold - m(p.x)
+              and (a is None or p.cr > a.cr)]
+    if rivals:
+        return [max(rivals, key=lambda p: (p.cr, p.x)).x]
     if b is not None and not b.full and b.acc >= threshold - m(b.x):
-        need.append(b.x)
-    need += [p.x for p in pts if not p.full and not p.broken and p.acc >= threshold - m(p.x)
-             and (a is None or p.cr > a.cr)]
-    return sorted(set(need))
+        return [b.x]
+    return []
 
 
 def judge_eps(g: GroupState, cell: Cell, threshold: float, m, rules: Rules) -> Decision:
