@@ -46,7 +46,7 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
         fail(str(exc))
 
 
-def _print_plan(spec, results: str, adaptive: bool) -> None:
+def _print_plan(spec, results: str, adaptive: bool, search: str = "bisect") -> None:
     """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing):
     the grid's trials per method, or with `adaptive` the searches that would replace them."""
     from suite.run.plan import make_plan
@@ -55,7 +55,12 @@ def _print_plan(spec, results: str, adaptive: bool) -> None:
     plan = make_plan(spec, results)
     for line in damaged_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
-    if adaptive:
+    if adaptive and search == "shared":
+        from suite.run.search.preview import preview_shared
+
+        for line in preview_shared(plan):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    elif adaptive:
         from suite.run.adaptive_preview import preview_adaptive, preview_lines
 
         for line in preview_lines(preview_adaptive(plan)):
@@ -91,6 +96,9 @@ def sweep(
                                                             "`adaptive`) instead of running the whole grid."),
     max_trials: Optional[int] = typer.Option(None, help="Refuse a spec with more trials than this "
                                                         "(default 20000), counted before it is expanded."),
+    search: str = typer.Option("bisect", "--search", help="With --adaptive: bisect (each cell alone) or shared "
+                                                          "(one model per method variant, seed racing, Table 2 "
+                                                          "levels estimated; README, issue 25)."),
 ) -> None:
     """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
 
@@ -114,6 +122,10 @@ def sweep(
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
+    if search not in ("bisect", "shared"):
+        fail(f"--search {search}: allowed: bisect, shared")
+    if search == "shared" and not adaptive:
+        fail("--search shared: allowed only with --adaptive (or the spec key `adaptive`)")
     if adaptive:
         from suite.run.adaptive import require_dense
 
@@ -122,13 +134,13 @@ def sweep(
         except ValueError as exc:
             fail(f"--adaptive: {exc}")
     if dry_run:
-        _print_plan(spec, root, adaptive)
+        _print_plan(spec, root, adaptive, search)
         return
     from suite.run.driver import run_sweep
     from suite.run.summary import summary_lines
 
     options = RunOptions(results=root, data=str(data) if data else None, address=address, num_cpus=num_cpus,
-                         max_concurrent=max_concurrent, adaptive=adaptive)
+                         max_concurrent=max_concurrent, adaptive=adaptive, search=search)
     try:
         outcome = run_sweep(spec, options, console=err_console)
     except (TuneSetupError, StoreBusy) as exc:

@@ -28,6 +28,9 @@ class RunOptions:
     max_concurrent: int | None = None
     # Search each Table 1 / 2 cell (suite.run.adaptive) instead of running the whole grid.
     adaptive: bool = False
+    # Which search an adaptive run makes: "bisect" (suite.run.adaptive, each cell alone) or "shared"
+    # (suite.run.search: one model per group, seed racing, level estimates).
+    search: str = "bisect"
 
 
 @dataclass

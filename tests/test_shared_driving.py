@@ -1,0 +1,99 @@
+"""`bench sweep --adaptive --search shared`: the shared search driven through TrialConfigs and stored rows
+(suite.run.search.driving.SharedPlan) on the stub's known curves (tests/adaptive_stub.py), and the CLI."""
+
+from __future__ import annotations
+
+import math
+
+from typer.testing import CliRunner
+
+from adaptive_stub import grid, settings, stub
+from suite.cli.main import app
+from suite.run.adaptive_results import run_serial
+from suite.run.search.driving import SharedPlan
+from test_adaptive_preview import write_spec
+
+SEEDS = (0, 1, 2)
+
+
+def offsets(seed: int) -> float:
+    return (0.0, 0.003, -0.003)[seed]
+
+
+def finished(methods=("dwf", "synflow"), **kw) -> tuple[SharedPlan, dict]:
+    plan, train, stored = SharedPlan(grid(methods, SEEDS), settings(**kw)), stub(seed_offset=offsets), {}
+
+    def keep(cfg):
+        stored[cfg.config_hash] = train(cfg)
+        return stored[cfg.config_hash]
+
+    run_serial(plan, keep)
+    assert plan.finished and not plan.pending
+    return plan, stored
+
+
+def test_the_shared_plan_lands_on_the_stubs_known_boundaries():
+    """ε = 5 fails above CR 1000, ε = 10 above CR 10^4 (on both axes); CR 100 and 1000 as levels."""
+    plan, _ = finished(levels=(100.0, 1000.0))
+    for cell in plan.cells:
+        if cell.kind == "eps":
+            boundary = 1000.0 if cell.value == 5 else 1e4
+            assert cell.status in ("resolved", "axis"), cell.title
+            assert abs(math.log(cell.result / boundary)) <= math.log(1.1) + 1e-9, (cell.title, cell.result)
+        else:
+            expected = 0.90 - 0.05 * math.log10(cell.value / 100)
+            assert math.isclose(cell.result, expected, abs_tol=0.005), (cell.title, cell.result)
+
+
+def test_every_configuration_a_cell_rests_on_is_stored_for_every_seed():
+    plan, stored = finished(levels=(100.0,))
+    for cell in plan.cells:
+        base = plan.bases[cell.group]
+        xs = [cell.cell_x] if cell.status != "estimated" else list(cell.bracket)
+        for x in (x for x in xs if x is not None):
+            assert all(cfg.config_hash in stored for cfg in base.configs(x)), (cell.title, x)
+
+
+def test_dense_trains_first_and_resume_retrains_nothing():
+    plan, stored = finished(levels=(100.0,))
+    fresh = SharedPlan(grid(("dwf", "synflow"), SEEDS), settings(levels=(100.0,)))
+    first = fresh.advance()
+    assert min(first, key=fresh.priority).method == "dense" and fresh.priority(first[0]) == 0
+
+    again = SharedPlan(grid(("dwf", "synflow"), SEEDS), settings(levels=(100.0,)))
+
+    def refuse(cfg):
+        raise AssertionError(f"trained {cfg.method} {cfg.lam} {cfg.compressions} on resume")
+
+    assert run_serial(again, refuse, lookup=lambda cfg: stored.get(cfg.config_hash)) == 0
+    assert again.used == plan.used and again.reused <= plan.used
+    assert [(c.status, c.result) for c in again.cells] == [(c.status, c.result) for c in plan.cells]
+
+
+def test_a_failed_trial_is_a_failed_point_not_a_crash():
+    plan, train = SharedPlan(grid(("dwf",), SEEDS), settings()), stub(seed_offset=offsets)
+    failed = set()
+
+    def flaky(cfg):
+        if cfg.method == "dwf" and not failed:
+            failed.add(cfg.config_hash)
+            return None  # the first DWF trial fails
+        return train(cfg)
+
+    run_serial(plan, flaky)
+    assert plan.finished and failed <= plan.used
+    assert all(c.status != "running" for c in plan.cells)
+
+
+def test_cli_search_option(tmp_path):
+    spec, root = write_spec(tmp_path), tmp_path / "res"
+    spec.write_text(spec.read_text().replace("adaptive: {budget: 3, eps: [5], levels: [100]}\n", ""))
+    args = ["sweep", str(spec), "--dry-run", "--results", str(root)]
+    refused = CliRunner().invoke(app, args + ["--search", "shared"])
+    assert refused.exit_code == 2 and "--search shared: allowed only with --adaptive" in " ".join(refused.output.split())
+    assert CliRunner().invoke(app, args + ["--adaptive", "--search", "golden"]).exit_code == 2
+    shown = CliRunner().invoke(app, args + ["--adaptive", "--search", "shared"])
+    assert shown.exit_code == 0, shown.output
+    lines = [line for line in shown.output.splitlines() if line.startswith("search ")]
+    assert {line.split(":")[0] for line in lines} >= {"search dwf D=2 ε=5", "search snip CR≥100"}
+    assert not root.exists()
