@@ -30,7 +30,8 @@ Rule (constants in `Rules`; defaults in brackets):
    * level cell (level L): a = the last unbroken point short of L on the axis, b = the first point above
      a that reaches L (the report's one-parameter tolerance) or is broken. The new point is where the
      fitted log CR equals log L (level_rule "measured": log L + tau/2, the middle of the measured band); a
-     compression-axis group runs the target L itself.
+     compression-axis group runs the target L itself; a λ-axis one, while no point reaches L and
+     the upper bound is unmeasured, that bound.
    * Safeguards -> the bracket's midpoint in u (bisection): no change of sign in the expected direction
      between the ends (non-monotone), an end unknown or non-finite (unevaluated bound, collapsed point),
      a flat stretch (change < 1e-9), a step within 5% of the bracket's width from an end, the cell's last

@@ -94,10 +94,20 @@ def judge_level(g: GroupState, cell: Cell, m, rules: Rules) -> Decision:
     return Decision()
 
 
+def crs_flat(g: GroupState, a: Stats, cell: Cell) -> bool:
+    """The fitted CR does not reach the level by the grid's upper bound (it stays at its last value beyond
+    the last point): inverse interpolation has nowhere to go."""
+    crs = g.cr_curve()
+    return not crs or crs.at(math.log(g.hi)) < math.log(cell.value)
+
+
 def level_next(g: GroupState, cell: Cell, a: Stats | None, b: Stats | None, rules: Rules) -> float | None:
     end = open_end(g, cell, a, b, rules)
     if end is not None:
         return end
+    if a is not None and b is None and g.stats(g.hi) is None and g.axis == "lam" and crs_flat(g, a, cell):
+        cell.how.append("end")  # nothing reaches the level and the CR curve gives no direction: the bound
+        return g.hi
     ua, ub = math.log(a.x if a else g.lo), math.log(b.x if b else g.hi)
     own = snap(cell.value)
     if g.axis == "compression" and ua <= math.log(own) <= ub and own not in g.results:
