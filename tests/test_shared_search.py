@@ -226,3 +226,42 @@ def test_resume_after_an_interruption_continues_where_it_stopped():
     trained = run_serial(resumed, problem.train, lookup=stored.get)
     full = run(Problem())
     assert len(resumed.used) == len(full.used) and trained == len(full.used) - len(stored)
+
+
+# ---------------------------------------------------------------------------- level estimates
+
+def full_point(cr: float, mean: float, x: float | None = None):
+    from suite.run.search.state import Stats
+
+    return Stats(x if x is not None else cr, 3, True, cr, mean, mean, 0.001, False)
+
+
+def estimate_at(points, level, rules=Rules()):
+    from suite.run.search.estimate import level_estimate
+
+    return level_estimate(points, level, rules, lambda p: p.cr >= level)
+
+
+def test_a_level_is_interpolated_in_log_cr_between_its_bracket():
+    est = estimate_at([full_point(50.0, 0.880), full_point(200.0, 0.876)], 100.0)
+    assert est.basis == "flat" and est.value == pytest.approx(0.878)
+    assert est.interval == (pytest.approx(0.876), pytest.approx(0.880))
+
+
+def test_no_estimate_from_a_wide_or_steep_bracket_without_curvature_on_both_sides():
+    assert estimate_at([full_point(5.0, 0.88), full_point(200.0, 0.879)], 100.0) is None  # wider than max_bracket
+    steep = [full_point(50.0, 0.88), full_point(200.0, 0.80)]
+    assert estimate_at(steep, 100.0) is None  # 8 points apart, no neighbours to bound the curvature
+    narrow = [full_point(95.0, 0.85), full_point(110.0, 0.80)]
+    assert estimate_at(narrow, 100.0).basis == "narrow"  # within two measured bands
+    assert estimate_at(steep, 100.0, Rules(level_rule="measured")) is None
+
+
+def test_the_curvature_bound_accepts_a_straight_stretch_and_refuses_a_knee():
+    # mean accuracy linear in log CR on both sides: no curvature, any bracket within max_bracket will do
+    line = [full_point(c, 0.90 - 0.01 * math.log(c)) for c in (12.5, 25.0, 50.0, 200.0, 400.0)]
+    est = estimate_at(line, 100.0)
+    assert est.basis == "curvature" and est.value == pytest.approx(0.90 - 0.01 * math.log(100.0)) and est.bound < 1e-9
+    # a collapse right after the bracket: the slope changes by 0.2 per unit log CR there, the bound is too wide
+    knee = line[:4] + [full_point(400.0, 0.90 - 0.01 * math.log(200.0) - 0.2 * math.log(2.0))]
+    assert estimate_at(knee, 100.0) is None
