@@ -265,3 +265,20 @@ def test_the_curvature_bound_accepts_a_straight_stretch_and_refuses_a_knee():
     # a collapse right after the bracket: the slope changes by 0.2 per unit log CR there, the bound is too wide
     knee = line[:4] + [full_point(400.0, 0.90 - 0.01 * math.log(200.0) - 0.2 * math.log(2.0))]
     assert estimate_at(knee, 100.0) is None
+
+
+def test_a_failed_seed_is_left_out_of_a_points_accuracy():
+    """A seed that failed (no rows) has no accuracy: the point's median is over the others, as the report's."""
+    problem = Problem()
+    search = make(levels=())
+
+    def flaky(req):
+        if req.group != "dense" and req.seed == 1:
+            return None
+        return problem.train(req)
+
+    run_serial(search, flaky)
+    g = search.groups["dwf D=3"]
+    full = [p for p in g.points() if p.full]
+    assert full and all(not math.isnan(p.acc) for p in full)
+    assert all(c.status != "running" for c in search.cells)

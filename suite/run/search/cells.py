@@ -153,8 +153,8 @@ def eps_next(g: GroupState, cell: Cell, a, b, threshold: float, rules: Rules, pa
     ua = math.log(a.x if a else g.lo)
     ub = math.log(b.x if b else g.hi)
     accs, crs = g.acc_curve(), g.cr_curve()
-    fa = accs.at(ua) - threshold if a is not None else None
-    fb = accs.at(ub) - threshold if b is not None else None
+    va, vb = (accs.at(ua) if a is not None else None), (accs.at(ub) if b is not None else None)
+    fa, fb = (None if v is None else v - threshold for v in (va, vb))
     u_sec, proposal = secant(ua, ub, fa, fb), None
     if u_sec is not None:
         ca = a.logcr if a is not None and not a.broken else None

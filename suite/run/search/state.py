@@ -88,7 +88,8 @@ class GroupState:
         if not got:
             return None
         rs = [got[s] for s in sorted(got)]
-        accs = [r.acc for r in rs]
+        # A failed seed has no accuracy: left out of the accuracy statistics, as the report's medians skip it.
+        accs = [r.acc for r in rs if not math.isnan(r.acc)] or [math.nan]
         return Stats(x, len(rs), all(s in got for s in self.seeds), statistics.median(r.cr for r in rs),
                      statistics.median(accs), statistics.fmean(accs),
                      statistics.stdev(accs) if len(accs) > 1 else None, 2 * sum(r.broken for r in rs) > len(rs))
@@ -142,7 +143,7 @@ class GroupState:
 
     def acc_curve(self) -> Curve:
         """Median accuracy against u, non-increasing (isotonic), weighted by seeds measured."""
-        pts = self.points()
+        pts = [p for p in self.points() if not math.isnan(p.acc)]
         return Curve([math.log(p.x) for p in pts], [p.acc for p in pts], [p.n for p in pts], increasing=False)
 
     def cr_curve(self) -> Curve:
