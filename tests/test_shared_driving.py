@@ -90,10 +90,16 @@ def test_cli_search_option(tmp_path):
     spec.write_text(spec.read_text().replace("adaptive: {budget: 3, eps: [5], levels: [100]}\n", ""))
     args = ["sweep", str(spec), "--dry-run", "--results", str(root)]
     refused = CliRunner().invoke(app, args + ["--search", "shared"])
-    assert refused.exit_code == 2 and "--search shared: allowed only with --adaptive" in " ".join(refused.output.split())
+    assert refused.exit_code == 2
+    assert "--search shared: allowed only with --adaptive" in " ".join(refused.output.split())
     assert CliRunner().invoke(app, args + ["--adaptive", "--search", "golden"]).exit_code == 2
     shown = CliRunner().invoke(app, args + ["--adaptive", "--search", "shared"])
     assert shown.exit_code == 0, shown.output
     lines = [line for line in shown.output.splitlines() if line.startswith("search ")]
     assert {line.split(":")[0] for line in lines} >= {"search dwf D=2 ε=5", "search snip CR≥100"}
+    assert "(interpolated)" in shown.output
+    measured = CliRunner().invoke(app, args + ["--adaptive", "--search", "shared", "--level-rule", "measured"])
+    assert measured.exit_code == 0 and "(measured)" in measured.output
+    assert CliRunner().invoke(app, args + ["--adaptive", "--level-rule", "measured"]).exit_code == 2  # bisect
+    assert CliRunner().invoke(app, args + ["--adaptive", "--search", "shared", "--level-rule", "x"]).exit_code == 2
     assert not root.exists()

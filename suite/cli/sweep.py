@@ -46,7 +46,7 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
         fail(str(exc))
 
 
-def _print_plan(spec, results: str, adaptive: bool, search: str = "bisect") -> None:
+def _print_plan(spec, results: str, adaptive: bool, search: str = "bisect", level_rule: str = "interpolated") -> None:
     """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing):
     the grid's trials per method, or with `adaptive` the searches that would replace them."""
     from suite.run.plan import make_plan
@@ -58,7 +58,7 @@ def _print_plan(spec, results: str, adaptive: bool, search: str = "bisect") -> N
     if adaptive and search == "shared":
         from suite.run.search.preview import preview_shared
 
-        for line in preview_shared(plan):
+        for line in preview_shared(plan, level_rule):
             console.print(line, highlight=False, markup=False, soft_wrap=True)
     elif adaptive:
         from suite.run.adaptive_preview import preview_adaptive, preview_lines
@@ -99,6 +99,9 @@ def sweep(
     search: str = typer.Option("bisect", "--search", help="With --adaptive: bisect (each cell alone) or shared "
                                                           "(one model per method variant, seed racing, Table 2 "
                                                           "levels estimated; README, issue 25)."),
+    level_rule: str = typer.Option("interpolated", "--level-rule", help="With --search shared: a Table 2 level "
+                                   "interpolated between two bracketing configurations of every seed, or measured "
+                                   "(a configuration within the tolerance above the level)."),
 ) -> None:
     """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
 
@@ -126,6 +129,10 @@ def sweep(
         fail(f"--search {search}: allowed: bisect, shared")
     if search == "shared" and not adaptive:
         fail("--search shared: allowed only with --adaptive (or the spec key `adaptive`)")
+    if level_rule not in ("interpolated", "measured"):
+        fail(f"--level-rule {level_rule}: allowed: interpolated, measured")
+    if level_rule != "interpolated" and search != "shared":
+        fail("--level-rule: allowed only with --search shared")
     if adaptive:
         from suite.run.adaptive import require_dense
 
@@ -134,13 +141,14 @@ def sweep(
         except ValueError as exc:
             fail(f"--adaptive: {exc}")
     if dry_run:
-        _print_plan(spec, root, adaptive, search)
+        _print_plan(spec, root, adaptive, search, level_rule)
         return
     from suite.run.driver import run_sweep
     from suite.run.summary import summary_lines
 
     options = RunOptions(results=root, data=str(data) if data else None, address=address, num_cpus=num_cpus,
-                         max_concurrent=max_concurrent, adaptive=adaptive, search=search)
+                         max_concurrent=max_concurrent, adaptive=adaptive, search=search,
+                         level_rule=level_rule)
     try:
         outcome = run_sweep(spec, options, console=err_console)
     except (TuneSetupError, StoreBusy) as exc:

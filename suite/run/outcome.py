@@ -31,6 +31,9 @@ class RunOptions:
     # Which search an adaptive run makes: "bisect" (suite.run.adaptive, each cell alone) or "shared"
     # (suite.run.search: one model per group, seed racing, level estimates).
     search: str = "bisect"
+    # The shared search's Table 2 rule: "interpolated" (a level may be estimated between two bracketing
+    # configurations) or "measured" (a configuration within tolerance above the level, as bisection lands).
+    level_rule: str = "interpolated"
 
 
 @dataclass

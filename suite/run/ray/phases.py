@@ -94,7 +94,9 @@ def run_adaptive(trials: list[TrialConfig], spec: Spec, options: RunOptions, res
                  console: Any | None, outcome: SweepOutcome) -> None:
     """Search each Table 1 / 2 cell over `trials` (suite.run.adaptive); what the store answers is not trained."""
     shared = options.search == "shared"
-    plan = outcome.adaptive = (SharedPlan if shared else AdaptivePlan)(trials, spec.adaptive_settings)
+    settings = spec.adaptive_settings
+    plan = outcome.adaptive = SharedPlan(trials, settings, level_rule=options.level_rule) if shared \
+        else AdaptivePlan(trials, settings)
     searcher = AdaptiveSearcher(plan, store_lookup(results, spec.name), results, spec.name, console)
     searcher.advance()  # resume: everything the store answers is fed in before anything trains
     start = time.perf_counter()

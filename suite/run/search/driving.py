@@ -31,10 +31,11 @@ def result_of(rows: Rows | None, cfg: TrialConfig, axis: str | None) -> Result |
 class SharedPlan:
     """Every group and cell of a sweep's shared search; hands out configs to train and takes their rows."""
 
-    def __init__(self, trials: list[TrialConfig], settings: AdaptiveSettings, rules: Rules | None = None):
+    def __init__(self, trials: list[TrialConfig], settings: AdaptiveSettings, rules: Rules | None = None,
+                 level_rule: str = "interpolated"):
         bisect = AdaptivePlan(trials, settings)  # the same groups, bounds, seeds and fixed trials
         self.settings, self.grid_trials = settings, len(trials)
-        self.rules = rules or Rules(tolerance=settings.tolerance)
+        self.rules = rules or Rules(tolerance=settings.tolerance, level_rule=level_rule)
         self.fixed = bisect.fixed
         self.bases = {g.key: g for g in bisect.groups}
         seeds = sorted({c.seed for c in self.fixed.values()} | {b.seed for g in bisect.groups for b in g.bases})

@@ -9,11 +9,11 @@ from suite.run.search.driving import SharedPlan
 from suite.sweep.expansion import expand
 
 
-def preview_shared(plan: SweepPlan) -> list[str]:
+def preview_shared(plan: SweepPlan, level_rule: str = "interpolated") -> list[str]:
     """Plain text: the rule's settings, one line per cell (where the stored trials leave it), the bound."""
     spec = plan.spec
     trials = expand(spec, {k: v["lr"] for k, v in plan.chosen.items()}, placeholder_lr=True)
-    shared = SharedPlan(trials, spec.adaptive_settings)
+    shared = SharedPlan(trials, spec.adaptive_settings, level_rule=level_rule)
     shared.advance(store_lookup(plan.results, spec.name))
     r, s = shared.rules, spec.adaptive_settings
     lines = [f"shared search {spec.name}: {len(shared.cells)} cell(s) in {len(shared.search.groups)} group(s); "
