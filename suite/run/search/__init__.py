@@ -49,12 +49,12 @@ Rule (constants in `Rules`; defaults in brackets):
    * level: the ends it stops on (the band's point, or a and b of an estimate; a broken b excepted), and
      any reaching point whose accuracy beats the cell by more than m.
    m(x) = the largest of noise_floor [0.5 points], noise_k [3] x the dense seeds' accuracy std, and
-   noise_k x the larger of the RMS over the group's full points of the *residual* (median accuracy less
-   the one-seed guess of rule 2, its offset taken from the neighbours without the point itself) and the
-   residuals of the nearest full points below and above x. After seeds are added the cell is judged
+   noise_k x the larger of the robust spread (1.4826 x the median absolute value) over the group's full
+   points of the *residual* (median accuracy less the one-seed guess of rule 2, its offset taken from the
+   neighbours without the point itself) and the residuals of the nearest full points below and above x. After seeds are added the cell is judged
    again (it may move). A cell's point always has every seed; one-seed points never enter a cell or an
-   estimate. A misjudged one-seed point needs its guess off by more than m: under normal residuals with
-   that RMS, < 0.3% per point.
+   estimate. A misjudged one-seed point needs its guess off by more than m: under normal residuals of
+   that spread, < 0.3% per point.
 5. Stops. ε: "resolved" when CR(a) < CR(b) <= CR(a) (1 + tolerance); "axis" when b / a <= axis_resolution
    or no new point fits; "bound" when nothing above a fails and the upper bound is measured; "none" when
    nothing passes and the lower bound is measured; "budget" after `budget` [12] own proposals. The cell =
