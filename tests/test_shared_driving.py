@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from typer.testing import CliRunner
 
 from adaptive_stub import grid, settings, stub
@@ -103,3 +104,29 @@ def test_cli_search_option(tmp_path):
     assert CliRunner().invoke(app, args + ["--adaptive", "--level-rule", "measured"]).exit_code == 2  # bisect
     assert CliRunner().invoke(app, args + ["--adaptive", "--search", "shared", "--level-rule", "x"]).exit_code == 2
     assert not root.exists()
+
+
+@pytest.mark.slow
+def test_shared_search_through_tune_and_its_resume(tmp_path):
+    """End to end on the synthetic dataset (1 epoch, 2 seeds): ordinary trials in the ordinary store, every
+    cell's configuration stored for every seed, and a second run trains nothing and reaches the same cells."""
+    from suite.results.store import done_hashes
+    from suite.run.driver import run_sweep
+    from suite.run.outcome import RunOptions
+    from suite.sweep.loading import load_spec
+
+    spec = load_spec(write_spec(tmp_path))
+    root = tmp_path / "res"
+    options = RunOptions(results=str(root), num_cpus=2, adaptive=True, search="shared")
+    outcome = run_sweep(spec, options)
+    plan = outcome.adaptive
+    assert isinstance(plan, SharedPlan) and outcome.ok and plan.finished
+    assert done_hashes(root, "adapt") == plan.used and outcome.total == len(plan.used) == len(outcome.records)
+    stored = done_hashes(root, "adapt")
+    for cell in plan.cells:
+        xs = [cell.cell_x] if cell.status != "estimated" else list(cell.bracket)
+        for x in (x for x in xs if x is not None):
+            assert all(cfg.config_hash in stored for cfg in plan.bases[cell.group].configs(x)), cell.title
+    again = run_sweep(spec, options)
+    assert not again.records and again.already_done == again.total == outcome.total
+    assert [(c.status, c.result) for c in again.adaptive.cells] == [(c.status, c.result) for c in plan.cells]
