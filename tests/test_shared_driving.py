@@ -110,7 +110,9 @@ def test_cli_search_option(tmp_path):
 def test_shared_search_through_tune_and_its_resume(tmp_path):
     """End to end on the synthetic dataset (1 epoch, 2 seeds): ordinary trials in the ordinary store, every
     cell's configuration stored for every seed, and a second run trains nothing and reaches the same cells."""
-    from suite.results.store import done_hashes
+    from suite.analysis.configurations import complete_rows
+    from suite.analysis.tables import compression_table
+    from suite.results.store import done_hashes, load_table
     from suite.run.driver import run_sweep
     from suite.run.outcome import RunOptions
     from suite.sweep.loading import load_spec
@@ -127,6 +129,31 @@ def test_shared_search_through_tune_and_its_resume(tmp_path):
         xs = [cell.cell_x] if cell.status != "estimated" else list(cell.bracket)
         for x in (x for x in xs if x is not None):
             assert all(cfg.config_hash in stored for cfg in plan.bases[cell.group].configs(x)), cell.title
+    # The report's Table 1 over the configurations of every seed is the search's own ε cell.
+    rows, dropped = complete_rows(load_table(root, "adapt"))
+    table = compression_table(rows, [5]).set_index("label")
+    single = sum(len(s) == 1 for g in plan.search.groups.values() for s in g.results.values())
+    assert dropped == single
+    for cell in (c for c in plan.cells if c.kind == "eps" and c.cell_x is not None):
+        column, label = ("lam@5", "DWF (D=2)") if cell.group.startswith("dwf") else ("target@5", "SNIP")
+        assert table.loc[label, column] == pytest.approx(cell.cell_x)
     again = run_sweep(spec, options)
     assert not again.records and again.already_done == again.total == outcome.total
     assert [(c.status, c.result) for c in again.adaptive.cells] == [(c.status, c.result) for c in plan.cells]
+
+
+def test_complete_rows_leaves_out_configurations_on_fewer_seeds_than_their_sections_most():
+    import pandas as pd
+
+    from suite.analysis.configurations import complete_rows
+
+    def row(lam, seed, dataset="fmnist"):
+        return {"method": "dwf", "model": "lenet300", "dataset": dataset, "depth": 2, "lam": lam, "lr": 0.15,
+                "seed": seed, "epochs": 1, "point": "final", "status": "ok", "test_acc": 0.8,
+                "compression_ratio": 10.0, "sparsity": 0.9, "total_params": 1000}
+
+    rows = pd.DataFrame([row(1e-3, s) for s in SEEDS] + [row(2e-3, 0)]  # a one-seed point beside a full one
+                        + [row(1e-3, 0, "mnist")])  # alone in its section: its section's most
+    kept, dropped = complete_rows(rows)
+    assert dropped == 1 and len(kept) == 4
+    assert sorted(kept["lam"].tolist()) == [1e-3] * 4

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from suite.analysis.configurations import aggregate_configs, sections, sections_without_dense
+from suite.analysis.configurations import aggregate_configs, complete_rows, sections, sections_without_dense
 from suite.analysis.figure_data import dynamics_selection, layer_selection, pareto_selection
 from suite.analysis.rendering import format_accuracy_table, format_compression_table, to_csv, to_latex, to_markdown
 from suite.analysis.tables import (
@@ -213,6 +213,7 @@ def write_report(
     grid_trials: int | None = None,
     epochs: int | None = None,
     searches: Sequence[dict] | None = None,
+    complete_only: bool = False,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md into out_dir, and return the written paths.
@@ -226,7 +227,8 @@ def write_report(
     which cells can still move. With `epochs`, only the trials trained for that many
     epochs are read (an UnknownEpochsError names the lengths there are); without
     it, a store holding several is reported whole, with a note saying so
-    (`suite.analysis.training_length`).
+    (`suite.analysis.training_length`). With `complete_only`, configurations measured on fewer seeds
+    than their section's most are left out (`configurations.complete_rows`), with a note.
 
     Figures are built on bare matplotlib Figures (no pyplot), which save through
     the Agg/PDF canvases, so no display is needed. With a console, each table is
@@ -241,6 +243,10 @@ def write_report(
     if epochs is not None:  # before anything is written
         data, notes = select_epochs(data, epochs)
     rows, layers, history, failures = data.rows, data.layers, data.history, data.failures
+    if complete_only:  # a shared ε-search's one-seed points are no configurations a table may pick
+        rows, dropped = complete_rows(rows)
+        notes += [f"{dropped} configuration(s) measured on fewer seeds than their section's most left out "
+                  "(--complete-only)"] if dropped else []
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -78,6 +78,9 @@ def report(
     methods: Optional[str] = typer.Option(
         None, help="The sweep ran only these methods of its spec (`bench sweep --methods`): the methods judged "
                    "missing and the searches listed are theirs."),
+    complete_only: bool = typer.Option(
+        False, "--complete-only", help="Leave out configurations measured on fewer seeds than their section's "
+                                       "most (a `--search shared` sweep's one-seed points)."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.analysis.training_length import UnknownEpochsError
@@ -113,7 +116,8 @@ def report(
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
                      eps=tuple(eps), console=console,
                      **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs),
-                     absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs)
+                     absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
+                     complete_only=complete_only)
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
 
