@@ -137,6 +137,15 @@ def test_shared_search_through_tune_and_its_resume(tmp_path):
     for cell in (c for c in plan.cells if c.kind == "eps" and c.cell_x is not None):
         column, label = ("lam@5", "DWF (D=2)") if cell.group.startswith("dwf") else ("target@5", "SNIP")
         assert table.loc[label, column] == pytest.approx(cell.cell_x)
+    # bench report --search shared: its searches, its one-seed points left out of the tables.
+    out = tmp_path / "report"
+    spec_path = str(tmp_path / "adapt.yaml")
+    report = CliRunner().invoke(app, ["report", "adapt", "--results", str(root), "--spec", spec_path,
+                                      "--search", "shared", "--out", str(out), "--table", "compression"])
+    assert report.exit_code == 0, report.output
+    searches = (out / "searches.csv").read_text().splitlines()
+    assert len(searches) == 1 + len(plan.cells) and all(c.title in "\n".join(searches) for c in plan.cells)
+    assert f"{dropped} configuration(s) measured on fewer seeds" in (out / "index.md").read_text()
     again = run_sweep(spec, options)
     assert not again.records and again.already_done == again.total == outcome.total
     assert [(c.status, c.result) for c in again.adaptive.cells] == [(c.status, c.result) for c in plan.cells]

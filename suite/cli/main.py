@@ -81,6 +81,8 @@ def report(
     complete_only: bool = typer.Option(
         False, "--complete-only", help="Leave out configurations measured on fewer seeds than their section's "
                                        "most (a `--search shared` sweep's one-seed points)."),
+    search: str = typer.Option("bisect", "--search", help="The adaptive search the sweep ran (bisect or shared): "
+                               "the searches listed are its; shared implies --complete-only."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.analysis.training_length import UnknownEpochsError
@@ -110,20 +112,23 @@ def report(
     if not done and not damaged and not load_failures(results, name):
         found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
+    if search not in ("bisect", "shared"):
+        fail(f"--search {search}: allowed: bisect, shared")
     everything = not table and not plot
     try:
         write_report(results, name, out or Path(DEFAULT_REPORTS) / name,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
                      eps=tuple(eps), console=console,
-                     **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs),
+                     **_spec_facts(name, results, spec, adaptive or search == "shared", parse_names(methods),
+                                   epochs, search),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
-                     complete_only=complete_only)
+                     complete_only=complete_only or search == "shared")
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
 
 
 def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None,
-                epochs: int | None) -> dict:
+                epochs: int | None, search: str = "bisect") -> dict:
     """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
     how far its searches are (replayed on the store as a resumed run would, at the spec's seeds and grid,
     with the report's --epochs and --methods). The spec is sweeps/NAME.yaml or `--spec`; without one,
@@ -152,12 +157,13 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
     if adaptive or spec.adaptive is not None:
         from suite.run.adaptive_preview import preview_adaptive
         from suite.run.plan import make_plan
+        from suite.run.search.preview import shared_records
 
         try:
-            preview = preview_adaptive(make_plan(spec, results))
+            plan = make_plan(spec, results)
+            facts["searches"] = shared_records(plan) if search == "shared" else preview_adaptive(plan).records()
         except ValueError as exc:  # ε cells without dense trials
             fail(f"adaptive searches of {name!r}: {exc}")
-        facts["searches"] = preview.records()
     return facts
 
 
