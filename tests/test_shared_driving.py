@@ -166,3 +166,11 @@ def test_complete_rows_leaves_out_configurations_on_fewer_seeds_than_their_secti
     kept, dropped = complete_rows(rows)
     assert dropped == 1 and len(kept) == 4
     assert sorted(kept["lam"].tolist()) == [1e-3] * 4
+
+
+def test_bench_submit_passes_the_search_on():
+    from suite.run.submit import passthrough_flags
+
+    assert passthrough_flags(adaptive=True) == ["--adaptive"]
+    assert passthrough_flags(adaptive=True, search="shared", level_rule="measured") == [
+        "--adaptive", "--search", "shared", "--level-rule", "measured"]

@@ -71,6 +71,18 @@ def _print_plan(spec, results: str, adaptive: bool, search: str = "bisect", leve
         console.print(line, highlight=False, soft_wrap=True)
 
 
+def _check_search(search: str, level_rule: str, adaptive: bool) -> None:
+    """--search and --level-rule: known values, and only where they apply (exit 2 otherwise)."""
+    if search not in ("bisect", "shared"):
+        fail(f"--search {search}: allowed: bisect, shared")
+    if search == "shared" and not adaptive:
+        fail("--search shared: allowed only with --adaptive (or the spec key `adaptive`)")
+    if level_rule not in ("interpolated", "measured"):
+        fail(f"--level-rule {level_rule}: allowed: interpolated, measured")
+    if level_rule != "interpolated" and search != "shared":
+        fail("--level-rule: allowed only with --search shared")
+
+
 @app.command()
 def sweep(
     name: str = typer.Argument(..., help="Sweep name (sweeps/NAME.yaml, e.g. lenet300_fmnist or smoke) or a path to a YAML spec."),
@@ -125,14 +137,7 @@ def sweep(
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
-    if search not in ("bisect", "shared"):
-        fail(f"--search {search}: allowed: bisect, shared")
-    if search == "shared" and not adaptive:
-        fail("--search shared: allowed only with --adaptive (or the spec key `adaptive`)")
-    if level_rule not in ("interpolated", "measured"):
-        fail(f"--level-rule {level_rule}: allowed: interpolated, measured")
-    if level_rule != "interpolated" and search != "shared":
-        fail("--level-rule: allowed only with --search shared")
+    _check_search(search, level_rule, adaptive)
     if adaptive:
         from suite.run.adaptive import require_dense
 
@@ -191,6 +196,8 @@ def submit(
     gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
     adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
     max_trials: Optional[int] = typer.Option(None, help="Passed on to bench sweep (and checked here first)."),
+    search: str = typer.Option("bisect", "--search", help="Passed on to bench sweep."),
+    level_rule: str = typer.Option("interpolated", "--level-rule", help="Passed on to bench sweep."),
 ) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
     from suite.run.submit import SubmitError, job_commands, passthrough_flags, submit_ray_job, wait_for_job
@@ -201,6 +208,7 @@ def submit(
         fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
     # Validate here, before anything is sent: the same spec and flags must load on the cluster.
     spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    _check_search(search, level_rule, adaptive or spec.adaptive is not None)
     try:
         spec_path = resolve_spec_path(name)
     except SpecError as exc:
@@ -211,7 +219,7 @@ def submit(
                           f"reach (or pass --results s3://...)", highlight=False, soft_wrap=True)
     extra = passthrough_flags(epochs=epochs, seeds=seeds, methods=methods, max_grid=max_grid, lr_budget=lr_budget,
                               cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive,
-                              max_trials=max_trials)
+                              max_trials=max_trials, search=search, level_rule=level_rule)
     if address:
         try:
             job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
