@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from replay_oracle import Oracle, cells_of, level_band, load_store  # noqa: E402
+from replay_oracle import Oracle, cells_of, level_band, load_store, synthetic_rows  # noqa: E402
 
 TARGET_SHARE = 0.45
 
@@ -170,6 +170,8 @@ def main() -> None:
     parser.add_argument("--spec", default="lenet300_fmnist")
     parser.add_argument("--methods", default="dense,dwf,gmp,snip,synflow,random")
     parser.add_argument("--level-rule", default="interpolated", choices=["interpolated", "measured"])
+    parser.add_argument("--synthetic", action="store_true",
+                        help="an oracle from known curves (replay_oracle.synthetic_rows) instead of --store")
     parser.add_argument("--compare-level-rules", action="store_true",
                         help="also run the other level rule and print both, cell by cell")
     args = parser.parse_args()
@@ -183,7 +185,8 @@ def main() -> None:
     methods = args.methods.split(",")
     trials = [t for t in expand(spec) if t.method in methods]
     settings = spec.adaptive_settings
-    oracle = Oracle(load_store(args.store), {m: axis_of(m) for m in methods if axis_of(m)})
+    rows = synthetic_rows(trials) if args.synthetic else load_store(args.store)
+    oracle = Oracle(rows, {m: axis_of(m) for m in methods if axis_of(m)})
     rules = Rules(tolerance=settings.tolerance, level_rule=args.level_rule)
     plan, today_n, today_cells = run_today(trials, settings, oracle)
     grid_cells = {}
@@ -199,7 +202,8 @@ def main() -> None:
     per_group(plan, trials, search)
     if args.compare_level_rules:
         level_rules_compared(plan, settings, rules, oracle, shared_cells)
-    print(f"\n(* = outside tolerance) store {args.store}; dense median {100 * oracle.dense_median():.2f}%")
+    source = "synthetic curves" if args.synthetic else args.store
+    print(f"\n(* = outside tolerance) store {source}; dense median {100 * oracle.dense_median():.2f}%")
     print(f"trials: grid {len(trials)}, today's bisection {today_n}, shared search {shared_n} "
           f"({100 * shared_n / today_n:.0f}% of today's; one-seed points "
           f"{sum(1 for g in search.groups.values() for x in g.results if len(g.results[x]) == 1)})")
