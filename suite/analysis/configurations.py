@@ -108,6 +108,20 @@ def aggregate_configs(rows: pd.DataFrame) -> pd.DataFrame:
     return agg[list(AGG_COLUMNS)]
 
 
+def complete_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The rows of the configurations measured on as many seeds as their section's most-measured one (the
+    protocol's seeds), and how many configurations were left out: e.g. the points the shared ε-search
+    (suite.run.search) ran on one seed only, which must not become a table's cell."""
+    if rows.empty:
+        return rows, 0
+    df = assign_configs(rows)
+    n_seeds = df.groupby("config_id")["seed"].transform("nunique")
+    protocol = n_seeds.groupby([df["model"], df["dataset"]]).transform("max")
+    keep = (n_seeds >= protocol).to_numpy()
+    dropped = int(df.loc[~keep, "config_id"].nunique())
+    return rows.loc[keep], dropped
+
+
 def sections(configs: pd.DataFrame) -> list[tuple[str, str]]:
     """The (model, dataset) pairs present, sorted."""
     if configs.empty:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from suite.analysis.configurations import aggregate_configs, sections
+from suite.analysis.configurations import aggregate_configs, complete_rows, sections
 from suite.analysis.figure_data import dynamics_selection, layer_selection, pareto_selection
 from suite.analysis.html_report import ReportPage, write_html_report
 from suite.analysis.rendering import to_csv, to_latex, to_markdown
@@ -203,6 +203,7 @@ def write_report(
     eps_mode: str = "points",
     paper=None,
     all_methods: bool = False,
+    complete_only: bool = False,
 ) -> list[Path]:
     """Load a sweep's store, write the requested tables (md, csv, tex) and figures
     (png, pdf) plus index.md and index.html (the whole report as one self-contained page,
@@ -220,6 +221,8 @@ def write_report(
     (`suite.analysis.training_length`). Rows of one data only: `data_fingerprint`'s, by default the newest
     trial's (`suite.analysis.data_selection`, UnknownDataError); the index names it and the others. With
     `paper` (the spec's `suite.sweep.paper_spec.PaperValues`), paper.md sets the cells beside the paper's.
+    With `complete_only`, configurations measured on fewer seeds than their section's most are left out
+    (`configurations.complete_rows`), with a note.
 
     Figures are built on bare matplotlib Figures (no pyplot), which save through
     the Agg/PDF canvases, so no display is needed. With a console, each table is
@@ -236,6 +239,10 @@ def write_report(
         data, length_notes = select_epochs(data, epochs)
         notes += length_notes
     rows, layers, history, failures = data.rows, data.layers, data.history, data.failures
+    if complete_only:  # a shared ε-search's one-seed points are no configurations a table may pick
+        rows, dropped = complete_rows(rows)
+        notes += [f"{dropped} configuration(s) measured on fewer seeds than their section's most left out "
+                  "(--complete-only)"] if dropped else []
     final = Path(out_dir)
     out = staging_folder(final)  # moved into place at the end (suite.analysis.staging)
     written: list[Path] = []

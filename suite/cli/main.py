@@ -1,5 +1,5 @@
 """The `bench` command: the typer app with every command registered (`bench list`, `bench report`
-here; `bench run` in suite.cli.run; `bench sweep`, `bench submit` in suite.cli.sweep)."""
+here; `bench run` in suite.cli.run; `bench sweep` in suite.cli.sweep, `bench submit` in suite.cli.submit)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from suite.cli import run, sweep  # noqa: F401 - each registers its commands on `app`
+from suite.cli import run, submit, sweep  # noqa: F401 - each registers its commands on `app`
 from suite.cli.sweep import parse_names
 from suite.cli.app import app, console, fail
 from suite.config import FIELDS
@@ -88,6 +88,11 @@ def report(
     data_fingerprint: Optional[str] = typer.Option(
         None, help="Report the trials trained on this data (default: the newest trial's data); rows of "
                    "different data are never mixed, and the index names the others."),
+    complete_only: bool = typer.Option(
+        False, "--complete-only", help="Leave out configurations measured on fewer seeds than their section's "
+                                       "most (a `--search shared` sweep's one-seed points)."),
+    search: str = typer.Option("bisect", "--search", help="The adaptive search the sweep ran (bisect or shared): "
+                               "the searches listed are its; shared implies --complete-only."),
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
     from suite.analysis.training_length import UnknownEpochsError
@@ -127,6 +132,8 @@ def report(
     if not done and not damaged and not load_failures(results, name):
         found = [f for f in list_folders(results) if list_names(results, table_dir(f, "rows"), ".parquet")]
         fail(f"no results for sweep {name!r} under {results}/; sweeps with results there: {found or 'none'}")
+    if search not in ("bisect", "shared"):
+        fail(f"--search {search}: allowed: bisect, shared")
     everything = not table and not plot
     stored = load_table(results, name)
     present = data_present(stored)
@@ -138,10 +145,11 @@ def report(
         write_report(results, name, out,
                      tables=REPORT_TABLES if everything else table, plots=REPORT_PLOTS if everything else plot,
                      eps=tuple(eps), console=console,
-                     **_spec_facts(name, results, spec, adaptive, parse_names(methods), epochs,
-                                   chosen if pinned_in_configs(stored, chosen) else None),
+                     **_spec_facts(name, results, spec, adaptive or search == "shared", parse_names(methods),
+                                   epochs, search, chosen if pinned_in_configs(stored, chosen) else None),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
-                     data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods)
+                     data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods,
+                     complete_only=complete_only or search == "shared")
     except UnknownEpochsError as exc:  # found before anything is written
         fail(f"--epochs {epochs}: {exc}")
     except StoreReadError as exc:
@@ -149,7 +157,7 @@ def report(
 
 
 def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None,
-                epochs: int | None, data_fingerprint: str | None = None) -> dict:
+                epochs: int | None, search: str = "bisect", data_fingerprint: str | None = None) -> dict:
     """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
     how far its searches are (replayed on the store as a resumed run would, at the spec's seeds and grid,
     with the report's --epochs and --methods). The spec is sweeps/NAME.yaml or `--spec`; without one,
@@ -181,12 +189,13 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
     if adaptive or spec.adaptive is not None:
         from suite.run.adaptive_preview import preview_adaptive
         from suite.run.plan import make_plan
+        from suite.run.search.preview import shared_records
 
         try:
-            preview = preview_adaptive(make_plan(spec, results))
+            plan = make_plan(spec, results)
+            facts["searches"] = shared_records(plan) if search == "shared" else preview_adaptive(plan).records()
         except ValueError as exc:  # ε cells without dense trials
             fail(f"adaptive searches of {name!r}: {exc}")
-        facts["searches"] = preview.records()
     return facts
 
 

@@ -1,4 +1,4 @@
-"""`bench sweep` and `bench submit` (registered on the main typer app)."""
+"""`bench sweep` (registered on the main typer app), and the spec loading `bench submit` shares with it."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def parse_names(text: str | None) -> list[str] | None:
     return names
 
 
-def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials=None):
+def load_with_overrides(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials=None):
     from suite.sweep.loading import load_spec
     from suite.sweep.overrides import apply_overrides
     from suite.sweep.spec import DEFAULT_MAX_TRIALS, SpecError
@@ -46,7 +46,7 @@ def _load(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial
         fail(str(exc))
 
 
-def _print_plan(spec, results: str, adaptive: bool) -> None:
+def _print_plan(spec, results: str, adaptive: bool, search: str = "bisect", level_rule: str = "interpolated") -> None:
     """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing):
     the grid's trials per method, or with `adaptive` the searches that would replace them."""
     from suite.run.plan import make_plan
@@ -55,7 +55,12 @@ def _print_plan(spec, results: str, adaptive: bool) -> None:
     plan = make_plan(spec, results)
     for line in data_lines(plan) + damaged_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
-    if adaptive:
+    if adaptive and search == "shared":
+        from suite.run.search.preview import preview_shared
+
+        for line in preview_shared(plan, level_rule):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    elif adaptive:
         from suite.run.adaptive_preview import preview_adaptive, preview_lines
 
         for line in preview_lines(preview_adaptive(plan)):
@@ -64,6 +69,18 @@ def _print_plan(spec, results: str, adaptive: bool) -> None:
         console.print(plan_table(plan))
     for line in lr_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
+
+
+def check_search(search: str, level_rule: str, adaptive: bool) -> None:
+    """--search and --level-rule: known values, and only where they apply (exit 2 otherwise)."""
+    if search not in ("bisect", "shared"):
+        fail(f"--search {search}: allowed: bisect, shared")
+    if search == "shared" and not adaptive:
+        fail("--search shared: allowed only with --adaptive (or the spec key `adaptive`)")
+    if level_rule not in ("interpolated", "measured"):
+        fail(f"--level-rule {level_rule}: allowed: interpolated, measured")
+    if level_rule != "interpolated" and search != "shared":
+        fail("--level-rule: allowed only with --search shared")
 
 
 @app.command()
@@ -91,6 +108,12 @@ def sweep(
                                                             "`adaptive`) instead of running the whole grid."),
     max_trials: Optional[int] = typer.Option(None, help="Refuse a spec with more trials than this "
                                                         "(default 20000), counted before it is expanded."),
+    search: str = typer.Option("bisect", "--search", help="With --adaptive: bisect (each cell alone) or shared "
+                                                          "(one model per method variant, seed racing, Table 2 "
+                                                          "levels estimated; README, issue 25)."),
+    level_rule: str = typer.Option("interpolated", "--level-rule", help="With --search shared: a Table 2 level "
+                                   "interpolated between two bracketing configurations of every seed, or measured "
+                                   "(a configuration within the tolerance above the level)."),
 ) -> None:
     """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
 
@@ -100,7 +123,7 @@ def sweep(
     summary), 2 bad input or store busy, 130 interrupted.
     """
     check_environment()
-    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    spec = load_with_overrides(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
     from suite.results.store import StoreReadError
     from suite.run.driver_lock import StoreBusy
     from suite.run.outcome import RunOptions, TuneSetupError, normalize_results
@@ -116,6 +139,7 @@ def sweep(
     except OSError as exc:
         fail(f"--results {results}: cannot use it: {exc}")
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
+    check_search(search, level_rule, adaptive)
     if adaptive:
         from suite.run.adaptive import require_dense
 
@@ -140,7 +164,7 @@ def sweep(
         spec = with_data(spec, UNKNOWN_DATA[0])
     if dry_run:
         try:
-            _print_plan(spec, root, adaptive)
+            _print_plan(spec, root, adaptive, search, level_rule)
         except StoreReadError as exc:
             fail(str(exc))
         return
@@ -148,7 +172,8 @@ def sweep(
     from suite.run.summary import summary_lines
 
     options = RunOptions(results=root, data=str(data) if data else None, address=address, num_cpus=num_cpus,
-                         max_concurrent=max_concurrent, adaptive=adaptive)
+                         max_concurrent=max_concurrent, adaptive=adaptive, search=search,
+                         level_rule=level_rule)
     try:
         outcome = run_sweep(spec, options, console=err_console)
     except (TuneSetupError, StoreBusy, StoreReadError) as exc:
@@ -162,135 +187,4 @@ def sweep(
     if outcome.interrupted:
         raise typer.Exit(130)
     if not outcome.ok:
-        raise typer.Exit(1)
-
-
-@app.command()
-def submit(
-    name: str = typer.Argument(..., help="Sweep name or path to a YAML spec."),
-    address: Optional[str] = typer.Option(None, help="Ray Jobs API (dashboard) address, e.g. http://HEAD:8265."),
-    slurm: bool = typer.Option(False, "--slurm", help="Write a Slurm batch script (Ray over the allocation) and sbatch it."),
-    nodes: int = typer.Option(1, help="Slurm: nodes."),
-    gpus_per_node: int = typer.Option(0, help="Slurm: GPUs per node."),
-    cpus_per_node: Optional[int] = typer.Option(None, help="Slurm: CPUs per node (default: what Slurm gives)."),
-    time_limit: str = typer.Option("48:00:00", "--time", help="Slurm: time limit."),
-    partition: Optional[str] = typer.Option(None, help="Slurm: partition."),
-    script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script (default: ./bench-NAME.sbatch)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be submitted (Slurm: the script, on "
-                                                          "stdout alone); write, send and submit nothing."),
-    wait: bool = typer.Option(False, "--wait", help="Wait for the job to end (Ray job: and print its logs; "
-                                                    "Slurm: sbatch --wait)."),
-    results: str = typer.Option(DEFAULT_RESULTS, help="Results root every node reaches: a shared path or a URI "
-                                                      "(s3://bucket/results); a relative path is made absolute."),
-    data: Optional[str] = typer.Option(None, help="Data root on the cluster nodes."),
-    epochs: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
-    seeds: Optional[str] = typer.Option(None, help="Passed on to bench sweep."),
-    methods: Optional[str] = typer.Option(None, help="Passed on to bench sweep."),
-    max_grid: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
-    lr_budget: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
-    cpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
-    gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
-    adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
-    max_trials: Optional[int] = typer.Option(None, help="Passed on to bench sweep (and checked here first)."),
-) -> None:
-    """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
-    from suite.run.submit import (SubmitError, job_commands, passthrough_flags, ray_job_plan, submit_ray_job,
-                                  wait_for_job)
-    from suite.results.files import check_root
-    from suite.sweep.loading import resolve_spec_path
-    from suite.sweep.spec import SpecError
-
-    if bool(address) == bool(slurm):
-        fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
-    check_environment()
-    if script is not None and script.expanduser().is_dir():
-        fail(f"--script {script}: a folder is there; allowed: a file path (new, or a script to replace)")
-    # Validate here, before anything is sent: the same spec and flags must load on the cluster.
-    spec = _load(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
-    try:
-        spec_path = resolve_spec_path(name)
-    except SpecError as exc:
-        fail(str(exc))
-    if "://" not in results:
-        try:
-            check_root(results)  # not empty, not a file, not a symbolic link loop
-        except OSError as exc:
-            fail(f"--results {results}: {exc}")
-        results = str(Path(results).expanduser().resolve())
-        err_console.print(f"note: results go to {results} on the cluster's nodes; it must be a path they all "
-                          f"reach (or pass --results s3://...)", highlight=False, markup=False, soft_wrap=True)
-    extra = passthrough_flags(epochs=epochs, seeds=seeds, methods=methods, max_grid=max_grid, lr_budget=lr_budget,
-                              cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive,
-                              max_trials=max_trials)
-    if address and dry_run:
-        entrypoint, upload = ray_job_plan(name, spec_path, results, data=data, extra=extra)
-        for line in (f"would submit sweep {spec.name} as a Ray job to {address}; nothing sent (--dry-run)",
-                     f"entrypoint: {entrypoint}", f"working directory uploaded: {upload}"):
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-        return
-    if address:
-        from suite.run.process_guard import sigterm_as_interrupt
-
-        try:
-            with sigterm_as_interrupt():
-                job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
-        except SubmitError as exc:
-            fail(str(exc))
-        except KeyboardInterrupt:
-            fail(f"interrupted (Ctrl-C or SIGTERM) while submitting to {address}: nothing was submitted", code=130)
-        console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False, soft_wrap=True)
-        console.print(f"entrypoint: {entrypoint}", highlight=False, soft_wrap=True)
-        for line in job_commands(address, job_id):
-            console.print(line, highlight=False, soft_wrap=True)
-        if wait:
-            status, logs = wait_for_job(address, job_id)
-            console.print(logs, highlight=False, markup=False, soft_wrap=True)
-            console.print(f"Ray job {job_id}: {status}", highlight=False, soft_wrap=True)
-            if status != "SUCCEEDED":
-                raise typer.Exit(1)
-        return
-    from suite.run.gpu_share import share_for_allocation
-    from suite.run.slurm import slurm_script, submit_slurm
-    from suite.run.submit import spec_for_slurm
-
-    gpu_flags, warning = share_for_allocation(spec.gpus_per_trial, gpus_per_node, spec.model, spec.dataset)
-    if warning:
-        err_console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
-    extra += gpu_flags  # the packing rule's share, so the nodes' GPUs are used (suite/run/gpu_share.py)
-
-    # The script changes into the project first: every path in it is absolute (see suite/run/slurm.py).
-    if data is not None:
-        try:
-            data = str(Path(data).expanduser().resolve())
-        except (RuntimeError, OSError) as exc:  # a symbolic link loop
-            fail(f"--data {data}: cannot be resolved ({exc}); allowed: a folder path the nodes reach")
-    try:
-        text = slurm_script(spec_for_slurm(name, spec_path), results, nodes=nodes, gpus_per_node=gpus_per_node,
-                            cpus_per_node=cpus_per_node, time_limit=time_limit, partition=partition, data=data,
-                            extra=extra)
-    except SubmitError as exc:
-        fail(str(exc))
-    path = (script or Path(f"bench-{spec.name}.sbatch")).expanduser()
-    if dry_run:
-        # stdout is the script alone, byte for byte, so `> FILE` saves it; the note goes to stderr.
-        typer.echo(text, nl=not text.endswith("\n"))
-        err_console.print(f"nothing written or submitted (--dry-run); without it, the script goes to {path} "
-                          f"and is submitted with sbatch", highlight=False, soft_wrap=True)
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        path.chmod(0o755)
-    except OSError as exc:
-        fail(f"--script {path}: cannot be written ({exc}); allowed: a file path this user can write")
-    try:
-        done = submit_slurm(path, wait=wait)
-    except SubmitError as exc:
-        fail(str(exc))
-    answer = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "submitted"
-    job_id = answer.split()[-1] if answer.split()[-1].isdigit() else "<jobid>"
-    console.print(f"{answer} (script {path}); its output: bench-{spec.name}-{job_id}.out in the folder sbatch ran in",
-                  highlight=False, soft_wrap=True)
-    if wait and done.returncode != 0:
-        err_console.print(f"the Slurm job ended with exit status {done.returncode}", highlight=False)
         raise typer.Exit(1)

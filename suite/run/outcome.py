@@ -28,6 +28,12 @@ class RunOptions:
     max_concurrent: int | None = None
     # Search each Table 1 / 2 cell (suite.run.adaptive) instead of running the whole grid.
     adaptive: bool = False
+    # Which search an adaptive run makes: "bisect" (suite.run.adaptive, each cell alone) or "shared"
+    # (suite.run.search: one model per group, seed racing, level estimates).
+    search: str = "bisect"
+    # The shared search's Table 2 rule: "interpolated" (a level may be estimated between two bracketing
+    # configurations) or "measured" (a configuration within tolerance above the level, as bisection lands).
+    level_rule: str = "interpolated"
 
 
 @dataclass

@@ -106,7 +106,8 @@ def summary_lines(outcome: SweepOutcome) -> list[str]:
     if outcome.adaptive is not None:  # the adaptive code (and the report code it judges by) only when used
         from suite.run.adaptive_results import summary_lines as adaptive_lines
 
-        lines += [escape(line) for line in adaptive_lines(outcome.adaptive)]
+        own = getattr(outcome.adaptive, "summary_lines", None)  # the shared search words its own
+        lines += [escape(line) for line in (own() if own is not None else adaptive_lines(outcome.adaptive))]
     lines.append(f"results: {where}  ->  bench report {outcome.sweep} --results {outcome.results}")
     return lines
 

@@ -16,6 +16,7 @@ from suite.config import TrialConfig
 from suite.results.store import write_failure
 from suite.run import lr_search
 from suite.run.adaptive import AdaptivePlan
+from suite.run.search.driving import SharedPlan
 from suite.run.adaptive_results import remaining_bound, store_lookup
 from suite.run.lr_records import store_choice, usable_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome
@@ -92,12 +93,16 @@ def run_grid(todo: list[TrialConfig], spec: Spec, options: RunOptions, results: 
 def run_adaptive(trials: list[TrialConfig], spec: Spec, options: RunOptions, results: str, storage: str,
                  console: Any | None, outcome: SweepOutcome) -> None:
     """Search each Table 1 / 2 cell over `trials` (suite.run.adaptive); what the store answers is not trained."""
-    plan = outcome.adaptive = AdaptivePlan(trials, spec.adaptive_settings)
+    shared = options.search == "shared"
+    settings = spec.adaptive_settings
+    plan = outcome.adaptive = SharedPlan(trials, settings, level_rule=options.level_rule) if shared \
+        else AdaptivePlan(trials, settings)
     searcher = AdaptiveSearcher(plan, store_lookup(results, spec.name), results, spec.name, console)
     searcher.advance()  # resume: everything the store answers is fed in before anything trains
     start = time.perf_counter()
     if searcher.queue:
-        with Phase(f"adaptive {spec.name}", None, {}, console, remaining=lambda: remaining_bound(plan)) as phase:
+        bound = plan.remaining_bound if shared else (lambda: remaining_bound(plan))
+        with Phase(f"adaptive {spec.name}", None, {}, console, remaining=bound) as phase:
             callback = TuneProgress(
                 phase, key_of=lambda c: c["config_hash"], label_of=lambda c, r: describe(c["cfg"]),
                 on_crash=lambda key, error: write_failure(results, spec.name, key, searcher.configs.get(key, {}),

@@ -25,8 +25,9 @@ def optuna_searcher(settings: LRSearchSettings, previous: list[dict], remaining:
 
 
 class AdaptiveSearcher(Searcher):
-    """Thin adapter: hands Tune what `suite.run.adaptive.AdaptivePlan` asks for (every seed of a candidate
-    at once, all cells side by side) and feeds each finished trial's stored rows back to it."""
+    """Thin adapter: hands Tune what `suite.run.adaptive.AdaptivePlan` (or the shared search's
+    `suite.run.search.driving.SharedPlan`) asks for, all cells side by side, and feeds each finished trial's
+    stored rows back to it."""
 
     def __init__(self, plan, lookup, results: str, sweep: str, console: Any | None = None):
         super().__init__(metric="test_acc", mode="max")
@@ -42,7 +43,8 @@ class AdaptiveSearcher(Searcher):
     def advance(self) -> None:
         self.queue.extend(self.plan.advance(self.lookup))
         for i in range(len(self.plan.cells) if self.console is not None else 0):
-            line = cell_line(self.plan, i)
+            own = getattr(self.plan, "cell_line", None)  # the shared search words its own lines
+            line = own(i) if own is not None else cell_line(self.plan, i)
             if self.lines.get(i) != line:  # per search: its bracket and trials spent, when they change
                 self.lines[i] = line
                 self.console.print(f"[cyan]search[/] {escape(line)}", highlight=False, soft_wrap=True)
