@@ -146,7 +146,8 @@ def main() -> None:
     quarter = adaptive_n <= grid_n / 4
     print(f"\ntrials: grid {grid_n}, adaptive {adaptive_n} (budget {args.budget}; {100 * adaptive_n / grid_n:.0f}%"
           f" of the grid; at most a quarter: {'yes' if quarter else 'NO'}); budget {args.replay_budget} replayed: "
-          f"{len(small.used)} ({100 * len(small.used) / grid_n:.0f}%){' + ' + str(trained) + ' untrained' if trained else ''}")
+          f"{len(small.used)} ({100 * len(small.used) / grid_n:.0f}%)"
+          f"{' + ' + str(trained) + ' untrained' if trained else ''}")
     print(f"wall: grid {runs['grid']['wall']:.0f}s, adaptive {runs['adaptive']['wall']:.0f}s "
           f"(ratio {runs['grid']['wall'] / max(runs['adaptive']['wall'], 1e-9):.1f}x; sequential runs on a shared "
           f"machine: noisy)")

@@ -77,7 +77,8 @@ def step_sweep(args, out: Path, dataset: str, gpus: int) -> dict:
     trials = len(list((out / "store" / f"gpu_check_{dataset}" / "rows").glob("*.parquet")))
     busy = re.search(r"trials busy (\d+)%", text)
     per = max(gpus, 1)  # on the CPU: per machine
-    return {"ok": code == 0 and trials == 6, "trials": trials, "gpus_per_trial": float(share), "wall_s": round(seconds, 1),
+    return {"ok": code == 0 and trials == 6, "trials": trials, "gpus_per_trial": float(share),
+            "wall_s": round(seconds, 1),
             "trials_per_hour_per_gpu": round(trials / (seconds / 3600) / per, 1) if trials else 0.0,
             "slots_busy_percent": int(busy.group(1)) if busy else None, "ran_on": "cuda" if share != "0" else "cpu"}
 

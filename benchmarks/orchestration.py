@@ -35,7 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=str(REPO.parent / "shared" / "data"), help="data root (default: ../shared/data)")
+    parser.add_argument("--data", default=str(REPO.parent / "shared" / "data"),
+                        help="data root (default: ../shared/data)")
     parser.add_argument("--dataset", default="fmnist")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seeds", default="0")
@@ -62,7 +63,8 @@ def main() -> None:
         },
     }
     if args.with_baselines:
-        raw["methods"].update({"dense": {}, "gmp": {"compression": [10, 100, 1000]}, "snip": {"compression": [10, 100]}})
+        raw["methods"].update({"dense": {}, "gmp": {"compression": [10, 100, 1000]},
+                               "snip": {"compression": [10, 100]}})
     spec = parse_spec(raw, "benchmarks/orchestration.py")
     results = args.keep or tempfile.mkdtemp(prefix="bench-orch-")
     try:
@@ -97,7 +99,8 @@ def main() -> None:
     print(f"data loading per worker:         {max(data_s):7.2f} s   (first trial of each worker; "
           f"{sum(bool(r.metrics.get('data_loaded')) for r in records)} of {n} trials loaded data)")
     print(f"per epoch (train + eval):        {per_epoch:7.2f} s")
-    print(f"trials per hour (measured):      {n * 3600 / grid:7.1f}     ({args.epochs}-epoch trials on {slots} slot(s), "
+    print(f"trials per hour (measured):      {n * 3600 / grid:7.1f}     "
+          f"({args.epochs}-epoch trials on {slots} slot(s), "
           f"{n * 3600 / (grid + outcome.ray_start_s):.1f} with Ray start-up)")
 
 

@@ -35,7 +35,8 @@ from suite.train import run_trial
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep_dir", type=Path, help="a sweep folder of a store, e.g. results/reference/lenet300_fmnist")
+    parser.add_argument("sweep_dir", type=Path,
+                        help="a sweep folder of a store, e.g. results/reference/lenet300_fmnist")
     parser.add_argument("config_hash")
     parser.add_argument("--data", default=None, help="dataset root (default: the suite's own resolution)")
     parser.add_argument("--threads", type=int, default=1)

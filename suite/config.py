@@ -148,11 +148,11 @@ class TrialConfig:
         None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
         axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and 2 <= v <= MAX_DEPTH),
         allowed=f"null or an integer >= 2 and <= {MAX_DEPTH} (deeper products of small factors underflow float32)")
-    # Methods that prune to one target (GMP, SNIP, SynFlow, random) take exactly
-    # one per trial; gmp_oneshot evaluates every one on the trained dense network;
-    # the post-hoc ladders of L1 and PILoT take any number (a default when none).
+    # Methods that prune to one target (GMP, SNIP, SynFlow, random) take exactly one per trial; gmp_oneshot evaluates
+    # every one on the trained dense network; the post-hoc ladders of L1 and PILoT take any number (default if none).
     compressions: tuple[float, ...] = setting(
-        (), help="Target compression ratio total/nonzero (repeatable: gmp_oneshot and the L1/PILoT ladders evaluate each; GMP, SNIP, SynFlow, random take one).", sweepable=True,
+        (), help="Target compression ratio total/nonzero (repeatable: gmp_oneshot and the L1/PILoT ladders "
+                 "evaluate each; GMP, SNIP, SynFlow, random take one).", sweepable=True,
         axis_rank=2, singular="compression", row_column="target_compression", accepts=_ratios,
         allowed="a list of finite ratios total/nonzero > 1", convert=_to_target_set)
     # None is App. G.2's "omega_min = 3e-3" read as the bound eps on |product|,

@@ -98,7 +98,8 @@ def train_step(prepared: Prepared, optimizer, x: torch.Tensor, y: torch.Tensor) 
     return loss, logits
 
 
-def train_epoch(prepared: Prepared, optimizer, data: DataBundle, batch_size: int, generator: torch.Generator, epoch: int) -> EpochStats:
+def train_epoch(prepared: Prepared, optimizer, data: DataBundle, batch_size: int, generator: torch.Generator,
+                epoch: int) -> EpochStats:
     model = prepared.model
     model.train()
     start = time.perf_counter()
@@ -194,7 +195,8 @@ class DenseReferenceError(RuntimeError):
     """The dense network a dense_start method (GMP) starts from ended without one (diverged)."""
 
 
-def _no_dense_network(cfg: TrialConfig, key: str, status: str, checkpoints: CheckpointCache | None) -> DenseReferenceError:
+def _no_dense_network(cfg: TrialConfig, key: str, status: str,
+                      checkpoints: CheckpointCache | None) -> DenseReferenceError:
     where = f"; recorded in {checkpoints.outcome_file(key)}, delete it to train it again" if checkpoints else ""
     return DenseReferenceError(f"the dense network that {cfg.method} starts from (dense trial {key}, seed {cfg.seed}, "
                                f"lr {cfg.lr:g}) ended {status}, so there is nothing to prune; a smaller lr trains "
@@ -282,7 +284,8 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
         "depth": cfg.depth if cfg.depth is not None else method.fixed_depth,
         "lam": cfg.lam, "lr": cfg.lr, "seed": cfg.seed, "epochs": cfg.epochs,
         "misalignment": misalign, "config_hash": cfg.config_hash,
-        "config_json": json.dumps(cfg.to_dict(), sort_keys=True, default=list), "device": _device_text(device, prepared),
+        "config_json": json.dumps(cfg.to_dict(), sort_keys=True, default=list),
+        "device": _device_text(device, prepared),
         "data_fingerprint": data.identity.fingerprint, "data_sources": data.identity.sources_json(), **environment(),
     }
     rows, layers = [], []

@@ -88,7 +88,8 @@ def _layers_for(row: dict) -> list[dict]:
 
 def _history_for(row: dict) -> list[dict]:
     return [{"config_hash": row["config_hash"], "epoch": e, "lr": 0.1, "test_acc": row["test_acc"] * (e + 1) / 5,
-             "compression_ratio": 1 + (row["compression_ratio"] if math.isfinite(row["compression_ratio"]) else 1e4) * e / 4,
+             "compression_ratio":
+                 1 + (row["compression_ratio"] if math.isfinite(row["compression_ratio"]) else 1e4) * e / 4,
              "l2_norm": 10.0 / (1 + e)} for e in range(5)]
 
 

@@ -132,7 +132,8 @@ def test_cli_refuses_eps_cells_without_dense_before_anything_runs(tmp_path):
     refused = CliRunner().invoke(app, args + ["--methods", "dwf,snip"])
     assert refused.exit_code == 2
     assert ("--adaptive: the ε cells are measured against the dense model, which this sweep does not run; "
-            "allowed: a sweep with the dense method (in --methods too, where given)") in " ".join(refused.output.split())
+            "allowed: a sweep with the dense method (in --methods too, where given)") \
+        in " ".join(refused.output.split())
     assert not root.exists()
     assert CliRunner().invoke(app, args + ["--methods", "dense,dwf"]).exit_code == 0
     spec.write_text(spec.read_text().replace("eps: [5]", "eps: []"))

@@ -29,7 +29,8 @@ def test_bisection_converges_to_the_known_boundary_within_tolerance():
     assert len(plan.used) > 3 and lines[-1] == (f"adaptive: {len(plan.used)} trial(s) used, more than the full "
                                                 "grid's 3 (the searches add values between its points)")
     plan.grid_trials = 100  # a finer grid: the share it saved
-    assert summary_lines(plan)[-1] == f"adaptive: {len(plan.used)} trial(s) used ({len(plan.used)}%) of the full grid's 100"
+    assert summary_lines(plan)[-1] == \
+        f"adaptive: {len(plan.used)} trial(s) used ({len(plan.used)}%) of the full grid's 100"
 
 
 def test_compression_axis_and_levels_run_as_targets():

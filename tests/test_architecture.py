@@ -83,7 +83,8 @@ def test_the_checker_sees_a_cycle_and_a_private_import(tmp_path, monkeypatch):
     (tmp_path / "suite" / "a.py").write_text("from suite.b import _hidden\n")
     (tmp_path / "suite" / "b.py").write_text("def f():\n    import suite.a\n")
     monkeypatch.setattr(__import__(__name__), "SUITE", tmp_path / "suite")
-    monkeypatch.setattr(__import__(__name__), "MODULES", {"suite.a": tmp_path / "suite/a.py", "suite.b": tmp_path / "suite/b.py"})
+    monkeypatch.setattr(__import__(__name__), "MODULES",
+                        {"suite.a": tmp_path / "suite/a.py", "suite.b": tmp_path / "suite/b.py"})
     with pytest.raises(graphlib.CycleError):
         tuple(graphlib.TopologicalSorter(suite_graph()).static_order())
     assert ("suite.b", ["_hidden"]) in imports_of("suite.a")

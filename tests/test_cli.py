@@ -85,9 +85,9 @@ def test_every_stored_sweep_trial_round_trips_through_bench_run_options():
 def test_a_config_with_every_field_set_round_trips():
     changed = TrialConfig(
         model="lenet5", dataset="fmnist", method="pilot", seed=3, epochs=7, batch_size=64, lr=0.2, momentum=0.5,
-        schedule="constant", lam=3e-4, depth=None, compressions=(10.0, 123.456), omega_min=0.01, base_init="lecun", omega_max="factor",
-        include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic", pilot_budget=0.2, snip_examples=100, data_fingerprint="0123456789abcdef",
-        sweep="other")
+        schedule="constant", lam=3e-4, depth=None, compressions=(10.0, 123.456), omega_min=0.01, base_init="lecun",
+        omega_max="factor", include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic",
+        pilot_budget=0.2, snip_examples=100, data_fingerprint="0123456789abcdef", sweep="other")
     assert all(getattr(changed, n) != DEFAULTS[n] for n in FIELDS if n != "depth")
     assert _parsed(_argv(changed)) == changed
 
@@ -194,7 +194,8 @@ def test_bench_run_skips_a_stored_trial_unless_rerun(tmp_path):
     third = runner.invoke(app, args + ["--rerun"], env={"COLUMNS": "200"})
     assert third.exit_code == 0, third.output
     assert "wrote 1 row(s)" in third.output
-    assert pq.read_table(rows_file).to_pylist()[0]["created_at"] > pq.read_table(BytesIO(stored)).to_pylist()[0]["created_at"]
+    assert pq.read_table(rows_file).to_pylist()[0]["created_at"] \
+        > pq.read_table(BytesIO(stored)).to_pylist()[0]["created_at"]
 
 
 def test_bench_run_logs_one_line_per_epoch_with_the_time_left_once_known(tmp_path):

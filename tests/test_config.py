@@ -45,7 +45,8 @@ def test_only_the_sweep_name_is_not_identity():
 
 
 def test_a_bad_value_names_the_field_and_what_is_allowed():
-    with pytest.raises(ConfigError, match=r"config field 'momentum' = 1\.5 is not allowed; allowed: a number in \[0, 1\)"):
+    with pytest.raises(ConfigError,
+                       match=r"config field 'momentum' = 1\.5 is not allowed; allowed: a number in \[0, 1\)"):
         TrialConfig(**BASE, momentum=1.5)
     with pytest.raises(ConfigError, match="unknown config field 'lambda'; allowed: .*'lam'"):
         check_field("lambda", 1.0)

@@ -203,6 +203,7 @@ def test_the_sweep_summary_counts_every_status_a_trial_ends_with():
     from suite.run.outcome import SweepOutcome, TrialRecord
     from suite.run.summary import summary_lines as sweep_summary
 
-    records = [TrialRecord(str(i), "t", status) for i, status in enumerate(["ok", "ok", "collapsed", "diverged", "failed"])]
+    records = [TrialRecord(str(i), "t", status)
+               for i, status in enumerate(["ok", "ok", "collapsed", "diverged", "failed"])]
     first = sweep_summary(SweepOutcome("s", "r", total=6, already_done=1, records=records))[0]
     assert "5 ran now (2 ok, 1 collapsed, 1 diverged, 1 failed) · 1 already in the store" in first

@@ -115,7 +115,8 @@ def test_variance_matching_without_truncation_gives_lecun_variance(depth):
     fan_in = 784
     sigma = (1 / fan_in) ** (1 / (2 * depth))
     gen = torch.Generator().manual_seed(0)
-    product = torch.stack([torch.randn(2_000_000, generator=gen, dtype=torch.float64) * sigma for _ in range(depth)]).prod(0)
+    product = torch.stack([torch.randn(2_000_000, generator=gen, dtype=torch.float64) * sigma
+                           for _ in range(depth)]).prod(0)
     # Heavy tails (kurtosis 3^D) make the sample variance noisy; 2M draws keep it within a few %.
     assert product.var().item() == pytest.approx(1 / fan_in, rel=0.05 if depth < 4 else 0.08)
 

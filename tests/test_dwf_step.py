@@ -71,7 +71,8 @@ def test_fused_step_is_sgd_with_momentum_on_the_factors(depth, compiled):
         for fs_ref, fs_mine, bs in zip(ref, mine, bufs):
             for p, f, b in zip(fs_ref, fs_mine, bs):
                 torch.testing.assert_close(f, p.detach(), rtol=1e-5, atol=5e-6)  # float rounding, not method
-                torch.testing.assert_close(b, sgd.state[p]["momentum_buffer"], rtol=1e-5, atol=5e-6)  # float rounding, not method
+                # float rounding, not method
+                torch.testing.assert_close(b, sgd.state[p]["momentum_buffer"], rtol=1e-5, atol=5e-6)
         for product, fs in zip(products, mine):
             torch.testing.assert_close(product, _chain(fs), rtol=1e-6, atol=1e-7)
 

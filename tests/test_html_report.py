@@ -43,7 +43,8 @@ PAPER = {"source": "a test paper", "compression": {"DWF (D=3)": {5: 180, 10: 400
          "accuracy": {"Dense": [[90.0, 0.5]]}, "levels": [10, 100]}
 SEARCHES = [{"search": f"dwf D=3 ε={e}", "method": "dwf", "depth": 3, "cell": f"ε={e}", "axis": "lam",
              "status": status, "settled": status != "running", "trials_stored": 6, "lr_searched": True,
-             "where": f"dwf D=3 ε={e}: λ [0.001, 0.002] · cell 0.001"} for e, status in ((5, "resolved"), (10, "running"))]
+             "where": f"dwf D=3 ε={e}: λ [0.001, 0.002] · cell 0.001"}
+            for e, status in ((5, "resolved"), (10, "running"))]
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,8 @@ def test_the_report_writes_one_self_contained_page(report, rows):
 def test_every_pareto_point_names_its_configuration(report, rows):
     page = (report[0] / HTML_FILE).read_text(encoding="utf-8")
     titles = re.findall(r'<g class="point"><title>([^<]*)</title>', page)
-    assert len(titles) == len(configurations(rows[rows["model"] == "lenet300"]))  # the diverged DWF run (CR ∞) cannot be drawn on a log axis
+    # the diverged DWF run (CR ∞) cannot be drawn on a log axis
+    assert len(titles) == len(configurations(rows[rows["model"] == "lenet300"]))
     assert ("DWF (D=3) · λ 0.001 · lr 0.15 · depth 3 · epochs 5 · median test acc. 85.00% · CR 200 "
             "(sparsity 99.50%) · seeds 0, 1, 2 (3)") in titles
     assert any(t.startswith("GMP · target CR 100 ·") for t in titles)
@@ -106,7 +108,8 @@ def test_the_page_shows_paper_searches_failures_damage_and_provenance(report):
     assert "a test paper" in sections["paper"] and "<table>" in sections["paper"]
     assert "1 of 2 searches have settled" in sections["searches"] and "<details" in sections["searches"]
     assert "deadbeef" in sections["trials"] and "RuntimeError: &lt;boom&gt; &amp; more" in sections["trials"]
-    assert "0123456789abcdef.parquet" in sections["trials"] and "Missing methods</h3>\n<p>snip</p>" in sections["trials"]
+    assert "0123456789abcdef.parquet" in sections["trials"]
+    assert "Missing methods</h3>\n<p>snip</p>" in sections["trials"]
     assert "fmnist, data not recorded" in sections["provenance"]
     assert "0123456789abcdef.parquet" not in sections["notes"]  # listed once, with the trials
 

@@ -29,7 +29,8 @@ def test_side_by_side_judges_each_cell():
     table1 = compression_intervals(compression_table(rows, [5, 10]), rows, threshold_rules([5, 10]),
                                    paper.references())
     line = next(line for line in compression_lines(table1, paper) if line.startswith("| SNIP"))
-    # ε=5: ours 100 vs 130 is 23% off: yes, and the cell is 100 in 13 of 27 resamples; ε=10: ours 200 (median 0.80 >= 0.80) vs 500: no.
+    # ε=5: ours 100 vs 130 is 23% off: yes, and the cell is 100 in 13 of 27 resamples;
+    # ε=10: ours 200 (median 0.80 >= 0.80) vs 500: no.
     assert line.startswith("| SNIP | 100 [100–200] | 130 | yes (p 0.48) | 200 [") and "| 500 | **no**" in line
     table2 = accuracy_intervals(accuracy_table(rows, [0.99, 0.995]), rows)
     snip = next(line for line in accuracy_lines(table2, paper) if line.startswith("| SNIP"))

@@ -133,7 +133,7 @@ def test_shipped_specs_train_table2_levels(name):
         if method.compressions == "one":
             trained = {c.compressions[0] for c in expand(spec, placeholder_lr=True) if c.method == block.name}
             missing = set(TABLE2_LEVELS) - trained
-            if name != "smoke":
+            if name not in ("smoke", "preview_fmnist"):  # quick looks: a few targets, not the paper's levels
                 assert not missing, f"{name}: {block.name} does not train Table 2's levels {sorted(missing)}"
 
 
@@ -178,7 +178,8 @@ def test_default_omega_min_bounds_the_product_and_an_explicit_one_the_factor(dep
         factorize(model, depth, omega_min=omega_min, generator=torch.Generator().manual_seed(0))
         smallest = min(float(p.detach().abs().min()) for p in factor_parameters(model))
         assert bound < smallest < 1.3 * bound  # truncated right at the bound, not above it
-    assert cfg("dwf", depth=depth, lam=1e-3).config_hash != cfg("dwf", depth=depth, lam=1e-3, omega_min=3e-3).config_hash
+    assert cfg("dwf", depth=depth, lam=1e-3).config_hash \
+        != cfg("dwf", depth=depth, lam=1e-3, omega_min=3e-3).config_hash
 
 
 def test_a_damaged_checkpoint_is_moved_aside_and_the_dense_network_trained_again(tmp_path, count_training):

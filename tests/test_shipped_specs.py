@@ -63,8 +63,8 @@ def test_lenet300_fmnist_follows_the_paper_protocol():
 
 
 def test_lr_search_keys_survive_a_new_defaulted_field(tmp_path):
-    """The reference store's lr choices (results/archive/rebuilt-fmnist-split/lenet300_fmnist/lr_search/) are filed under these
-    keys. A field added later (omega_max) changed every key, so finished searches counted as pending
+    """The reference store's lr choices (results/archive/rebuilt-fmnist-split/lenet300_fmnist/lr_search/) are filed
+    under these keys. A field added later (omega_max) changed every key, so finished searches counted as pending
     and would have run again; away from its default it must still make a search of its own."""
     text = Path("sweeps/lenet300_fmnist.yaml").read_text()
     assert "    lr: 0.15\n" in text and "    omega_max: factor\n" in text
@@ -106,6 +106,7 @@ def test_the_mnist_protocol_is_the_fashion_mnist_protocol_frozen():
     its spec may differ from lenet300_fmnist's in nothing but its name and dataset."""
     fmnist, mnist = load_spec("lenet300_fmnist"), load_spec("lenet300_mnist")
     assert (mnist.name, mnist.dataset) == ("lenet300_mnist", "mnist")
-    same = ("model", "train", "seeds", "methods", "cpus_per_trial", "gpus_per_trial", "lr_search", "plugins", "adaptive")
+    same = ("model", "train", "seeds", "methods", "cpus_per_trial", "gpus_per_trial", "lr_search", "plugins",
+            "adaptive")
     # `paper` (the published numbers a report compares with) is data about the section, not protocol.
     assert [getattr(mnist, key) for key in same] == [getattr(fmnist, key) for key in same]

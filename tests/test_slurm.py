@@ -4,7 +4,8 @@ The cheap tests read the script and run it under fake `srun`/`scontrol` (a Ray s
 never answers). The real test needs Slurm and munge (Debian's slurmctld, slurmd, slurm-client, munge, which
 `.ci/run` installs as root) and root to start the daemons (`.ci/slurm_cluster.sh`); otherwise it skips and
 says why. Its cluster is private (SLURM_CONF at its own file, its own munged, state folders and ports), so
-it runs beside a machine's own Slurm and never needs or touches /etc/slurm. It submits with `sbatch --wait` from a HOME that has a ~/.ray/auth_token, as anyone's does after
+it runs beside a machine's own Slurm and never needs or touches /etc/slurm. It submits with `sbatch --wait` from a
+HOME that has a ~/.ray/auth_token, as anyone's does after
 using Ray locally (that token is what made the old script die with InvalidAuthToken), and a bare PATH, so the
 script must find its own environment.
 """

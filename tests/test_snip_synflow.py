@@ -94,7 +94,8 @@ def test_synflow_mask_does_not_depend_on_data():
         for method in ("synflow", "snip"):
             cfg = cfg_for(method, compressions=(100.0,))
             model = build_model("lenet300", 10, shape)
-            masks[index, method] = METHODS.get(method).prepare(cfg, model, torch.Generator().manual_seed(0), bundle).state["masks"]
+            prepared = METHODS.get(method).prepare(cfg, model, torch.Generator().manual_seed(0), bundle)
+            masks[index, method] = prepared.state["masks"]
     assert all(torch.equal(a, b) for a, b in zip(masks[0, "synflow"], masks[1, "synflow"]))
     # The comparison has teeth: SNIP, which sees the data, changes its mask.
     assert not all(torch.equal(a, b) for a, b in zip(masks[0, "snip"], masks[1, "snip"]))
@@ -120,7 +121,8 @@ def test_synflow_mask_invariant_to_layer_rescaling(c):
         moved = synflow.synflow_masks(scaled, compression, shape)
         assert all(torch.equal(a, b) for a, b in zip(base, moved))
         # Magnitude pruning is not invariant: the test can tell the difference.
-        assert not all(torch.equal(a, b) for a, b in zip(magnitude_masks(net, compression), magnitude_masks(scaled, compression)))
+        assert not all(torch.equal(a, b)
+                       for a, b in zip(magnitude_masks(net, compression), magnitude_masks(scaled, compression)))
     # Scoring works on a copy: the network's values and signs are untouched.
     fresh = mlp()
     kaiming_init(fresh, torch.Generator().manual_seed(1))
@@ -134,7 +136,8 @@ def _weight_counts(masks, model):
 def _input_output_paths(masks) -> float:
     """Number of input->output paths through kept weights of LeNet-300-100."""
     w1, _, w2, _, w3, _ = (m.double() for m in masks)
-    return float(torch.ones(1, w3.shape[0], dtype=torch.float64) @ w3 @ w2 @ w1 @ torch.ones(w1.shape[1], 1, dtype=torch.float64))
+    return float(torch.ones(1, w3.shape[0], dtype=torch.float64) @ w3 @ w2 @ w1
+                 @ torch.ones(w1.shape[1], 1, dtype=torch.float64))
 
 
 def test_layer_collapse_at_1000x_on_lenet300(data):

@@ -1,4 +1,5 @@
-"""Sweep specs: validation errors, expansion, overrides, stable hashes (no Ray; the shipped specs: test_shipped_specs)."""
+"""Sweep specs: validation errors, expansion, overrides, stable hashes (no Ray; the shipped specs:
+test_shipped_specs)."""
 
 import json
 import math

@@ -45,9 +45,9 @@ def test_trial_rows_history_and_layers_are_consistent():
     assert [h["epoch"] for h in result.history] == [1, 2]
     assert result.history[0]["lr"] == pytest.approx(0.3)  # cosine starts at the initial lr
     assert result.history[1]["lr"] == pytest.approx(0.3 * (1 + math.cos(math.pi / 2)) / 2)
-    assert sum(l["total_params"] for l in result.layers) == row["total_params"]
-    assert sum(l["nonzero_params"] for l in result.layers) == row["nonzero_params"]
-    assert [l["layer"] for l in result.layers] == ["fc1", "fc2", "fc3"]  # the three Linear layers of lenet300
+    assert sum(layer["total_params"] for layer in result.layers) == row["total_params"]
+    assert sum(layer["nonzero_params"] for layer in result.layers) == row["nonzero_params"]
+    assert [layer["layer"] for layer in result.layers] == ["fc1", "fc2", "fc3"]  # the three Linear layers of lenet300
 
 
 def test_spred_rows_record_depth_two():
@@ -127,7 +127,8 @@ def test_config_hash_is_stable_and_ignores_key_order_and_sweep():
     assert reordered.config_hash == cfg.config_hash
     assert _cfg(sweep="other").config_hash == cfg.config_hash
     assert _cfg(lam=2e-3).config_hash != cfg.config_hash
-    code = "from suite.config import TrialConfig as T; print(T(model='lenet300', dataset='synthetic', method='dwf', depth=3, lam=1e-3, lr=0.3, epochs=2).config_hash)"
+    code = ("from suite.config import TrialConfig as T; print(T(model='lenet300', dataset='synthetic', method='dwf', "
+            "depth=3, lam=1e-3, lr=0.3, epochs=2).config_hash)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == cfg.config_hash
 
@@ -148,9 +149,9 @@ def test_store_writes_atomically_and_ignores_partial_files(tmp_path):
 @pytest.mark.skipif(not (SHARED_DATA / "FashionMNIST").is_dir(), reason="shared Fashion-MNIST not beside the repo")
 def test_bench_run_on_real_fashion_mnist(tmp_path):
     """One short DWF trial on the shared Fashion-MNIST through the CLI, end to end."""
-    cmd = [sys.executable, "-m", "suite.cli.main", "run", "--model", "lenet300", "--dataset", "fmnist", "--method", "dwf",
-           "--depth", "2", "--lam", "1e-4", "--lr", "0.15", "--epochs", "1", "--data", str(SHARED_DATA),
-           "--results", str(tmp_path)]
+    cmd = [sys.executable, "-m", "suite.cli.main", "run", "--model", "lenet300", "--dataset", "fmnist",
+           "--method", "dwf", "--depth", "2", "--lam", "1e-4", "--lr", "0.15", "--epochs", "1",
+           "--data", str(SHARED_DATA), "--results", str(tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"}, timeout=300)
     assert proc.returncode == 0, proc.stderr
     files = list((tmp_path / "adhoc" / "rows").glob("*.parquet"))
@@ -163,8 +164,9 @@ def test_bench_run_on_real_fashion_mnist(tmp_path):
 
 
 def test_bench_run_missing_data_is_a_clear_error(tmp_path):
-    cmd = [sys.executable, "-m", "suite.cli.main", "run", "--model", "lenet300", "--dataset", "kmnist", "--method", "dense",
-           "--epochs", "1", "--no-download", "--data", str(tmp_path / "nowhere"), "--results", str(tmp_path / "r")]
+    cmd = [sys.executable, "-m", "suite.cli.main", "run", "--model", "lenet300", "--dataset", "kmnist",
+           "--method", "dense", "--epochs", "1", "--no-download", "--data", str(tmp_path / "nowhere"),
+           "--results", str(tmp_path / "r")]
     env = {**os.environ, "COLUMNS": "200"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2

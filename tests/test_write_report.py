@@ -32,7 +32,8 @@ def store(tmp_path_factory, rows, layers, history):
     """The hand-made sweep written as a store (sweep 't') with one failed trial."""
     root = tmp_path_factory.mktemp("store") / "results"
     _write_store(root, rows, layers, history)
-    write_failure(root, "t", "deadbeef", {"method": "snip", "model": "lenet300", "seed": 0}, "Traceback\nRuntimeError: boom")
+    write_failure(root, "t", "deadbeef", {"method": "snip", "model": "lenet300", "seed": 0},
+                  "Traceback\nRuntimeError: boom")
     return root
 
 
@@ -154,7 +155,8 @@ def test_a_report_of_one_training_length_leaves_a_quick_look_out(tmp_path, rows,
     full, alone = tmp_path / "full", tmp_path / "alone"
     writing.write_report(root, "t", full, tables=["compression"], plots=["layers"], epochs=5)
     full_notes = _index_section((full / "index.md").read_text(), "Notes")
-    assert full_notes[0] == f"- --epochs 5: left out {n} trial(s) of other or unrecorded lengths and 0 failed trial(s) of other lengths"
+    assert full_notes[0] == (f"- --epochs 5: left out {n} trial(s) of other or unrecorded lengths "
+                             "and 0 failed trial(s) of other lengths")
     assert not any("different training lengths" in note for note in full_notes)
     only_full = tmp_path / "only_full"
     _write_store(only_full, rows, layers, history)
@@ -257,7 +259,8 @@ def test_a_rewritten_report_has_the_same_pdf_bytes(tmp_path, store, monkeypatch)
 
 
 def test_a_grid_report_removes_an_earlier_searches_file_and_no_searches_are_said(tmp_path, store):
-    writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[], searches=[_search("dwf D=3 ε=5", "running")])
+    writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[],
+                         searches=[_search("dwf D=3 ε=5", "running")])
     assert (tmp_path / writing.SEARCHES_FILE).exists()
     writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[])  # rewritten as a grid's report
     assert not (tmp_path / writing.SEARCHES_FILE).exists()

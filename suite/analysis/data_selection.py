@@ -68,7 +68,8 @@ def protocol_text(rows: pd.DataFrame) -> str:
     epochs = sorted({int(e) for e in pd.to_numeric(rows.get("epochs"), errors="coerce").dropna()}) \
         if "epochs" in rows else []
     seeds = sorted({int(s) for s in pd.to_numeric(rows["seed"], errors="coerce").dropna()})
-    data = ", ".join(f"{d} {fp}" for d in sorted(set(rows["dataset"])) for fp in data_present(rows[rows["dataset"] == d]))
+    data = ", ".join(f"{d} {fp}" for d in sorted(set(rows["dataset"]))
+                     for fp in data_present(rows[rows["dataset"] == d]))
     length = f"{'/'.join(map(str, epochs))} epochs" if epochs else "epochs not recorded"
     preview = "; PREVIEW, not the paper's 75-epoch protocol" if epochs and max(epochs) < PAPER_EPOCHS else ""
     return f"{length}, seeds {', '.join(map(str, seeds))}; data {data}{preview}"
@@ -87,7 +88,8 @@ def provenance_lines(rows: pd.DataFrame) -> list[str]:
         values = rows[column].astype("object").where(rows[column].notna(), NOT_RECORDED) if column in rows \
             else pd.Series(NOT_RECORDED, index=rows.index)
         trials = rows.assign(_v=values.astype(str)).groupby("_v")["config_hash"].nunique()
-        lines.append(f"- {what}: " + ", ".join(f"{v} ({n} trials)" for v, n in trials.sort_values(ascending=False).items()))
+        lines.append(f"- {what}: "
+                     + ", ".join(f"{v} ({n} trials)" for v, n in trials.sort_values(ascending=False).items()))
     return lines
 
 
@@ -119,5 +121,5 @@ def select_data(data: SweepData, fingerprint: str | None) -> tuple[SweepData, st
                    **sides), chosen, notes
 
 
-__all__ = ["NOT_RECORDED", "PAPER_EPOCHS", "pinned_in_configs", "protocol_text", "UnknownDataError", "data_present", "describe_data", "provenance_lines", "row_data",
-           "select_data"]
+__all__ = ["NOT_RECORDED", "PAPER_EPOCHS", "pinned_in_configs", "protocol_text", "UnknownDataError", "data_present",
+           "describe_data", "provenance_lines", "row_data", "select_data"]

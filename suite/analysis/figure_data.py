@@ -72,7 +72,8 @@ def _representative_row(labelled: pd.DataFrame, config_id: int) -> pd.Series:
 
 
 def _closest_config(candidates: pd.DataFrame, target: float, max_factor: float | None) -> pd.Series | None:
-    finite = candidates[np.isfinite(candidates["compression_ratio"].astype(float)) & (candidates["compression_ratio"] > 0)]
+    finite = candidates[np.isfinite(candidates["compression_ratio"].astype(float))
+                        & (candidates["compression_ratio"] > 0)]
     if finite.empty:
         return None
     distance = np.abs(np.log(finite["compression_ratio"].astype(float) / target))

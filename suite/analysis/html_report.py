@@ -38,7 +38,8 @@ h1{font-size:24px;margin:8px 0 4px}h2{font-size:19px;margin:30px 0 8px;border-bo
 h3{font-size:15px;margin:18px 0 6px}nav a{margin-right:14px}a{color:#1f5fbf}
 .protocol{background:#fff7dc;border:1px solid #e8d48a;border-radius:6px;padding:8px 12px;font-size:15px}
 .card{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:10px 14px;margin:10px 0;overflow-x:auto}
-.row{display:flex;flex-wrap:wrap;gap:0 14px;align-items:flex-start}.row>.card{flex:0 1 auto;max-width:100%;min-width:0;box-sizing:border-box}
+.row{display:flex;flex-wrap:wrap;gap:0 14px;align-items:flex-start}\
+.row>.card{flex:0 1 auto;max-width:100%;min-width:0;box-sizing:border-box}
 .row .caption{width:0;min-width:100%}summary{cursor:pointer;font-weight:600}
 .caption summary{font-weight:normal;margin-top:8px}.caption p{margin:4px 0 0 14px}
 table.data{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
@@ -114,7 +115,8 @@ def _display_html(display: pd.DataFrame) -> str:
         return _frame_html(display)
     parts = []
     for (model, dataset), body in display.groupby(["Model", "Dataset"], sort=False):
-        parts.append(f"<h3>{_esc(model)} on {_esc(dataset)}</h3>" + _frame_html(body.drop(columns=["Model", "Dataset"])))
+        parts.append(f"<h3>{_esc(model)} on {_esc(dataset)}</h3>"
+                     + _frame_html(body.drop(columns=["Model", "Dataset"])))
     return "\n".join(parts)
 
 
@@ -177,7 +179,8 @@ def _searches_html(searches: pd.DataFrame) -> str:
     still_open = int((~searches["settled"].astype(bool)).sum())
     summary = (f"{len(searches) - still_open} of {len(searches)} searches have settled"
                + (f'; <span class="open">{still_open} still open</span>: the table cells they decide can still '
-                  "move when the sweep resumes." if still_open else ": the tables hold the adaptive run's final cells."))
+                  "move when the sweep resumes." if still_open
+                  else ": the tables hold the adaptive run's final cells."))
     ordered = searches.sort_values("settled", kind="stable")  # the open ones first
     return (f'<p>{summary}</p><details class="card"{" open" if still_open else ""}><summary>Every search, '
             f"its state and where it stands ({len(searches)}; also in "

@@ -71,7 +71,8 @@ def accuracy_lines(table: pd.DataFrame, paper) -> list[str]:
                 continue
             spread = ours.at[label, f"std@{level:g}"]
             sparsity = ours.at[label, f"sparsity@{level:g}"]
-            where = f" ({measured_at(sparsity)})" if not _missing(sparsity) and measured_sparser(level, sparsity) else ""
+            where = (f" ({measured_at(sparsity)})"
+                     if not _missing(sparsity) and measured_sparser(level, sparsity) else "")
             mark = "" if within_accuracy(100 * value, mean, std) else " **✗**"
             text = f"{100 * value:.2f}" + ("" if _missing(spread) else f" ± {100 * spread:.2f}")
             cells.append(f"{text}{where} / {mean:.2f}{mark}")
@@ -81,7 +82,7 @@ def accuracy_lines(table: pd.DataFrame, paper) -> list[str]:
 
 def side_by_side(compression: pd.DataFrame | None, accuracy: pd.DataFrame | None, paper, protocol: str) -> str:
     """The whole comparison as Markdown (paper.md of a report)."""
-    parts = [f"# Ours beside the paper", "", f"Paper: {paper.source or 'the sweep spec’s `paper` key'}.",
+    parts = ["# Ours beside the paper", "", f"Paper: {paper.source or 'the sweep spec’s `paper` key'}.",
              f"Ours: {protocol}.", ""]
     table1 = compression_lines(compression, paper) if compression is not None else []
     if table1:

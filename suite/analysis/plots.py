@@ -93,7 +93,8 @@ def pareto_panel(section: pd.DataFrame, ax: Axes | None = None) -> Figure:
     with mpl.rc_context(_RC):
         dense = section[section["label"] == DENSE.label]
         if not dense.empty:
-            ax.axhline(100 * dense["test_acc_median"].max(), label=DENSE.label, **_line_kwargs(label_style(DENSE.label)))
+            ax.axhline(100 * dense["test_acc_median"].max(), label=DENSE.label,
+                       **_line_kwargs(label_style(DENSE.label)))
         for label in sort_labels(section["label"]):
             if label == DENSE.label:
                 continue

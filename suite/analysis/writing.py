@@ -16,7 +16,7 @@ from suite.analysis.configurations import aggregate_configs, complete_rows, sect
 from suite.analysis.figure_data import dynamics_selection, layer_selection, pareto_selection
 from suite.analysis.html_report import ReportPage, write_html_report
 from suite.analysis.rendering import to_csv, to_latex, to_markdown
-from suite.analysis.report_tables import ABSOLUTE_TABLE_NAME, REPORT_TABLES, report_tables
+from suite.analysis.report_tables import ABSOLUTE_TABLE_NAME, REPORT_TABLES, report_tables  # noqa: F401 - re-exported
 from suite.analysis.tables import ACCURACY_RULE, DEFAULT_EPS, check_absolute_thresholds
 from suite.analysis.terminal import print_table
 from suite.analysis.data_selection import protocol_text, provenance_lines, select_data
@@ -107,7 +107,8 @@ def _searches_markdown(searches: pd.DataFrame) -> list[str]:
                         f"cells. {link}", ""]
     return lines + [f"{len(searches) - len(still_open)} of {len(searches)} searches have settled. Still open, so "
                     "the Table 1 / Table 2 cells they decide can still move when the sweep resumes:", ""] \
-        + [f"- {s.where} · {s.trials_stored} trial(s) stored" + ("" if s.lr_searched else " · lr auto: not searched yet")
+        + [f"- {s.where} · {s.trials_stored} trial(s) stored"
+           + ("" if s.lr_searched else " · lr auto: not searched yet")
            for s in still_open.itertuples()] + ["", link, ""]
 
 
@@ -247,6 +248,7 @@ def write_report(
     out = staging_folder(final)  # moved into place at the end (suite.analysis.staging)
     written: list[Path] = []
     if console is not None:
+        console.print(f"protocol: {protocol_text(rows)}", highlight=False, markup=False, soft_wrap=True)
         for note in notes:
             console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     printed = len(notes)  # a table may add a note on what it left out: printed above the table

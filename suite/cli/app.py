@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="DWF vs. sparsification baselines: run, sweep, report.")
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="DWF vs. sparsification baselines: run, sweep, report.")
 console = Console()
 err_console = Console(stderr=True)
 

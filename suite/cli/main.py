@@ -63,7 +63,8 @@ def report(
     eps: list[float] = typer.Option(list(TABLE1_EPS), help="Accuracy tolerance in percentage points (repeatable)."),
     absolute: list[float] = typer.Option(
         [], help="Also write Table 1 at this absolute test accuracy in percent (repeatable), e.g. the paper's "
-                 "thresholds 84.12 and 79.12 for LeNet-300-100 / F-MNIST, to separate a dense shift from method effects."),
+                 "thresholds 84.12 and 79.12 for LeNet-300-100 / F-MNIST, to separate a dense shift from method "
+                 "effects."),
     results: str = typer.Option(DEFAULT_RESULTS, help="Results root holding NAME/: a directory or a URI."),
     out: Optional[Path] = typer.Option(None, help=f"Output folder (default: {DEFAULT_REPORTS}/NAME)."),
     epochs: Optional[int] = typer.Option(

@@ -16,13 +16,15 @@ from suite.cli.sweep import check_search, load_with_overrides
 def submit(
     name: str = typer.Argument(..., help="Sweep name or path to a YAML spec."),
     address: Optional[str] = typer.Option(None, help="Ray Jobs API (dashboard) address, e.g. http://HEAD:8265."),
-    slurm: bool = typer.Option(False, "--slurm", help="Write a Slurm batch script (Ray over the allocation) and sbatch it."),
+    slurm: bool = typer.Option(False, "--slurm",
+                               help="Write a Slurm batch script (Ray over the allocation) and sbatch it."),
     nodes: int = typer.Option(1, help="Slurm: nodes."),
     gpus_per_node: int = typer.Option(0, help="Slurm: GPUs per node."),
     cpus_per_node: Optional[int] = typer.Option(None, help="Slurm: CPUs per node (default: what Slurm gives)."),
     time_limit: str = typer.Option("48:00:00", "--time", help="Slurm: time limit."),
     partition: Optional[str] = typer.Option(None, help="Slurm: partition."),
-    script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script (default: ./bench-NAME.sbatch)."),
+    script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script "
+                                                     "(default: ./bench-NAME.sbatch)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be submitted (Slurm: the script, on "
                                                           "stdout alone); write, send and submit nothing."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the job to end (Ray job: and print its logs; "
@@ -55,7 +57,8 @@ def submit(
     if script is not None and script.expanduser().is_dir():
         fail(f"--script {script}: a folder is there; allowed: a file path (new, or a script to replace)")
     # Validate here, before anything is sent: the same spec and flags must load on the cluster.
-    spec = load_with_overrides(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    spec = load_with_overrides(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial,
+                               max_trials)
     check_search(search, level_rule, adaptive or spec.adaptive is not None)
     try:
         spec_path = resolve_spec_path(name)
@@ -88,7 +91,8 @@ def submit(
             fail(str(exc))
         except KeyboardInterrupt:
             fail(f"interrupted (Ctrl-C or SIGTERM) while submitting to {address}: nothing was submitted", code=130)
-        console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False, soft_wrap=True)
+        console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False,
+                      soft_wrap=True)
         console.print(f"entrypoint: {entrypoint}", highlight=False, soft_wrap=True)
         for line in job_commands(address, job_id):
             console.print(line, highlight=False, soft_wrap=True)

@@ -32,7 +32,8 @@ def parse_names(text: str | None) -> list[str] | None:
     return names
 
 
-def load_with_overrides(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials=None):
+def load_with_overrides(name: str, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial,
+                        max_trials=None):
     from suite.sweep.loading import load_spec
     from suite.sweep.overrides import apply_overrides
     from suite.sweep.spec import DEFAULT_MAX_TRIALS, SpecError
@@ -85,7 +86,8 @@ def check_search(search: str, level_rule: str, adaptive: bool) -> None:
 
 @app.command()
 def sweep(
-    name: str = typer.Argument(..., help="Sweep name (sweeps/NAME.yaml, e.g. lenet300_fmnist or smoke) or a path to a YAML spec."),
+    name: str = typer.Argument(..., help="Sweep name (sweeps/NAME.yaml, e.g. lenet300_fmnist or smoke) or a path "
+                                         "to a YAML spec."),
     epochs: Optional[int] = typer.Option(None, help="Override the training epochs of every trial."),
     seeds: Optional[str] = typer.Option(None, help="Override the seeds, e.g. 0,1."),
     methods: Optional[str] = typer.Option(None, help="Run only these methods of the spec, e.g. dwf,gmp."),
@@ -123,7 +125,8 @@ def sweep(
     summary), 2 bad input or store busy, 130 interrupted.
     """
     check_environment()
-    spec = load_with_overrides(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial, max_trials)
+    spec = load_with_overrides(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial,
+                               max_trials)
     from suite.results.store import StoreReadError
     from suite.run.driver_lock import StoreBusy
     from suite.run.outcome import RunOptions, TuneSetupError, normalize_results

@@ -88,10 +88,13 @@ def sample_truncated_factor(shape, std: float, lo: float, hi: float, generator: 
     without its unbounded number of draws: sample |x| from the half-normal
     restricted to (lo, hi) and attach a random sign.
     """
-    normal = torch.distributions.Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(std, dtype=torch.float64))
-    cdf_lo, cdf_hi = normal.cdf(torch.tensor(lo, dtype=torch.float64)), normal.cdf(torch.tensor(hi, dtype=torch.float64))
+    normal = torch.distributions.Normal(torch.tensor(0.0, dtype=torch.float64),
+                                        torch.tensor(std, dtype=torch.float64))
+    cdf_lo, cdf_hi = (normal.cdf(torch.tensor(lo, dtype=torch.float64)),
+                      normal.cdf(torch.tensor(hi, dtype=torch.float64)))
     u = torch.rand(shape, generator=generator, dtype=torch.float64)
-    magnitude = normal.icdf(cdf_lo + u * (cdf_hi - cdf_lo)).clamp(min=math.nextafter(lo, hi), max=math.nextafter(hi, lo))
+    magnitude = normal.icdf(cdf_lo + u * (cdf_hi - cdf_lo)).clamp(min=math.nextafter(lo, hi),
+                                                                  max=math.nextafter(hi, lo))
     sign = torch.randint(0, 2, shape, generator=generator, dtype=torch.int8).to(torch.float64) * 2 - 1
     return (sign * magnitude).to(torch.float32)
 

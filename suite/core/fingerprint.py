@@ -4,8 +4,9 @@ A dataset whose loader reads known files (the MNIST family, CIFAR) is fingerprin
 files: the md5 of each (the checksum torchvision and dataset READMEs publish), and the fingerprint
 is the first 16 hex digits of the sha256 of the sorted lines "relative/path md5". So the
 fingerprint of data that is gone can still be computed from its published checksums (the archived
-Fashion-MNIST rebuild, labelled by `experiments/label_archive.py` of commit 24c569f). A dataset without such files (the synthetic
-test set, Tiny ImageNet's 110k images) is fingerprinted from its loaded tensors instead.
+Fashion-MNIST rebuild, labelled by `experiments/label_archive.py` of commit 24c569f). A dataset
+without such files (the synthetic test set, Tiny ImageNet's 110k images) is fingerprinted from its
+loaded tensors instead.
 
 A trial's config pins the fingerprint (`data_fingerprint`, part of its hash), so a stored trial
 counts as done only for the data it was trained on, and `run_trial` refuses other data.

@@ -31,7 +31,8 @@ def prepare_factorized(cfg: TrialConfig, model: nn.Module, generator: torch.Gene
     return Prepared(
         model=model,
         # Only the factors carry the L2 penalty; BatchNorm stays unregularized.
-        param_groups=[{"params": factors, "weight_decay": wd, "factorized": True}, {"params": rest, "weight_decay": cfg.weight_decay}],
+        param_groups=[{"params": factors, "weight_decay": wd, "factorized": True},
+                      {"params": rest, "weight_decay": cfg.weight_decay}],
         reg_strength=lambda: cfg.lam,
         finalize=lambda: collapse(model),
         misalignment=lambda: misalignment(model),

@@ -48,7 +48,8 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
 
 L1 = Method(
     name="l1",
-    description="Vanilla L1 penalty with plain SGD (Kaiming init): inherent sparsity + post-hoc magnitude pruning ladder.",
+    description="Vanilla L1 penalty with plain SGD (Kaiming init): inherent sparsity "
+                "+ post-hoc magnitude pruning ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
     ignores=frozenset({"weight_decay"}),  # vanilla L1: its penalty, no L2 beside it

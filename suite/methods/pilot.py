@@ -158,7 +158,8 @@ def check_schedule(cfg: TrialConfig) -> None:
 
 PILOT = Method(
     name="pilot",
-    description="PILoT (Jacobs & Burkholz): x = m * w, m0^2 - w0^2 = 1 init, time-dependent L2 alpha_t on m, w; post-hoc ladder.",
+    description="PILoT (Jacobs & Burkholz): x = m * w, m0^2 - w0^2 = 1 init, "
+                "time-dependent L2 alpha_t on m, w; post-hoc ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
     ignores=frozenset({"weight_decay"}),  # its own schedule is the regularization

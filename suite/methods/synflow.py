@@ -76,7 +76,8 @@ def synflow_masks(model: nn.Module, compression: float, input_shape, include_bia
                 param.copy_(original * mask)
         scores = synflow_scores(net, params, input_shape)
         scores = [torch.where(mask, score, -math.inf) for score, mask in zip(scores, masks)]
-        keep = final_keep if k == iterations else max(final_keep, int(round(total * (1.0 / compression) ** (k / iterations))))
+        keep = final_keep if k == iterations \
+            else max(final_keep, int(round(total * (1.0 / compression) ** (k / iterations))))
         masks = global_topk_mask(scores, keep)
     return [m.to(p.device) for m, p in zip(masks, params)]
 

@@ -138,4 +138,5 @@ def quarantine(root: str, damaged: list[Damage], stamp: str | None = None) -> li
     return [replace(d, moved_to=move(root, d.relpath, damaged_path(d.relpath, stamp))) for d in damaged]
 
 
-__all__ = ["Damage", "REQUIRED_COLUMNS", "StoreReadError", "check_record", "check_table", "first_line", "new_stamp", "quarantine", "read_checked"]
+__all__ = ["Damage", "REQUIRED_COLUMNS", "StoreReadError", "check_record", "check_table", "first_line", "new_stamp",
+           "quarantine", "read_checked"]

@@ -64,7 +64,8 @@ class CheckpointCache:
             self.put(key, state) if status is None else self.put_outcome(key, status)
         except OSError as exc:
             what = "dense checkpoint" if status is None else "dense-run record"
-            warnings.warn(f"{what} {where(self.root, checkpoint_path(key) if status is None else checkpoint_outcome_path(key))} "
+            relpath = checkpoint_path(key) if status is None else checkpoint_outcome_path(key)
+            warnings.warn(f"{what} {where(self.root, relpath)} "
                           f"not written ({first_line(exc)}); the trial's result is kept, and a GMP trial of "
                           "this seed trains the dense network itself", stacklevel=2)
             return False

@@ -60,7 +60,8 @@ def uri_fs(root: str | Path) -> tuple[pafs.FileSystem, str] | None:
     # JVM, s3:// without network or credentials).
     except (pa.ArrowException, OSError) as exc:
         raise StoreRootError(f"results root {str(root)!r} cannot be opened ({exc}); allowed: a local folder, or a "
-                             "URI of a filesystem pyarrow supports here (file://, s3://, gs://, abfs://, hdfs://)") from exc
+                             "URI of a filesystem pyarrow supports here "
+                             "(file://, s3://, gs://, abfs://, hdfs://)") from exc
     return fs, path.rstrip("/")
 
 
@@ -270,5 +271,6 @@ def probe_writable(root: str | Path) -> None:
         raise StoreWriteError(f"results root {root} is not writable: {exc}") from None
 
 
-__all__ = ["StoreReadError", "StoreRootError", "StoreWriteError", "check_root", "delete", "entry_kind", "folder_blocker", "is_uri", "list_folders", "list_names", "move", "probe_writable",
-           "read_bytes", "uri_fs", "where", "write_bytes", "write_local"]
+__all__ = ["StoreReadError", "StoreRootError", "StoreWriteError", "check_root", "delete", "entry_kind",
+           "folder_blocker", "is_uri", "list_folders", "list_names", "move", "probe_writable", "read_bytes", "uri_fs",
+           "where", "write_bytes", "write_local"]

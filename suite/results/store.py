@@ -250,8 +250,10 @@ def read_record(root: str | Path, relpath: str) -> dict | None:
 
 
 __all__ = [
-    "Damage", "DamagedRecord", "StoreReadError", "UnstorableResult", "folder_damage", "side_non_files", "trial_blockers", "HISTORY_SCHEMA", "LAYER_SCHEMA", "ROW_KEY", "ROW_SCHEMA", "SweepData", "TABLES",
+    "Damage", "DamagedRecord", "StoreReadError", "UnstorableResult", "folder_damage", "side_non_files",
+    "trial_blockers", "HISTORY_SCHEMA", "LAYER_SCHEMA", "ROW_KEY", "ROW_SCHEMA", "SweepData", "TABLES",
     "TrialResult", "done_hashes", "load_checked", "load_failures", "load_failures_checked", "load_sweep",
     "load_table", "quarantine_damaged",
-    "read_bytes", "read_record", "scan_rows", "scan_table", "stored_rows", "where", "write_bytes", "write_failure", "write_trial",
+    "read_bytes", "read_record", "scan_rows", "scan_table", "stored_rows", "where", "write_bytes", "write_failure",
+    "write_trial",
 ]

@@ -93,7 +93,8 @@ class AdaptivePlan:
         self.cells: list[Cell] = []
         for group in self.groups:
             self.cells += [Cell(group, "eps", e) for e in settings.eps]
-            levels = settings.levels if group.axis == "lam" else [c for c in settings.levels if group.lo <= c <= group.hi]
+            levels = settings.levels if group.axis == "lam" \
+                else [c for c in settings.levels if group.lo <= c <= group.hi]
             self.cells += [Cell(group, "level", c) for c in levels]
         self.fixed_rows: dict[str, Rows] = {}
         self.pending: set[str] = set()
@@ -140,8 +141,8 @@ class AdaptivePlan:
                 return None
             table = compression_table(pd.concat([dense, group.rows(seen)], ignore_index=True), [cell.value])
             mine = table[table["label"] != DENSE.label]
-            cell_x = group.x_of(mine.iloc[0][f"lam@{cell.value:g}" if group.axis == "lam" else f"target@{cell.value:g}"]) \
-                if len(mine) else None
+            cell_x = group.x_of(mine.iloc[0][f"lam@{cell.value:g}" if group.axis == "lam"
+                                             else f"target@{cell.value:g}"]) if len(mine) else None
             threshold = float(table.iloc[0]["dense_acc"]) - cell.value / 100 - ACC_TOL
             bad = [x for x in seen if stats[x]["test_acc_median"] < threshold]
             # Points tied with the cell in compression (the report keeps the most accurate)
@@ -165,7 +166,8 @@ class AdaptivePlan:
             level = 1.0 - 1.0 / cell.value
             table = accuracy_table(group.rows(seen), [level]) if seen else pd.DataFrame()
             mine = table.iloc[0] if len(table) else None
-            cell_x = group.x_of(mine[f"{'lam' if group.axis == 'lam' else 'target'}@{level:g}"]) if mine is not None else None
+            cell_x = group.x_of(mine[f"{'lam' if group.axis == 'lam' else 'target'}@{level:g}"]) \
+                if mine is not None else None
             def reaches(x):  # the report's Table 2 tolerance: one parameter
                 r = stats[x]
                 return r["sparsity"] >= level - max(SPARSITY_TOL_MIN, 1.0 / float(r["total_params"])) - ACC_TOL

@@ -15,7 +15,8 @@ scheduling at once (KeyboardInterrupt in the main thread; `lost` says why) and i
 
 Locally the file is published whole and exclusively (a hard link of a
 private copy, which fails if the lock exists), so of two drivers starting
-together exactly one gets it, and none reads the other's half-written file. On URI roots (object stores have no exclusive create) and
+together exactly one gets it, and none reads the other's half-written file. On URI roots (object stores have no
+exclusive create) and
 when two drivers take over the same stale lock at once, the lock is
 best-effort: a driver writes its record, waits, and reads it back.
 $BENCH_LOCK_STALE_S and $BENCH_LOCK_BEAT_S change the staleness (300 s) and the heartbeat (30 s).

@@ -64,7 +64,8 @@ def resolve_share(asked: float | None, visible_gpus: float, model: str, dataset:
     return float(asked), None
 
 
-def share_for_allocation(asked: float | None, gpus_per_node: int, model: str, dataset: str) -> tuple[list[str], str | None]:
+def share_for_allocation(asked: float | None, gpus_per_node: int, model: str,
+                         dataset: str) -> tuple[list[str], str | None]:
     """The `--gpus-per-trial` flag a batch job's sweep gets on nodes of `gpus_per_node` GPUs ([] where it
     needs none: no GPUs, or the share given already), and a warning where the GPUs would stay idle."""
     if gpus_per_node <= 0:

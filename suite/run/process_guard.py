@@ -97,4 +97,5 @@ def clean_stale_tempdirs(base: str | None = None) -> list[str]:
     return removed
 
 
-__all__ = ["TUNE_TMP_PREFIX", "clean_stale_tempdirs", "interrupt_on_sigterm", "pid_alive", "pid_started_at", "sigterm_as_interrupt", "tune_tempdir"]
+__all__ = ["TUNE_TMP_PREFIX", "clean_stale_tempdirs", "interrupt_on_sigterm", "pid_alive", "pid_started_at",
+           "sigterm_as_interrupt", "tune_tempdir"]

@@ -61,7 +61,8 @@ class AdaptiveSettings:
 
 def _numbers(value: Any, key: str, ok, allowed: str, allow_empty: bool) -> tuple[float, ...]:
     if not isinstance(value, list) or (not value and not allow_empty):
-        raise AdaptiveSpecError(key, f"must be a list, got {value!r}", f"a{'' if allow_empty else ' non-empty'} list of {allowed}")
+        raise AdaptiveSpecError(key, f"must be a list, got {value!r}",
+                                f"a{'' if allow_empty else ' non-empty'} list of {allowed}")
     for i, v in enumerate(value):
         if not (is_number(v) and ok(v)):
             raise AdaptiveSpecError(f"{key}[{i}]", f"value {v!r} is out of range", allowed)

@@ -63,7 +63,8 @@ def apply_overrides(spec: Spec, *, epochs: int | None = None, seeds: Sequence[in
     if seeds is not None:
         seeds = list(seeds)
         if not seeds or not all(FIELDS["seed"].accepts(s) for s in seeds) or len(set(seeds)) != len(seeds):
-            raise SpecError(f"--seeds: {seeds!r} is not allowed; allowed: distinct integers, each {FIELDS['seed'].allowed}, e.g. 0,1")
+            raise SpecError(f"--seeds: {seeds!r} is not allowed; allowed: distinct integers, each "
+                            f"{FIELDS['seed'].allowed}, e.g. 0,1")
         changes["seeds"] = tuple(seeds)
     if max_grid is not None:
         _check("--max-grid", max_grid, is_integer(max_grid) and max_grid >= 1, "an integer >= 1")

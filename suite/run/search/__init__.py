@@ -51,7 +51,8 @@ Rule (constants in `Rules`; defaults in brackets):
    m(x) = the largest of noise_floor [0.5 points], noise_k [3] x the dense seeds' accuracy std, and
    noise_k x the larger of the robust spread (1.4826 x the median absolute value) over the group's full
    points of the *residual* (median accuracy less the one-seed guess of rule 2, its offset taken from the
-   neighbours without the point itself) and the residuals of the nearest full points below and above x. After seeds are added the cell is judged
+   neighbours without the point itself) and the residuals of the nearest full points below and above x. After seeds
+   are added the cell is judged
    again (it may move). A cell's point always has every seed; one-seed points never enter a cell or an
    estimate. A misjudged one-seed point needs its guess off by more than m: under normal residuals of
    that spread, < 0.3% per point.

@@ -161,7 +161,8 @@ class GroupState:
 
     def first_seed_noise(self, x: float, k: float) -> float:
         """How far a one-seed guess of the median accuracy at x may be off: k x the larger of the robust spread
-        of `residuals` (1.4826 x their median absolute value) and the largest residual of the nearest full points below and above x (seeds may disagree
+        of `residuals` (1.4826 x their median absolute value) and the largest residual of the nearest full points
+        below and above x (seeds may disagree
         far more in one stretch than elsewhere: random pruning near CR 25, where one seed falls to 69% and the
         others keep 86%); 0 before any full point."""
         res = self.residuals()
