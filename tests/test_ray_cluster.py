@@ -55,7 +55,7 @@ def test_unreachable_address_gives_a_clear_error(tmp_path):
         check_address(f"http://127.0.0.1:{port}")
     from suite.run.submit import SubmitError, jobs_client
 
-    with pytest.raises(SubmitError, match=rf"cannot reach the Ray Jobs API at 'http://127.0.0.1:{port}'"):
+    with pytest.raises(SubmitError, match=rf"--address 'http://127.0.0.1:{port}': no Ray dashboard answered"):
         jobs_client(f"http://127.0.0.1:{port}")
 
 

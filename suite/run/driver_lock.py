@@ -190,14 +190,29 @@ class DriverLock:
         """Another driver holds the store now: stop this one's scheduling at once (in its main thread)."""
         if self._stop.is_set():
             return
-        now = (f"pid {holder.get('pid')} on host {holder.get('host')} holds it now" if holder
-               else "its lock file is gone")
-        self.lost = (f"this driver lost the lock of sweep {self.sweep!r} ({where(self.root, self.relpath)}): "
-                     f"{now}, having taken it over while this driver was stopped or hung for longer than "
-                     f"{self.stale_after_s:.0f}s. Stopped scheduling; trials finished before are in the store, the "
-                     f"other driver runs the rest")
+        self.lost = self._lost_text(holder)
         # A real SIGINT to the main thread (not _thread.interrupt_main): it also wakes a blocking call there.
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def _lost_text(self, holder: dict | None) -> str:
+        now = (f"pid {holder.get('pid')} on host {holder.get('host')} holds it now" if holder
+               else "its lock file is gone")
+        return (f"this driver lost the lock of sweep {self.sweep!r} ({where(self.root, self.relpath)}): "
+                f"{now}, having taken it over while this driver was stopped or hung for longer than "
+                f"{self.stale_after_s:.0f}s. Stopped scheduling; trials finished before are in the store, the "
+                f"other driver runs the rest")
+
+    def confirm(self) -> None:
+        """At the end of a run, before release: LockLost if another driver took the lock over meanwhile and the
+        heartbeat had no time to say so (a driver resumed from a stop whose last trials then finished at once).
+        A lock file that cannot be read now is no proof of loss."""
+        if self.lost is None:
+            holder, problem = self._read()
+            if problem is None and (holder is None or holder.get("token") != self.token):
+                self._stop.set()  # the run is over: no interrupt, just the verdict
+                self.lost = self._lost_text(holder)
+        if self.lost is not None:
+            raise LockLost(self.lost)
 
     def release(self) -> None:
         self._stop.set()

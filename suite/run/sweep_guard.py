@@ -72,7 +72,7 @@ def guarded_store(root: str, sweep: str, console: Any | None = None) -> Iterator
     """(scratch folder, damaged files moved aside) while this driver holds the sweep's store."""
     clean_stale_tempdirs()
     probe_writable(root)
-    with DriverLock(root, sweep) as lock, lost_as_error(lock):
+    with DriverLock(root, sweep) as lock, lost_as_error(lock, confirm_at_end=True):
         if lock.note and console is not None:
             console.print(f"[yellow]note[/]: {escape(lock.note)}", highlight=False, soft_wrap=True)
         damaged = set_aside(root, sweep)
@@ -89,14 +89,17 @@ def guarded_store(root: str, sweep: str, console: Any | None = None) -> Iterator
 
 
 @contextlib.contextmanager
-def lost_as_error(lock: DriverLock) -> Iterator[None]:
-    """The KeyboardInterrupt a lock that was taken over raises in the main thread, as LockLost (its reason)."""
+def lost_as_error(lock: DriverLock, confirm_at_end: bool = False) -> Iterator[None]:
+    """The KeyboardInterrupt a lock that was taken over raises in the main thread, as LockLost (its reason);
+    with `confirm_at_end`, a run that ends normally checks too that the lock is still its own."""
     try:
         yield
     except KeyboardInterrupt:
         if lock.lost:
             raise LockLost(lock.lost) from None
         raise
+    if confirm_at_end:
+        lock.confirm()
 
 
 __all__ = ["consequence", "damaged_records", "guarded_store", "lost_as_error", "set_aside"]
