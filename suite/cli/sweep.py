@@ -116,6 +116,10 @@ def sweep(
     level_rule: str = typer.Option("interpolated", "--level-rule", help="With --search shared: a Table 2 level "
                                    "interpolated between two bracketing configurations of every seed, or measured "
                                    "(a configuration within the tolerance above the level)."),
+    log_to: list[str] = typer.Option([], "--log-to", help="Also log every trial to an experiment tracker through "
+                                     "Ray Tune's integration: mlflow (needs the `tracking` extra). Repeatable."),
+    mlflow_uri: Optional[str] = typer.Option(None, help="MLflow tracking URI for --log-to mlflow (default: "
+                                             "$MLFLOW_TRACKING_URI, else RESULTS/NAME/mlflow.db)."),
 ) -> None:
     """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
 
@@ -143,6 +147,15 @@ def sweep(
         fail(f"--results {results}: cannot use it: {exc}")
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
     check_search(search, level_rule, adaptive)
+    if log_to and not dry_run:  # checked (and its library found) before anything runs
+        import dataclasses
+
+        from suite.run.trackers import TrackerError, tracker_entries
+
+        try:
+            spec = dataclasses.replace(spec, trackers=tracker_entries(log_to, root, spec.name, mlflow_uri))
+        except TrackerError as exc:
+            fail(str(exc))
     if adaptive:
         from suite.run.adaptive import require_dense
 
