@@ -57,6 +57,36 @@ def test_module_is_under_the_size_limit(name):
     assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines; split it (limit {MAX_LINES})"
 
 
+MAX_FUNCTION_LINES = 60
+# Functions that were longer when the cap came in (issue 26), at their length then: a ratchet. Each may only
+# shrink, and leaves this list once under the cap; any other function must stay within it. The CLI commands
+# are long mostly for their option lists, which one declaration of the sweep options is to replace.
+OVER_THE_CAP = {
+    "suite.cli.submit:submit": 135, "suite.cli.sweep:sweep": 98, "suite.analysis.writing:write_report": 103,
+    "suite.cli.main:report": 99, "suite.run.adaptive:_judge": 80,
+}
+
+
+def function_lengths() -> dict[str, int]:
+    """'module:function' (nested and methods by their own name) -> lines, decorators left out."""
+    lengths = {}
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                key = f"{name}:{node.name}"
+                lengths[key] = max(lengths.get(key, 0), node.end_lineno - node.lineno + 1)
+    return lengths
+
+
+def test_functions_are_under_the_length_cap():
+    lengths = function_lengths()
+    over = {key: n for key, n in lengths.items() if n > OVER_THE_CAP.get(key, MAX_FUNCTION_LINES)}
+    assert not over, f"functions over {MAX_FUNCTION_LINES} lines (or longer than their ratchet): {over}; split them"
+    stale = {key: (OVER_THE_CAP[key], lengths.get(key)) for key in OVER_THE_CAP
+             if lengths.get(key, 0) <= MAX_FUNCTION_LINES or lengths.get(key, 0) < OVER_THE_CAP[key]}
+    assert not stale, f"lower or drop these ratchet entries (was, now): {stale}"
+
+
 def test_no_import_cycle():
     try:
         tuple(graphlib.TopologicalSorter(suite_graph()).static_order())

@@ -55,4 +55,4 @@ def test_the_lock_is_for_a_supported_python_and_leaves_the_project_out():
 
 def test_ci_installs_with_the_lock_as_a_constraint():
     ci = (REPO / ".ci" / "run").read_text()
-    assert re.search(r"pip install .*-c requirements-lock\.txt -e '\.\[test\]'", ci), ci
+    assert re.search(r"pip install .*-c requirements-lock\.txt -e '\.\[test,tracking\]'", ci), ci

@@ -177,14 +177,7 @@ def compression_table(
     configs = aggregate_configs(rows)
     if configs.empty:
         return pd.DataFrame(columns=columns)
-    references = {pair: dense_reference(section_of(configs, *pair)) for pair in sections(configs)}
-    no_dense = [pair for pair, reference in references.items() if reference is None]
-    if absolute is None and no_dense and missing_dense == "raise":
-        names = ", ".join(f"{m}/{d}" for m, d in no_dense)
-        raise MissingDenseError(
-            f"no dense rows for {names}: the compression table measures ε against the dense accuracy; "
-            "run the 'dense' method for these, or pass missing_dense='skip'"
-        )
+    references = _dense_references(configs, raise_missing=absolute is None and missing_dense == "raise")
     labels = sort_labels(configs["label"])
     records = []
     for (model, dataset), reference in references.items():
@@ -202,6 +195,19 @@ def compression_table(
                 record.update(_compression_cell(candidates, threshold, key))
             records.append(record)
     return _typed(pd.DataFrame(records, columns=columns))
+
+
+def _dense_references(configs: pd.DataFrame, raise_missing: bool) -> dict:
+    """{(model, dataset): its dense reference configuration or None}; MissingDenseError for a None if asked."""
+    references = {pair: dense_reference(section_of(configs, *pair)) for pair in sections(configs)}
+    no_dense = [pair for pair, reference in references.items() if reference is None]
+    if raise_missing and no_dense:
+        names = ", ".join(f"{m}/{d}" for m, d in no_dense)
+        raise MissingDenseError(
+            f"no dense rows for {names}: the compression table measures ε against the dense accuracy; "
+            "run the 'dense' method for these, or pass missing_dense='skip'"
+        )
+    return references
 
 
 def protocol_seeds(section: pd.DataFrame) -> int:

@@ -84,6 +84,38 @@ def check_search(search: str, level_rule: str, adaptive: bool) -> None:
         fail("--level-rule: allowed only with --search shared")
 
 
+def _with_trackers(spec, log_to: list[str], root: str, mlflow_uri: str | None):
+    """The spec with the trackers of --log-to (suite.run.trackers), or a named error before anything runs."""
+    import dataclasses
+
+    from suite.run.trackers import TrackerError, tracker_entries
+
+    try:
+        return dataclasses.replace(spec, trackers=tracker_entries(log_to, root, spec.name, mlflow_uri))
+    except TrackerError as exc:
+        fail(str(exc))
+
+
+def _pinned(spec, data: Path | None, dry_run: bool):
+    """The spec pinned to its data's fingerprint. A dry run downloads nothing: without the data on disk it
+    cannot tell which stored trials are theirs, says so, and counts every trial as to run."""
+    from suite.core.data_root import DataError
+    from suite.run.driver import pin_data
+
+    try:
+        return pin_data(spec, str(data) if data else None, download=not dry_run)
+    except DataError as exc:
+        if not dry_run:
+            fail(str(exc))
+        from suite.run.plan import UNKNOWN_DATA
+        from suite.sweep.overrides import with_data
+
+        console.print(f"data not on disk ({exc}); a dry run downloads nothing, so which stored trials were "
+                      "trained on it cannot be told: every trial counts as to run", highlight=False, markup=False,
+                      soft_wrap=True)
+        return with_data(spec, UNKNOWN_DATA[0])
+
+
 @app.command()
 def sweep(
     name: str = typer.Argument(..., help="Sweep name (sweeps/NAME.yaml, e.g. lenet300_fmnist or smoke) or a path "
@@ -116,6 +148,10 @@ def sweep(
     level_rule: str = typer.Option("interpolated", "--level-rule", help="With --search shared: a Table 2 level "
                                    "interpolated between two bracketing configurations of every seed, or measured "
                                    "(a configuration within the tolerance above the level)."),
+    log_to: list[str] = typer.Option([], "--log-to", help="Also log every trial to an experiment tracker through "
+                                     "Ray Tune's integration: mlflow (needs the `tracking` extra). Repeatable."),
+    mlflow_uri: Optional[str] = typer.Option(None, help="MLflow tracking URI for --log-to mlflow (default: "
+                                             "$MLFLOW_TRACKING_URI, else RESULTS/NAME/mlflow.db)."),
 ) -> None:
     """Run a sweep through Ray Tune: every trial of the spec not yet in the store.
 
@@ -143,6 +179,8 @@ def sweep(
         fail(f"--results {results}: cannot use it: {exc}")
     adaptive = adaptive or spec.adaptive is not None  # the spec key asks for it too
     check_search(search, level_rule, adaptive)
+    if log_to and not dry_run:  # checked (and its library found) before anything runs
+        spec = _with_trackers(spec, log_to, root, mlflow_uri)
     if adaptive:
         from suite.run.adaptive import require_dense
 
@@ -150,21 +188,7 @@ def sweep(
             require_dense(spec.adaptive_settings, spec.method_names)
         except ValueError as exc:
             fail(f"--adaptive: {exc}")
-    from suite.core.data_root import DataError
-    from suite.run.driver import pin_data
-
-    try:  # a dry run downloads nothing: it needs the data on disk to say which stored trials are theirs
-        spec = pin_data(spec, str(data) if data else None, download=not dry_run)
-    except DataError as exc:
-        if not dry_run:
-            fail(str(exc))
-        from suite.run.plan import UNKNOWN_DATA
-        from suite.sweep.overrides import with_data
-
-        console.print(f"data not on disk ({exc}); a dry run downloads nothing, so which stored trials were "
-                      "trained on it cannot be told: every trial counts as to run", highlight=False, markup=False,
-                      soft_wrap=True)
-        spec = with_data(spec, UNKNOWN_DATA[0])
+    spec = _pinned(spec, data, dry_run)
     if dry_run:
         try:
             _print_plan(spec, root, adaptive, search, level_rule)

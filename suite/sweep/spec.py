@@ -109,6 +109,8 @@ class Spec:
     adaptive: Any = None
     # suite.sweep.paper_spec.PaperValues of the `paper` key: the published numbers reports compare with
     paper: Any = None
+    # (tracker, target) pairs of `bench sweep --log-to` (suite.run.ray.trackers); not part of any trial
+    trackers: tuple = ()
 
     @property
     def method_names(self) -> list[str]:

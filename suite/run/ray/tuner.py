@@ -68,6 +68,19 @@ class _DriverOnlyCallback(tune.Callback):
     """What a pickled TuneProgress becomes elsewhere: nothing to report to."""
 
 
+def tracker_callbacks(entries: tuple, experiment: str) -> list:
+    """Ray Tune's own logger callbacks for `suite.run.trackers.tracker_entries` (the `mlflow` integration is
+    imported only when asked for: MLflow is optional)."""
+    callbacks = []
+    for name, target in entries:
+        if name == "mlflow":
+            from ray.air.integrations.mlflow import MLflowLoggerCallback
+
+            callbacks.append(MLflowLoggerCallback(tracking_uri=target, experiment_name=experiment,
+                                                  save_artifact=False))
+    return callbacks
+
+
 def make_tuner(trainable, param_space: dict, *, spec: Spec, storage: str, name: str, callback: tune.Callback,
                max_concurrent: int | None, search_alg=None, num_samples: int = 1, metric: str | None = None,
                mode: str | None = None, trial_name: Callable[[Any], str]) -> tune.Tuner:
@@ -83,9 +96,11 @@ def make_tuner(trainable, param_space: dict, *, spec: Spec, storage: str, name: 
             max_concurrent_trials=max_concurrent, reuse_actors=True,
             trial_name_creator=trial_name, trial_dirname_creator=trial_name),
         run_config=tune.RunConfig(
-            name=name, storage_path=storage, verbose=0, callbacks=[callback],
+            name=name, storage_path=storage, verbose=0,
+            callbacks=[callback, *tracker_callbacks(spec.trackers, spec.name)],
             failure_config=tune.FailureConfig(max_failures=0, fail_fast=False)),
     )
 
 
-__all__ = ["TuneProgress", "adaptive_trainable", "grid_trainable", "make_tuner", "search_trainable"]
+__all__ = ["TuneProgress", "adaptive_trainable", "grid_trainable", "make_tuner", "search_trainable",
+           "tracker_callbacks"]
