@@ -1,7 +1,9 @@
 """Experiment-tracker logging of a sweep's trials through Ray Tune's own integrations (off by default).
 
 What is asked for is checked here, without Ray; `suite.run.ray.tuner.tracker_callbacks` makes the callbacks.
-`bench sweep --log-to mlflow` adds Ray's `MLflowLoggerCallback` to the sweep's Tuner: every trial becomes an
+`--log-to tensorboard` adds Ray's `TBXLoggerCallback`, writing each trial's event file under
+`<results>/<sweep>/tensorboard/<trial>/` (`tensorboard --logdir` there), not into Tune's scratch folder,
+which a sweep removes. `--log-to mlflow` adds Ray's `MLflowLoggerCallback`: every trial becomes an
 MLflow run of the experiment named after the sweep, with the trial's parameters (its config hash, or the
 config the adaptive search asked for) and the metrics the worker reports (test accuracy, compression ratio,
 status, seconds). The tracking URI is `--mlflow-uri`, else $MLFLOW_TRACKING_URI, else an SQLite file
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-TRACKERS = ("mlflow",)
+TRACKERS = ("mlflow", "tensorboard")
 
 
 class TrackerError(ValueError):
@@ -27,6 +29,11 @@ def tracker_entries(names: list[str], results: str, sweep: str, mlflow_uri: str 
     for name in names:
         if name not in TRACKERS:
             raise TrackerError(f"--log-to {name}: allowed: {', '.join(TRACKERS)}")
+        if name == "tensorboard":
+            if "://" in str(results):
+                raise TrackerError("--log-to tensorboard writes beside the results: it needs a local results root")
+            entries.append((name, str(Path(results).expanduser().resolve() / sweep / "tensorboard")))
+            continue
         try:
             import mlflow  # noqa: F401 - only to say it is missing before the sweep starts
         except ImportError as exc:

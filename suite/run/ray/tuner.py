@@ -7,6 +7,7 @@ returns; the callback runs in the driver and feeds Tune's trial events to a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from ray import tune
@@ -73,12 +74,30 @@ def tracker_callbacks(entries: tuple, experiment: str) -> list:
     imported only when asked for: MLflow is optional)."""
     callbacks = []
     for name, target in entries:
+        if name == "tensorboard":
+            callbacks.append(_tensorboard_callback(target))
         if name == "mlflow":
             from ray.air.integrations.mlflow import MLflowLoggerCallback
 
             callbacks.append(MLflowLoggerCallback(tracking_uri=target, experiment_name=experiment,
                                                   save_artifact=False))
     return callbacks
+
+
+def _tensorboard_callback(root: str) -> tune.Callback:
+    """Ray's TensorBoard logger, each trial's events under `root/<trial name>/` instead of its scratch folder."""
+    from ray.tune.logger import TBXLoggerCallback
+
+    class PersistentTBX(TBXLoggerCallback):
+        def log_trial_start(self, trial):
+            if trial in self._trial_writer:
+                self._trial_writer[trial].close()
+            folder = Path(root) / str(trial)
+            folder.mkdir(parents=True, exist_ok=True)
+            self._trial_writer[trial] = self._summary_writer_cls(str(folder), flush_secs=30)
+            self._trial_result[trial] = {}
+
+    return PersistentTBX()
 
 
 def make_tuner(trainable, param_space: dict, *, spec: Spec, storage: str, name: str, callback: tune.Callback,
