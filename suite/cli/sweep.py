@@ -149,8 +149,7 @@ def sweep(
                                    "interpolated between two bracketing configurations of every seed, or measured "
                                    "(a configuration within the tolerance above the level)."),
     log_to: list[str] = typer.Option([], "--log-to", help="Also log every trial to an experiment tracker through "
-                                     "Ray Tune's integrations: tensorboard (RESULTS/NAME/tensorboard/), mlflow "
-                                     "(needs the `tracking` extra). Repeatable."),
+                                     "Ray Tune's integrations: tensorboard, mlflow (`tracking` extra). Repeatable."),
     mlflow_uri: Optional[str] = typer.Option(None, help="MLflow tracking URI for --log-to mlflow (default: "
                                              "$MLFLOW_TRACKING_URI, else RESULTS/NAME/mlflow.db)."),
 ) -> None:
