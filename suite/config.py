@@ -142,8 +142,8 @@ class TrialConfig:
         protocol=True, **_one_of("cosine", "constant"))
     lam: float | None = setting(
         None, help="Regularization strength: DWF/spred lambda, L1 lambda, PILoT alpha.", sweepable=True, axis_rank=1,
-        row_column="lam", accepts=lambda v: v is None or (is_number(v) and v >= 0),
-        allowed="null or a finite number >= 0", convert=_to_float)
+        row_column="lam", accepts=lambda v: v is None or (is_number(v) and 0 <= v <= 100), convert=_to_float,
+        allowed="null or a number in [0, 100] (above, one SGD step at lr >= 0.01 wipes the weights out)")
     depth: int | None = setting(
         None, help="Factorization depth D of dwf (>= 2); spred is D = 2 by definition.", sweepable=True,
         axis_rank=0, row_column="depth", accepts=lambda v: v is None or (is_integer(v) and 2 <= v <= MAX_DEPTH),

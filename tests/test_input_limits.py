@@ -161,3 +161,18 @@ def test_what_a_driver_prints_of_a_damaged_file_keeps_its_brackets(tmp_path):
     with guarded_store(str(root), "s", Console(file=out, width=400)):
         pass
     assert "its 'config' must be an object, and it has '[lo, hi]'" in out.getvalue()
+
+
+def test_what_would_fail_only_in_training_is_refused_before_it():
+    """Issue 28: these failed only once training started (in a sweep, in every trial)."""
+    from suite.config import ConfigError, TrialConfig
+    from suite.methods.validation import validate_trial
+
+    with pytest.raises(ConfigError, match=r"'lam' = 1e\+300 is not allowed; allowed: null or a number in \[0, 100\]"):
+        TrialConfig(model="lenet300", dataset="fmnist", method="l1", lam=1e300)
+    with pytest.raises(ConfigError, match="does not take dataset 'fmnist''s 1x28x28 inputs"):
+        validate_trial(TrialConfig(model="vgg16", dataset="fmnist", method="dense"))
+    with pytest.raises(ConfigError, match=r"'omega_min' = 0.9 is not allowed for lenet300 at depth 3: layer fc1"):
+        validate_trial(TrialConfig(model="lenet300", dataset="fmnist", method="dwf", depth=3, lam=1e-3,
+                                   omega_min=0.9))
+    validate_trial(TrialConfig(model="lenet300", dataset="fmnist", method="dwf", depth=3, lam=1e-3, omega_min=0.1))
