@@ -176,7 +176,7 @@ def layers_panel(panel: pd.DataFrame, ax: Axes | None = None, yscale: str = "log
     return ax.figure
 
 
-def layers_figure(selection: pd.DataFrame, yscale: str = "log") -> Figure:
+def layers_figure(selection: pd.DataFrame, yscale: str = "log", caption: str | None = None) -> Figure:
     """Layer-wise remaining ratio per method (`figure_data.layer_selection`), one
     panel per chosen compression ratio (Fig. 10), all with one floor for pruned layers."""
     if selection.empty:
@@ -189,7 +189,8 @@ def layers_figure(selection: pd.DataFrame, yscale: str = "log") -> Figure:
     first = selection.iloc[0]
     with mpl.rc_context(_RC):
         fig.suptitle(f"Layer-wise allocation: {_pair_title(first['model'], first['dataset'])}"
-                     + ("  (▼: layer pruned entirely)" if yscale == "log" else ""))
+                     + ("  (▼: layer pruned entirely)" if yscale == "log" else "")
+                     + (f"\n{caption}" if caption else ""))
     return fig
 
 
@@ -230,7 +231,7 @@ def dynamics_panel(data: pd.DataFrame, quantity: str, ax: Axes | None = None) ->
     return ax.figure
 
 
-def dynamics_figure(data: pd.DataFrame) -> Figure:
+def dynamics_figure(data: pd.DataFrame, caption: str | None = None) -> Figure:
     """Test accuracy, compression ratio (log) and weight norm per epoch
     (`figure_data.dynamics_selection`), one line per λ (Figs. 6-7)."""
     if data.empty:
@@ -249,5 +250,6 @@ def dynamics_figure(data: pd.DataFrame) -> Figure:
             handles, labels = axes[0, 0].get_legend_handles_labels()
             fig.legend(handles, labels, loc="outside right center", frameon=False, title="Regularization λ")
         first = data.iloc[0]
-        fig.suptitle(f"Training dynamics of {first['label']}: {_pair_title(first['model'], first['dataset'])}")
+        fig.suptitle(f"Training dynamics of {first['label']}: {_pair_title(first['model'], first['dataset'])}"
+                     + (f"\n{caption}" if caption else ""))
     return fig

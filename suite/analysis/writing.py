@@ -163,13 +163,14 @@ def _report_figures(rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFr
     if rows.empty:
         notes.append("no result rows: figures skipped")
         return
+    caption = protocol_text(rows)  # every figure says what it summarises: epochs, seeds, data, preview
     if "pareto" in plots:
         selection = pareto_selection(aggregate_configs(rows))
         if only:  # the paper's methods by default (--all-methods: every one)
             notes.append(f"pareto: the paper's methods only; left out: "
                          f"{', '.join(sorted(set(selection['label']) - only)) or 'none'} (`--all-methods` draws them)")
             selection = selection[selection["label"].isin(only)]
-        yield "pareto", figures.pareto_figure(selection, caption=protocol_text(rows))
+        yield "pareto", figures.pareto_figure(selection, caption=caption)
     for model, dataset in sections(rows):
         pair = f"{model}/{dataset}"
         if "layers" in plots:
@@ -178,13 +179,13 @@ def _report_figures(rows: pd.DataFrame, layers: pd.DataFrame, history: pd.DataFr
             if selection.empty:
                 notes.append(f"layers: no per-layer counts near the chosen compression ratios for {pair}")
             else:
-                yield _safe_name("layers", model, dataset), figures.layers_figure(selection)
+                yield _safe_name("layers", model, dataset), figures.layers_figure(selection, caption=caption)
         if "dynamics" in plots:
             selection = dynamics_selection(history, rows, model=model, dataset=dataset)
             if selection.empty:
                 notes.append(f"dynamics: no training history of the default method for {pair}")
             else:
-                yield _safe_name("dynamics", model, dataset), figures.dynamics_figure(selection)
+                yield _safe_name("dynamics", model, dataset), figures.dynamics_figure(selection, caption=caption)
 
 
 def write_report(
