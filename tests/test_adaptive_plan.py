@@ -126,7 +126,7 @@ def test_the_progress_line_shows_an_adaptive_count_as_a_bound():
         remaining[0] = 3  # the trial left the queue, and a cell resolved
         phase.finished("a", {"status": "ok", "test_acc": 0.8, "compression_ratio": 10.0, "train_s": 1.0}, "a")
     line = out.getvalue()
-    assert line.startswith("✓ [1/≤4] a: acc 80.00% CR 10") and "left ~" in line
+    assert line.startswith("✓ [1/≤4] a: acc 80.00% CR 10") and "left at most ~" in line
     grid = io.StringIO()
     with Phase("sweep t", 4, {}, Console(file=grid, width=200)) as phase:
         phase.started("a")

@@ -48,8 +48,8 @@ class Phase:
     cells resolve: it passes `remaining` (the trials still to come, at most, including those
     queued and running) instead of `total`; the total is then the trials finished plus that
     bound, recomputed after every trial, shown as a bound ("[12/≤340]"), and the time left,
-    that bound at the pace so far, as an estimate ("left ~5h40m": a search's last rounds run
-    fewer trials side by side, so it may take longer).
+    that bound at the pace so far ("left at most ~5h40m": the worst case, every cell using its whole
+    budget; a search usually stops far sooner, though its last rounds run fewer trials side by side).
     """
 
     def __init__(self, title: str, total: int | None, configs: dict[str, dict], console: Any | None,
@@ -91,9 +91,9 @@ class Phase:
         return str(self.total) if self.remaining is None else f"≤{self.total}"
 
     def _time_left(self) -> str:
-        """'3m05s' of a known total, '~3m05s' of a bound; '?' before the first trial ends."""
+        """'3m05s' of a known total, 'at most ~3m05s' of a bound; '?' before the first trial ends."""
         left = format_duration(self.eta())
-        return left if self.remaining is None or left == "?" else f"~{left}"
+        return left if self.remaining is None or left == "?" else f"at most ~{left}"
 
     def state(self) -> str:
         return f"running {self.running} · failed {self.failed}"
