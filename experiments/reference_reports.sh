@@ -2,12 +2,14 @@
 # The committed reports of the reference stores, regenerated from them: reports/reference/NAME/ from
 # results/reference/NAME/ (tests/test_reference_reports.py checks that this reproduces the committed
 # reports byte for byte from the committed stores).
-# Usage: experiments/reference_reports.sh   (RESULTS=DIR and OUT=DIR override the two roots)
+# Then the side-by-side block of docs/fidelity.md from those reports (experiments/fidelity_sections.py).
+# Usage: experiments/reference_reports.sh   (RESULTS=DIR, OUT=DIR and DOC=FILE override the defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-bench}
 results=${RESULTS:-results/reference}
 out=${OUT:-reports/reference}
+doc=${DOC:-docs/fidelity.md}
 for name in lenet300_fmnist lenet300_mnist; do
   [ -d "$results/$name/rows" ] || continue
   extra=()
@@ -15,3 +17,4 @@ for name in lenet300_fmnist lenet300_mnist; do
   [ "$name" = lenet300_fmnist ] && extra=(--absolute 84.12 --absolute 79.12)
   $bench report "$name" --results "$results" --out "$out/$name" "${extra[@]}"
 done
+python3 experiments/fidelity_sections.py "$doc" "$out"

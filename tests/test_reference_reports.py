@@ -1,5 +1,6 @@
 """The committed reference reports are what `bench report` makes of the committed reference stores, byte for
-byte (experiments/reference_reports.sh, the one command that writes them)."""
+byte, and docs/fidelity.md's side-by-side block is what those reports give (experiments/reference_reports.sh,
+the one command that writes both)."""
 
 import filecmp
 import os
@@ -25,8 +26,9 @@ def _committed_store(tmp_path: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.skipif(not STORES, reason="no reference store committed yet")
 def test_committed_reports_regenerate_byte_for_byte(tmp_path):
-    out = tmp_path / "reports"
-    env = {**os.environ, "RESULTS": str(_committed_store(tmp_path)), "OUT": str(out),
+    out, doc = tmp_path / "reports", tmp_path / "fidelity.md"
+    doc.write_text((REPO / "docs" / "fidelity.md").read_text())
+    env = {**os.environ, "RESULTS": str(_committed_store(tmp_path)), "OUT": str(out), "DOC": str(doc),
            "BENCH": f"{sys.executable} -m suite.cli.main"}
     done = subprocess.run(["bash", str(REPO / "experiments" / "reference_reports.sh")], capture_output=True,
                           text=True, env=env, timeout=900)
@@ -37,3 +39,5 @@ def test_committed_reports_regenerate_byte_for_byte(tmp_path):
         assert names == sorted(p.name for p in made.iterdir()), name
         _, mismatch, errors = filecmp.cmpfiles(committed, made, names, shallow=False)
         assert not mismatch and not errors, f"{name}: {mismatch + errors} differ; run experiments/reference_reports.sh"
+    assert doc.read_text() == (REPO / "docs" / "fidelity.md").read_text(), \
+        "docs/fidelity.md's generated block differs from the committed reports; run experiments/reference_reports.sh"
