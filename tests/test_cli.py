@@ -159,7 +159,7 @@ def test_bench_report_writes_table_1_at_absolute_thresholds_too(store, tmp_path)
 
 
 @pytest.mark.parametrize("args, problem", [
-    (["--table", "speed"], "--table speed not known; allowed: compression, accuracy"),
+    (["--table", "speed"], "--table speed not known; allowed: compression, compression_absolute, accuracy"),
     (["--plot", "bars"], "--plot bars not known; allowed: pareto, layers, dynamics"),
     (["--eps", "0"], "--eps 0: allowed"),
     (["--absolute", "120"], "--absolute 120: allowed: a test accuracy in percent in (0, 100]"),
