@@ -30,6 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
 def _cells(plan, eps: float) -> list[dict]:
     """The plan's cells of one ε with the report label of their method variant."""
     from suite.methods.labels import method_label
@@ -42,7 +46,7 @@ def _cells(plan, eps: float) -> list[dict]:
         first = next(iter(next(iter(group.results.values())).values()))[0]
         label = method_label(first["method"], first["depth"], first.get("point", "final"))
         column = "lam" if group.axis == "lam" else "target"
-        out.append({"label": label, "cell": cell, "column": column, "key": f"{eps:g}"})
+        out.append({"label": label, "cell": cell, "column": column, "axis": group.axis})
     return out
 
 
@@ -76,7 +80,7 @@ def main() -> None:
     from suite.run.adaptive import AdaptivePlan
     from suite.run.adaptive_results import run_serial, store_lookup, summary_lines
     from suite.sweep.adaptive_spec import AdaptiveSettings
-    from suite.analysis.tables import compression_table
+    from suite.analysis.tables import compression_choices
     from suite.results.store import load_table
     from suite.sweep.loading import load_spec
     from suite.sweep.overrides import apply_overrides
@@ -115,19 +119,21 @@ def main() -> None:
     plan = runs["adaptive"]["outcome"].adaptive
     grid_n, adaptive_n = runs["grid"]["outcome"].total, len(plan.used)
     grid_rows, adaptive_rows = (load_table(runs[m]["root"], spec.name) for m in ("grid", "adaptive"))
-    grid_table = compression_table(grid_rows, eps).set_index("label")
-    adaptive_table = compression_table(adaptive_rows, eps).set_index("label")
+    # The Table 1 cells each store's rows give (one section: the spec's), by method label.
+    grid_table = {row.label: row for row in compression_choices(grid_rows, eps)}
+    adaptive_table = {row.label: row for row in compression_choices(adaptive_rows, eps)}
     print()
     for line in summary_lines(plan):
         print(line)
-    print(f"\nDense: grid {100 * grid_table.loc['Dense', 'dense_acc']:.2f}%, "
-          f"adaptive {100 * adaptive_table.loc['Dense', 'dense_acc']:.2f}%")
+    print(f"\nDense: grid {100 * grid_table['Dense'].dense_acc:.2f}%, "
+          f"adaptive {100 * adaptive_table['Dense'].dense_acc:.2f}%")
     records, all_ok = [], True
-    for e in eps:
+    for i, e in enumerate(eps):
         for c in _cells(plan, e):
-            key, col, cell = c["key"], c["column"], c["cell"]
-            g_x, g_cr = grid_table.loc[c["label"], f"{col}@{key}"], grid_table.loc[c["label"], f"cr@{key}"]
-            a_x, a_cr = adaptive_table.loc[c["label"], f"{col}@{key}"], adaptive_table.loc[c["label"], f"cr@{key}"]
+            col, cell = c["column"], c["cell"]
+            g, a = grid_table[c["label"]].cells[i], adaptive_table[c["label"]].cells[i]
+            g_x, g_cr = _or_nan(g.axis_value(c["axis"])), g.compression_ratio
+            a_x, a_cr = _or_nan(a.axis_value(c["axis"])), a.compression_ratio
             lower = cell.bracket[0] if cell.bracket[0] is not None else cell.group.lo
             upper = cell.bracket[1] if cell.bracket[1] is not None else cell.group.hi
             inside = pd.notna(g_x) and lower * (1 - 1e-9) <= g_x <= upper * (1 + 1e-9)

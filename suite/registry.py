@@ -1,4 +1,4 @@
-"""One registry type for everything chosen by name: models, datasets, methods.
+"""One registry type for everything chosen by name: models, datasets, methods, report tables and figures.
 
 A `Registry` maps names to items (each item carries its own `name`). Lookups of
 an unknown name raise `UnknownNameError` whose message lists what is allowed,
@@ -71,6 +71,11 @@ class Registry(Generic[Item]):
     def values(self) -> list[Item]:
         """The items, sorted by name."""
         return [self._items[name] for name in self.names()]
+
+    def in_registration_order(self) -> list[Item]:
+        """The items in the order they were registered (the built-ins as listed, then plugins'): for lists
+        whose order means something, e.g. the tables of a report."""
+        return list(self._items.values())
 
     def __getitem__(self, name: str) -> Item:
         return self.get(name)

@@ -156,13 +156,19 @@ def test_bench_report_writes_table_1_at_absolute_thresholds_too(store, tmp_path)
     absolute = pd.read_csv(out / "compression_absolute.csv")
     assert list(absolute["label"]) == ["Dense", "DWF (D=2)"]
     assert {"cr@84.12%", "cr@5%"} <= set(absolute.columns)
+    alone = tmp_path / "alone"  # a registered table like the others: it can be asked for by name
+    result = CliRunner().invoke(app, ["report", "clitest", "--results", str(store), "--out", str(alone),
+                                      "--table", "compression_absolute", "--absolute", "84.12"])
+    assert result.exit_code == 0, result.output
+    assert {p.stem for p in alone.iterdir()} == {"compression_absolute", "index"}
 
 
 @pytest.mark.parametrize("args, problem", [
-    (["--table", "speed"], "--table speed not known; allowed: compression, accuracy"),
+    (["--table", "speed"], "--table speed not known; allowed: compression, compression_absolute, accuracy"),
     (["--plot", "bars"], "--plot bars not known; allowed: pareto, layers, dynamics"),
     (["--eps", "0"], "--eps 0: allowed"),
     (["--absolute", "120"], "--absolute 120: allowed: a test accuracy in percent in (0, 100]"),
+    (["--table", "compression_absolute"], "--table compression_absolute: needs the thresholds, --absolute"),
 ])
 def test_bench_report_refuses_unknown_tables_plots_and_eps(store, tmp_path, args, problem):
     result = CliRunner().invoke(app, ["report", "clitest", "--results", str(store), "--out", str(tmp_path / "o"),

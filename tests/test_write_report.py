@@ -96,10 +96,13 @@ def test_missing_methods_keeps_the_specs_order(rows):
 
 
 def test_write_report_rejects_unknown_names(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown table\(s\) \['nope'\]; allowed: \['compression', 'accuracy'\]"):
+    with pytest.raises(ValueError, match=r"unknown table\(s\) \['nope'\]; allowed: \['compression', "
+                                         r"'compression_absolute', 'accuracy'\]"):
         writing.write_report(tmp_path, "t", tmp_path / "o", tables=("nope",))
     with pytest.raises(ValueError, match=r"unknown plot\(s\) \['p'\]; allowed"):
         writing.write_report(tmp_path, "t", tmp_path / "o", plots="p")
+    with pytest.raises(ValueError, match="compression_absolute needs absolute accuracy thresholds"):
+        writing.write_report(tmp_path, "t", tmp_path / "o", tables="compression_absolute")
 
 
 def test_bench_report_judges_missing_methods_by_the_sweeps_spec(tmp_path):

@@ -22,12 +22,9 @@ from markdown_it import MarkdownIt
 
 from suite.analysis.data_selection import protocol_text, provenance_lines
 from suite.analysis.rendering import EMPTY_CELL, cell_text
-from suite.analysis.report_tables import ABSOLUTE_TABLE_NAME
+from suite.analysis.report_registry import TABLES
 
 HTML_FILE = "index.html"
-TABLE_TITLES = {"compression": "Table 1: compression ratio at accuracy within ε of the dense model",
-                ABSOLUTE_TABLE_NAME: "Table 1 at absolute accuracy thresholds",
-                "accuracy": "Table 2: test accuracy (%) at fixed sparsity"}
 UNBROKEN = re.compile(r"\[[^\]]*\]|\([^)]*\)|\S+ ± \S+")  # the parts of a display cell
 FAILURE_FIELDS = ("method", "model", "dataset", "depth", "lam", "lr", "target_compression", "seed")
 
@@ -128,13 +125,18 @@ def _caption_html(caption: str) -> str:
     return f'<details class="caption"><summary>{_esc(first)}.</summary><p>{_esc(rest)}</p></details>'
 
 
+def _table_title(name: str) -> str:
+    """A registered table's title (`report_registry.TABLES`), else its name."""
+    return (TABLES.get(name).title or name) if name in TABLES else name
+
+
 def _tables_html(page: ReportPage) -> str:
     if not page.tables:
         return '<p class="none">No tables requested.</p>'
     parts = []
     for name, (display, caption) in page.tables.items():
         files = " · ".join(f'<a href="{p.name}">{p.suffix[1:]}</a>' for p in page.written if p.stem == name)
-        parts.append(f'<div class="card" id="table-{_esc(name)}"><h3>{_esc(TABLE_TITLES.get(name, name))}</h3>'
+        parts.append(f'<div class="card" id="table-{_esc(name)}"><h3>{_esc(_table_title(name))}</h3>'
                      f'{_display_html(display)}{_caption_html(caption)}'
                      f'<p class="files">{_esc(name)}: {files}</p></div>')
     return '<div class="row">' + "\n".join(parts) + "</div>"

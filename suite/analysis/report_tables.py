@@ -1,15 +1,15 @@
-"""The tables a report writes: each as (file stem, numeric table, display table, caption), with the seed
-bootstrap's intervals (`suite.analysis.intervals`) on every cell. Pure: rows in, tables out."""
+"""The paper's tables as report entries (`suite.analysis.report_parts.ReportTable`): Table 1 at ε, Table 1
+at absolute accuracies, Table 2, each with the seed bootstrap's intervals (`suite.analysis.intervals`) on
+every cell. Pure: rows in, tables out; `suite.analysis.report_registry` registers them."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from suite.analysis.configurations import sections_without_dense
 from suite.analysis.intervals import LEVEL, REFERENCE_TOLERANCE, accuracy_intervals, compression_intervals
 from suite.analysis.rendering import format_accuracy_table, format_compression_table
+from suite.analysis.report_parts import ReportContext, ReportTable
 from suite.analysis.tables import (
     ACCURACY_RULE,
     COMPRESSION_ABSOLUTE_CAPTION,
@@ -19,7 +19,6 @@ from suite.analysis.tables import (
     threshold_rules,
 )
 
-REPORT_TABLES: tuple[str, ...] = ("compression", "accuracy")
 # File stem of the compression table at absolute accuracy thresholds.
 ABSOLUTE_TABLE_NAME = "compression_absolute"
 
@@ -44,25 +43,32 @@ def eps_caption(eps_mode: str) -> str:
     return COMPRESSION_CAPTION
 
 
-def report_tables(rows: pd.DataFrame, tables: Sequence[str], eps: Sequence[float], absolute: Sequence[float] | None,
-                  notes: list[str], eps_mode: str = "points",
-                  references: Mapping[tuple[str, str], float] | None = None):
-    """(name, numeric table, display table, caption) of each requested table. `references`:
-    {(method label, ε key): the paper's compression ratio} for Table 1's p column."""
-    if "compression" in tables:
-        for model, dataset in sections_without_dense(rows):
-            notes.append(f"compression table: {model}/{dataset} left out, it has no dense rows (no ε reference)")
-        table = compression_table(rows, eps, missing_dense="skip", eps_mode=eps_mode)
-        table = compression_intervals(table, rows, threshold_rules(eps, eps_mode=eps_mode), references)
-        yield "compression", table, format_compression_table(table), eps_caption(eps_mode) + COMPRESSION_INTERVALS
-    if absolute is not None:
-        table = compression_table(rows, absolute=absolute)
-        table = compression_intervals(table, rows, threshold_rules(absolute=absolute))
-        yield (ABSOLUTE_TABLE_NAME, table, format_compression_table(table),
-               COMPRESSION_ABSOLUTE_CAPTION + COMPRESSION_INTERVALS)
-    if "accuracy" in tables:
-        table = accuracy_intervals(accuracy_table(rows), rows)
-        yield "accuracy", table, format_accuracy_table(table), ACCURACY_RULE + ACCURACY_INTERVALS
+def _compression(ctx: ReportContext) -> pd.DataFrame:
+    for model, dataset in sections_without_dense(ctx.rows):
+        ctx.notes.append(f"compression table: {model}/{dataset} left out, it has no dense rows (no ε reference)")
+    table = compression_table(ctx.rows, ctx.eps, missing_dense="skip", eps_mode=ctx.eps_mode)
+    return compression_intervals(table, ctx.rows, threshold_rules(ctx.eps, eps_mode=ctx.eps_mode), ctx.references)
 
 
-__all__ = ["ABSOLUTE_TABLE_NAME", "REPORT_TABLES", "eps_caption", "report_tables"]
+def _compression_absolute(ctx: ReportContext) -> pd.DataFrame | None:
+    if ctx.absolute is None:
+        return None
+    table = compression_table(ctx.rows, absolute=ctx.absolute)
+    return compression_intervals(table, ctx.rows, threshold_rules(absolute=ctx.absolute))
+
+
+COMPRESSION = ReportTable(
+    "compression", "paper Table 1: the compression ratio of the sparsest configuration within ε of the dense "
+    "accuracy", _compression, format_compression_table, lambda ctx: eps_caption(ctx.eps_mode) + COMPRESSION_INTERVALS,
+    "Table 1: compression ratio at accuracy within ε of the dense model")
+COMPRESSION_ABSOLUTE = ReportTable(
+    ABSOLUTE_TABLE_NAME, "Table 1 at absolute test accuracies (written whenever --absolute is given)",
+    _compression_absolute, format_compression_table, lambda _: COMPRESSION_ABSOLUTE_CAPTION + COMPRESSION_INTERVALS,
+    "Table 1 at absolute accuracy thresholds")
+ACCURACY = ReportTable(
+    "accuracy", "paper Table 2: test accuracy at fixed sparsity levels",
+    lambda ctx: accuracy_intervals(accuracy_table(ctx.rows), ctx.rows), format_accuracy_table,
+    lambda _: ACCURACY_RULE + ACCURACY_INTERVALS, "Table 2: test accuracy (%) at fixed sparsity")
+
+
+__all__ = ["ABSOLUTE_TABLE_NAME", "ACCURACY", "COMPRESSION", "COMPRESSION_ABSOLUTE", "eps_caption"]

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from suite.analysis.cell_choice import CellChoice, ChosenRow
 from suite.analysis.configurations import aggregate_configs, dense_reference, section_of, sections
 from suite.methods.labels import sort_labels
 from suite.analysis.selections import SPARSER_KEPT_SHARE, best_at_level, sparsest_qualifying
@@ -101,9 +102,21 @@ def _threshold_keys(eps: Sequence[float] | None, absolute: Sequence[float] | Non
     return [_eps_key(e) for e in (DEFAULT_EPS if eps is None else eps)]
 
 
+# A wide table's cell columns (`cr@5`, ...) and the `CellChoice` field each holds.
+COMPRESSION_CELL = {"cr": "compression_ratio", "sparsity": "sparsity", "acc": "accuracy_median",
+                    "n_seeds": "n_seeds", "lam": "lam", "lr": "lr", "target": "target_compression",
+                    "config": "config_id"}
+ACCURACY_CELL = {"mean": "accuracy_mean", "std": "accuracy_std", "n_seeds": "n_seeds", "sparsity": "sparsity",
+                 "lam": "lam", "lr": "lr", "target": "target_compression", "config": "config_id"}
+
+
 def _compression_cell_columns(key: str) -> list[str]:
-    return [f"cr@{key}", f"sparsity@{key}", f"acc@{key}", f"n_seeds@{key}", f"lam@{key}", f"lr@{key}",
-            f"target@{key}", f"config@{key}"]
+    return [f"{column}@{key}" for column in COMPRESSION_CELL]
+
+
+def _cell_record(choice: CellChoice, key: str, layout: dict[str, str]) -> dict:
+    """A choice spread into a wide table's columns for one threshold or level key."""
+    return {f"{column}@{key}": getattr(choice, field) for column, field in layout.items()}
 
 
 EPS_MODES = ("points", "relative")
@@ -127,17 +140,6 @@ def threshold_rules(eps: Sequence[float] | None = None, *, absolute: Sequence[fl
 def compression_columns(eps: Sequence[float] | None = None, *, absolute: Sequence[float] | None = None) -> list[str]:
     keys = _threshold_keys(eps, absolute)
     return ["model", "dataset", "label", "dense_acc", "seeds"] + [c for k in keys for c in _compression_cell_columns(k)]
-
-
-def _compression_cell(candidates: pd.DataFrame, threshold: float, key: str) -> dict:
-    """Cell of one (label, threshold): the sparsest configuration at or above it."""
-    columns = _compression_cell_columns(key)
-    best = sparsest_qualifying(candidates, threshold)
-    if best is None:
-        return dict.fromkeys(columns, np.nan)
-    values = (best["compression_ratio"], best["sparsity"], best["test_acc_median"], best["n_seeds"],
-              best["lam"], best["lr"], best["target_compression"], best["config_id"])
-    return dict(zip(columns, values))
 
 
 def compression_table(
@@ -168,18 +170,42 @@ def compression_table(
     `configurations.sections_without_dense`). Absolute thresholds need no reference:
     such a section is kept with an empty `dense_acc`.
     """
-    if missing_dense not in ("raise", "skip"):
-        raise ValueError(f"missing_dense {missing_dense!r}: allowed: 'raise', 'skip'")
+    _check_missing_dense(missing_dense)
     keys = _threshold_keys(eps, absolute)
     columns = compression_columns(eps, absolute=absolute)
-    if absolute is None and eps is None:
-        eps = DEFAULT_EPS
     configs = aggregate_configs(rows)
     if configs.empty:
         return pd.DataFrame(columns=columns)
+    chosen = _compression_choices(configs, eps, missing_dense, absolute, eps_mode)
+    records = [{"model": row.model, "dataset": row.dataset, "label": row.label, "dense_acc": row.dense_acc,
+                "seeds": row.seeds} | {c: v for key, choice in zip(keys, row.cells)
+                                       for c, v in _cell_record(choice, key, COMPRESSION_CELL).items()}
+               for row in chosen]
+    return _typed(pd.DataFrame(records, columns=columns))
+
+
+def compression_choices(rows: pd.DataFrame, eps: Sequence[float] | None = None,
+                        missing_dense: Literal["raise", "skip"] = "raise", *,
+                        absolute: Sequence[float] | None = None, eps_mode: str = "points") -> list[ChosenRow]:
+    """Table 1's cells as typed choices (`compression_table` spreads them into columns): one `ChosenRow`
+    per section and label, its cells in the order of `eps` (or `absolute`). Same arguments and rules."""
+    _check_missing_dense(missing_dense)
+    _threshold_keys(eps, absolute)  # bad thresholds fail as the table's do
+    configs = aggregate_configs(rows)
+    return [] if configs.empty else _compression_choices(configs, eps, missing_dense, absolute, eps_mode)
+
+
+def _check_missing_dense(missing_dense: str) -> None:
+    if missing_dense not in ("raise", "skip"):
+        raise ValueError(f"missing_dense {missing_dense!r}: allowed: 'raise', 'skip'")
+
+
+def _compression_choices(configs: pd.DataFrame, eps, missing_dense: str, absolute, eps_mode: str) -> list[ChosenRow]:
+    if absolute is None and eps is None:
+        eps = DEFAULT_EPS
     references = _dense_references(configs, raise_missing=absolute is None and missing_dense == "raise")
     labels = sort_labels(configs["label"])
-    records = []
+    chosen = []
     for (model, dataset), reference in references.items():
         if absolute is None and reference is None:
             continue
@@ -188,13 +214,10 @@ def compression_table(
         thresholds = [rule(dense_acc) for rule in rules.values()]
         section = section_of(configs, model, dataset)
         for label in labels:
-            record = {"model": model, "dataset": dataset, "label": label, "dense_acc": dense_acc,
-                      "seeds": protocol_seeds(section)}
             candidates = section[section["label"] == label]
-            for key, threshold in zip(keys, thresholds):
-                record.update(_compression_cell(candidates, threshold, key))
-            records.append(record)
-    return _typed(pd.DataFrame(records, columns=columns))
+            cells = tuple(CellChoice.of(sparsest_qualifying(candidates, t)) for t in thresholds)
+            chosen.append(ChosenRow(model, dataset, label, protocol_seeds(section), cells, dense_acc))
+    return chosen
 
 
 def _dense_references(configs: pd.DataFrame, raise_missing: bool) -> dict:
@@ -232,22 +255,11 @@ def _level_key(level: float) -> str:
 
 
 def _accuracy_cell_columns(level: float) -> list[str]:
-    s = _level_key(level)
-    return [f"mean@{s}", f"std@{s}", f"n_seeds@{s}", f"sparsity@{s}", f"lam@{s}", f"lr@{s}", f"target@{s}",
-            f"config@{s}"]
+    return [f"{column}@{_level_key(level)}" for column in ACCURACY_CELL]
 
 
 def accuracy_columns(sparsities: Sequence[float] = DEFAULT_SPARSITIES) -> list[str]:
     return ["model", "dataset", "label", "seeds"] + [c for s in sparsities for c in _accuracy_cell_columns(s)]
-
-
-def _accuracy_cell(config: pd.Series | None, level: float) -> dict:
-    columns = _accuracy_cell_columns(level)
-    if config is None:
-        return dict.fromkeys(columns, np.nan)
-    values = (config["test_acc_mean"], config["test_acc_std"], config["n_seeds"], config["sparsity"],
-              config["lam"], config["lr"], config["target_compression"], config["config_id"])
-    return dict(zip(columns, values))
 
 
 def accuracy_table(rows: pd.DataFrame, sparsities: Sequence[float] = DEFAULT_SPARSITIES) -> pd.DataFrame:
@@ -258,15 +270,28 @@ def accuracy_table(rows: pd.DataFrame, sparsities: Sequence[float] = DEFAULT_SPA
     configs = aggregate_configs(rows)
     if configs.empty:
         return pd.DataFrame(columns=columns)
+    records = [{"model": row.model, "dataset": row.dataset, "label": row.label, "seeds": row.seeds}
+               | {c: v for level, choice in zip(sparsities, row.cells)
+                  for c, v in _cell_record(choice, _level_key(level), ACCURACY_CELL).items()}
+               for row in _accuracy_choices(configs, sparsities)]
+    return _typed(pd.DataFrame(records, columns=columns))
+
+
+def accuracy_choices(rows: pd.DataFrame, sparsities: Sequence[float] = DEFAULT_SPARSITIES) -> list[ChosenRow]:
+    """Table 2's cells as typed choices (`accuracy_table` spreads them into columns): one `ChosenRow` per
+    section and label, its cells in the order of `sparsities`."""
+    configs = aggregate_configs(rows)
+    return [] if configs.empty else _accuracy_choices(configs, sparsities)
+
+
+def _accuracy_choices(configs: pd.DataFrame, sparsities: Sequence[float]) -> list[ChosenRow]:
     labels = sort_labels(configs["label"])
-    records = []
+    chosen = []
     for model, dataset in sections(configs):
         section = section_of(configs, model, dataset)
         for label in labels:
             candidates = section[section["label"] == label]
-            record = {"model": model, "dataset": dataset, "label": label, "seeds": protocol_seeds(section)}
-            for level in sparsities:
-                chosen = dense_reference(section) if label == DENSE.label else best_at_level(candidates, level)
-                record.update(_accuracy_cell(chosen, level))
-            records.append(record)
-    return _typed(pd.DataFrame(records, columns=columns))
+            cells = tuple(CellChoice.of(dense_reference(section) if label == DENSE.label
+                                        else best_at_level(candidates, level)) for level in sparsities)
+            chosen.append(ChosenRow(model, dataset, label, protocol_seeds(section), cells))
+    return chosen

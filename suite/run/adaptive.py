@@ -10,9 +10,10 @@ bounds is simply run as a target).
 Rules (a candidate point is judged when every seed of the spec has a result;
 dense runs first, since ε is measured against its median):
 
-* The cell itself is chosen by the report's own rules (`compression_table`,
-  `accuracy_table`) over the points the cell has visited, so the search ends
-  on exactly the configuration the report would pick among them.
+* The cell itself is chosen by the report's own rules (`compression_choices`,
+  `accuracy_choices`, the typed cells the report's tables are made of) over the
+  points the cell has visited, so the search ends on exactly the configuration
+  the report would pick among them.
 * ε cell: a point *qualifies* when its median accuracy over seeds is within ε of the dense median.
   Bracket: lower = the cell (sparsest qualifying point seen; ties in compression go to the higher
   accuracy, but the bracket starts at the largest tied point), upper = the nearest failing point above
@@ -49,7 +50,7 @@ from suite.sweep.adaptive_spec import AdaptiveSettings
 from suite.config import NON_IDENTITY_FIELDS, REPLICATE_FIELDS, TrialConfig
 from suite.analysis.configurations import aggregate_configs
 from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
-from suite.analysis.tables import accuracy_table, compression_table
+from suite.analysis.tables import accuracy_choices, compression_choices
 from suite.run.adaptive_cells import Cell, Group, Lookup, Rows, axis_of, primary_rows, snap
 from suite.methods.dense import DENSE
 
@@ -123,7 +124,7 @@ class AdaptivePlan:
 
     def _judge(self, cell: Cell) -> float | None:
         """Update cell's status and bracket from its path; the next axis value, or None."""
-        group, tol = cell.group, self.settings.tolerance
+        group = cell.group
         seen = [x for x in dict.fromkeys(cell.path) if group.judged(x)]
         if any(not group.judged(x) for x in cell.path):
             return None  # waiting for the last point
@@ -133,57 +134,72 @@ class AdaptivePlan:
         agg = aggregate_configs(group.rows(seen)) if seen else pd.DataFrame()
         col = "lam" if group.axis == "lam" else "target_compression"
         stats = {group.x_of(r[col]): r for _, r in agg.iterrows()}
-        ceiling = None  # the lowest diverged point above the bracket (level cells)
         if cell.kind == "eps":
-            dense = self.dense_rows()
-            if dense.empty or dense["test_acc"].isna().all():
-                cell.status = "failed"  # no reference accuracy
-                return None
-            table = compression_table(pd.concat([dense, group.rows(seen)], ignore_index=True), [cell.value])
-            mine = table[table["label"] != DENSE.label]
-            cell_x = group.x_of(mine.iloc[0][f"lam@{cell.value:g}" if group.axis == "lam"
-                                             else f"target@{cell.value:g}"]) if len(mine) else None
-            threshold = float(table.iloc[0]["dense_acc"]) - cell.value / 100 - ACC_TOL
-            bad = [x for x in seen if stats[x]["test_acc_median"] < threshold]
-            # Points tied with the cell in compression (the report keeps the most accurate)
-            # do not end the search: the bracket starts at the largest of them.
-            lower = max((x for x in seen if x not in bad and cell_x is not None
-                         and stats[x]["compression_ratio"] == stats[cell_x]["compression_ratio"]), default=None)
-            upper = min((x for x in bad if lower is None or x > lower), default=None)
-            if cell_x is None and group.lo in seen:
-                return self._stop(cell, "none", lower, upper, None)
-            if cell_x is not None and (lower >= group.hi or (upper is None and group.hi in seen)):
-                return self._stop(cell, "bound", lower, upper, cell_x)  # nothing above the cell fails
-            cr = lambda x: float(stats[x]["compression_ratio"])  # noqa: E731
-            # Resolved only when the failing point is sparser than the cell, by less than the tolerance.
-            # One that is not (a diverged point reports CR 1; CR need not grow with λ) says nothing
-            # about how far the boundary lies: bisect on until the axis itself is resolved.
-            if lower is not None and upper is not None and cr(lower) < cr(upper) <= cr(lower) * (1 + tol):
-                return self._stop(cell, "resolved", lower, upper, cell_x)
-        else:
-            if group.axis == "compression" and not cell.path:
-                return snap(cell.value)  # a target hits the level exactly: just run it
-            level = 1.0 - 1.0 / cell.value
-            table = accuracy_table(group.rows(seen), [level]) if seen else pd.DataFrame()
-            mine = table.iloc[0] if len(table) else None
-            cell_x = group.x_of(mine[f"{'lam' if group.axis == 'lam' else 'target'}@{level:g}"]) \
-                if mine is not None else None
-            def reaches(x):  # the report's Table 2 tolerance: one parameter
-                r = stats[x]
-                return r["sparsity"] >= level - max(SPARSITY_TOL_MIN, 1.0 / float(r["total_params"])) - ACC_TOL
-            # A diverged point (most seeds' loss NaN) reports CR 1, which does not mean "not sparse
-            # enough": while no point reaches the level, the lowest one caps the search from above.
-            # Below a point that reaches it, it is simply a point short of the level.
-            broken = [x for x in seen if group.diverged(x)] if cell_x is None else []
-            short = [x for x in seen if x not in broken and not reaches(x)]
-            upper, lower = cell_x, max((x for x in short if cell_x is None or x < cell_x), default=None)
-            ceiling = min((x for x in broken if lower is None or x > lower), default=None)
-            if cell_x is None and group.hi in seen and ceiling is None:
-                return self._stop(cell, "none", lower, upper, None)
-            if cell_x is not None and (cell_x <= group.lo or (lower is None and group.lo in seen)):
-                return self._stop(cell, "bound", lower, upper, cell_x)  # everything below reaches it
-            if upper is not None and float(stats[upper]["compression_ratio"]) <= cell.value * (1 + tol):
-                return self._stop(cell, "resolved", lower, upper, cell_x)
+            return self._judge_eps(cell, seen, stats)
+        if group.axis == "compression" and not cell.path:
+            return snap(cell.value)  # a target hits the level exactly: just run it
+        return self._judge_level(cell, seen, stats)
+
+    def _judge_eps(self, cell: Cell, seen: list[float], stats: dict) -> float | None:
+        """An ε cell: the sparsest point within ε of the dense median (Table 1's own choice), bracketed
+        from above by the nearest failing point."""
+        group, tol = cell.group, self.settings.tolerance
+        dense = self.dense_rows()
+        if dense.empty or dense["test_acc"].isna().all():
+            cell.status = "failed"  # no reference accuracy
+            return None
+        chosen = compression_choices(pd.concat([dense, group.rows(seen)], ignore_index=True), [cell.value])
+        mine = [row for row in chosen if row.label != DENSE.label]
+        cell_x = group.x_of(mine[0].cells[0].axis_value(group.axis)) if mine else None
+        threshold = chosen[0].dense_acc - cell.value / 100 - ACC_TOL
+        bad = [x for x in seen if stats[x]["test_acc_median"] < threshold]
+        # Points tied with the cell in compression (the report keeps the most accurate)
+        # do not end the search: the bracket starts at the largest of them.
+        lower = max((x for x in seen if x not in bad and cell_x is not None
+                     and stats[x]["compression_ratio"] == stats[cell_x]["compression_ratio"]), default=None)
+        upper = min((x for x in bad if lower is None or x > lower), default=None)
+        if cell_x is None and group.lo in seen:
+            return self._stop(cell, "none", lower, upper, None)
+        if cell_x is not None and (lower >= group.hi or (upper is None and group.hi in seen)):
+            return self._stop(cell, "bound", lower, upper, cell_x)  # nothing above the cell fails
+        cr = lambda x: float(stats[x]["compression_ratio"])  # noqa: E731
+        # Resolved only when the failing point is sparser than the cell, by less than the tolerance.
+        # One that is not (a diverged point reports CR 1; CR need not grow with λ) says nothing
+        # about how far the boundary lies: bisect on until the axis itself is resolved.
+        if lower is not None and upper is not None and cr(lower) < cr(upper) <= cr(lower) * (1 + tol):
+            return self._stop(cell, "resolved", lower, upper, cell_x)
+        return self._next(cell, seen, lower, upper, None, cell_x)
+
+    def _judge_level(self, cell: Cell, seen: list[float], stats: dict) -> float | None:
+        """A level cell: the most accurate point reaching the level (Table 2's own choice), bracketed from
+        below by the nearest point short of it."""
+        group, tol = cell.group, self.settings.tolerance
+        level = 1.0 - 1.0 / cell.value
+        chosen = accuracy_choices(group.rows(seen), [level]) if seen else []
+        cell_x = group.x_of(chosen[0].cells[0].axis_value(group.axis)) if chosen else None
+
+        def reaches(x):  # the report's Table 2 tolerance: one parameter
+            r = stats[x]
+            return r["sparsity"] >= level - max(SPARSITY_TOL_MIN, 1.0 / float(r["total_params"])) - ACC_TOL
+        # A diverged point (most seeds' loss NaN) reports CR 1, which does not mean "not sparse
+        # enough": while no point reaches the level, the lowest one caps the search from above.
+        # Below a point that reaches it, it is simply a point short of the level.
+        broken = [x for x in seen if group.diverged(x)] if cell_x is None else []
+        short = [x for x in seen if x not in broken and not reaches(x)]
+        upper, lower = cell_x, max((x for x in short if cell_x is None or x < cell_x), default=None)
+        ceiling = min((x for x in broken if lower is None or x > lower), default=None)
+        if cell_x is None and group.hi in seen and ceiling is None:
+            return self._stop(cell, "none", lower, upper, None)
+        if cell_x is not None and (cell_x <= group.lo or (lower is None and group.lo in seen)):
+            return self._stop(cell, "bound", lower, upper, cell_x)  # everything below reaches it
+        if upper is not None and float(stats[upper]["compression_ratio"]) <= cell.value * (1 + tol):
+            return self._stop(cell, "resolved", lower, upper, cell_x)
+        return self._next(cell, seen, lower, upper, ceiling, cell_x)
+
+    def _next(self, cell: Cell, seen: list[float], lower, upper, ceiling, cell_x) -> float | None:
+        """The bracket's geometric midpoint, an open end to settle, or a stop (axis, none, budget).
+        `ceiling`: the lowest diverged point above the bracket (level cells)."""
+        group, tol = cell.group, self.settings.tolerance
         cell.bracket, cell.cell_x = (lower, upper), cell_x
         lo = lower if lower is not None else group.lo
         hi = upper if upper is not None else ceiling if ceiling is not None else group.hi

@@ -58,7 +58,7 @@ class Group:
         return 2 * sum(any(r.get("status") == "diverged" for r in rows) for rows in runs) > len(self.bases)
 
     def x_of(self, value: float) -> float | None:
-        """The visited axis value a table's lam@ / target@ entry names."""
+        """The visited axis value a table's cell choice names (`CellChoice.axis_value`)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return None
         return next((x for x in self.results if math.isclose(x, float(value), rel_tol=1e-9)), None)
