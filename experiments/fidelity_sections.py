@@ -18,7 +18,7 @@ END = "<!-- END generated -->"
 
 def section(report: Path) -> str:
     index = (report / "index.md").read_text().splitlines()
-    counts = [line for line in index if line.startswith(("Trials against", "Search:"))]
+    counts = [line for line in index if line.startswith(("Trials against", "Compute:"))]
     paper = (report / "paper.md").read_text().splitlines()
     body = ["##" + line if line.startswith("#") else line for line in paper[1:]]  # its title is the heading
     return "\n".join([f"### {report.name}", "", *counts, *body]).rstrip() + "\n"

@@ -75,6 +75,22 @@ def protocol_text(rows: pd.DataFrame) -> str:
     return f"{length}, seeds {', '.join(map(str, seeds))}; data {data}{preview}"
 
 
+def trial_time_text(rows: pd.DataFrame, grid_trials: int | None = None) -> str:
+    """The compute the rows cost: summed trial time (each trial's stored wall time, counted once however many
+    rows it wrote), its mean, and the spec's full grid at that mean where its size is known. E.g. 'summed
+    trial time 4.5 h over 85 trials (3.2 min each on average; the full grid of 630 at that pace: 33.6 h)'."""
+    if rows.empty or "wall_time_s" not in rows:
+        return "trial time not recorded"
+    seconds = pd.to_numeric(rows.drop_duplicates("config_hash")["wall_time_s"], errors="coerce").dropna()
+    if seconds.empty:
+        return "trial time not recorded"
+    mean = seconds.mean()
+    grid = (f"; the full grid of {grid_trials} at that pace: {grid_trials * mean / 3600:.1f} h"
+            if grid_trials else "")
+    return (f"summed trial time {seconds.sum() / 3600:.1f} h over {len(seconds)} trials "
+            f"({mean / 60:.1f} min each on average{grid})")
+
+
 def provenance_lines(rows: pd.DataFrame) -> list[str]:
     """Markdown lines: the data of each dataset section, and what produced the rows (code, versions, threads,
     devices), each value with the number of trials it holds for; "not recorded" for rows from before."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from markdown_it import MarkdownIt
 
-from suite.analysis.data_selection import protocol_text, provenance_lines
+from suite.analysis.data_selection import protocol_text, provenance_lines, trial_time_text
 from suite.analysis.rendering import EMPTY_CELL, cell_text
 from suite.analysis.report_registry import TABLES
 
@@ -228,7 +228,8 @@ def _header_html(page: ReportPage) -> str:
             f"<p>{len(rows)} result rows from {trials} trials; {len(page.failures)} failed trials."
             + (f" The sweep spec's full grid has {page.grid_trials} trials (an adaptive search may add values "
                "between its points; learning-rate search trials are stored apart and counted in neither)."
-               if page.grid_trials else "") + "</p>"
+               if page.grid_trials else "")
+            + (f" Compute: {_esc(trial_time_text(rows, page.grid_trials))}." if not rows.empty else "") + "</p>"
             f'<p class="protocol"><b>Protocol:</b> {_esc(protocol_text(rows))}</p>')
 
 

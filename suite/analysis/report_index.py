@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from suite.analysis.data_selection import protocol_text, provenance_lines
+from suite.analysis.data_selection import protocol_text, provenance_lines, trial_time_text
 from suite.analysis.tables import ACCURACY_RULE
 from suite.results.store import SweepData
 
@@ -69,6 +69,7 @@ def index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
     lines += [f"Protocol: {protocol_text(rows)}.", ""] if not rows.empty else []
     lines += ["## Data and provenance", ""] + provenance_lines(rows) + [""] if not rows.empty else []
+    lines += [f"Compute: {trial_time_text(rows, grid_trials)}.", ""] if not rows.empty else []
     if grid_trials:
         # What an adaptive search saved (or how far a grid has come): the same count the sweep's summary prints.
         # An adaptive search may place λ values between a coarse grid's points (or a spec may give only
