@@ -17,9 +17,10 @@ from suite.config import TrialConfig
 from suite.core.bundle import DataBundle
 from suite.core.data import load_dataset
 from suite.core.models import build_model
-from suite.methods import BUILT_IN
+from suite.builtins import BUILT_IN
 from suite.methods import labels as labels_module
-from suite.methods.base import METHODS, Method, Prepared
+from suite.builtins import METHODS
+from suite.methods.base import Method, Prepared
 from suite.methods.labels import label_sort_key, label_style, method_label, sort_labels
 from suite.methods.style import PlotStyle
 from suite.registry import Registry
@@ -36,13 +37,7 @@ def _config(method: Method) -> TrialConfig:
         fields["depth"] = 2
     if method.compressions in ("one", "many"):
         fields["compressions"] = (10.0,)
-    if method.dense_start:
-        # GMP retrains; one-shot GMP must not. The method's own check says which.
-        for finetune in (1, 0):
-            try:
-                return TrialConfig(**fields, finetune_epochs=finetune)
-            except ValueError:
-                continue
+    # Each method's own parameters at its own defaults, which must train (GMP's retraining included).
     return TrialConfig(**fields)
 
 
