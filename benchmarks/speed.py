@@ -40,7 +40,7 @@ import torch
 from suite.config import TrialConfig
 from suite.core.data import load_dataset
 from suite.core.dwf_compile import ENV, compiler_missing
-from suite.methods.base import METHODS
+from suite.builtins import METHODS
 from suite.core.models import build_model
 from suite.train import EpochStats, history_record, make_optimizer, resolve_device, train_epoch, train_step
 

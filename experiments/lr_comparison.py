@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from suite.config import DEFAULTS, DWF_INIT_FIELDS
+from suite.methods.dwf import DWFParams
 
 COLUMNS = ["sweep", "method", "depth", "lam", "lr", "seed", "epochs", "test_acc", "compression_ratio", "status",
            "config_json"]
-INIT_DEFAULTS = {name: DEFAULTS[name] for name in sorted(DWF_INIT_FIELDS)}
+INIT_DEFAULTS = dict(sorted(DWFParams().values().items()))  # DWF's own init parameters
 
 
 def init_text(config_json: str) -> str:

@@ -3,13 +3,14 @@
 SGD with momentum, cosine annealing of the learning rate per epoch, the batch
 size and epochs of the config (Table 4). One seed fixes the initialization
 and the data order. Knows nothing of Ray: a test, the CLI or a Ray worker
-calls it the same way.
+calls it the same way. Nor of any method by name: what a method does beyond
+`prepare` it does in its lifecycle hooks (suite.methods.base), which
+`run_trial` calls in order: start, prepare, optimizer, around_training,
+evaluate_points.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import math
 import os
@@ -21,20 +22,18 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from suite.results.checkpoints import CheckpointCache
+from torch import nn
+
+from suite.builtins import METHODS
 from suite.config import TrialConfig
 from suite.core.bundle import DataBundle
 from suite.core.data import load_dataset, require_data
-from suite.core.dwf_compile import compiled_factor_sgd, fused_step_wanted
-from suite.core.dwf_composer import COMPOSER
-from suite.core.dwf_step import FactorizedSGD
-from suite.methods.base import METHODS, EvalPoint, Prepared
-from suite.methods.validation import validate_trial
 from suite.core.metrics import evaluate, sparsity_stats
 from suite.core.models import build_model
-from suite.results.store import TrialResult
+from suite.methods.base import EvalPoint, Method, Prepared, TrialContext
+from suite.methods.validation import validate_trial
 from suite.provenance import environment
-from suite.methods.dense import DENSE
+from suite.results.store import TrialResult
 
 EVAL_BATCH = 2048
 
@@ -64,20 +63,14 @@ def _seeded_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
 
 
 def make_optimizer(cfg: TrialConfig, prepared: Prepared, epochs: int):
-    device = next(prepared.model.parameters()).device
-    # The fused kernel does weight decay, momentum and the update in one pass
-    # over memory; DWF has D times the parameters, so this is most of its
-    # optimizer cost (about half of the unfused time on CPU).
-    fused = device.type in ("cpu", "cuda")
-    composer = prepared.model.__dict__.get(COMPOSER)
-    if composer is not None and any(g.get("factorized") for g in prepared.param_groups) and fused_step_wanted(device):
-        # DWF: the factors' update fused with their gradients, compiled (suite/core/dwf_step.py).
-        optimizer = FactorizedSGD(prepared.param_groups, composer, compiled_factor_sgd(), lr=cfg.lr,
-                                  momentum=cfg.momentum, fused=fused)
-    else:
-        if composer is not None:
-            composer.use_products()  # a network an earlier FactorizedSGD left in leaf mode
-        optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum, fused=fused)
+    """The method's optimizer (its `optimizer` hook), else SGD with momentum; and the lr schedule."""
+    method = METHODS.get(cfg.method) if cfg.method in METHODS else None
+    optimizer = method.optimizer(cfg, prepared) if method is not None and method.optimizer else None
+    if optimizer is None:
+        device = next(prepared.model.parameters()).device
+        # The fused kernel does weight decay, momentum and the update in one pass over memory.
+        optimizer = torch.optim.SGD(prepared.param_groups, lr=cfg.lr, momentum=cfg.momentum,
+                                    fused=device.type in ("cpu", "cuda"))
     if cfg.schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     else:
@@ -140,7 +133,7 @@ def train(cfg: TrialConfig, prepared: Prepared, data: DataBundle, generator: tor
     weight is zero after an epoch ("collapsed"): with every weight below the
     zero threshold the activations are about constant and the weight gradients
     about zero, so the remaining epochs do not bring the network back (checked
-    on F-MNIST: DWF D=3 at λ 1e-2..1e-1 stayed empty over 5 epochs)."""
+    on F-MNIST: a factorized network of depth 3 at λ 1e-2..1e-1 stayed empty over 5 epochs)."""
     epochs = cfg.epochs if epochs is None else epochs
     history: list[dict] = []
     if epochs == 0:
@@ -186,65 +179,46 @@ def _evaluate_point(cfg: TrialConfig, point: EvalPoint, point_id: int, data: Dat
     return row, layers
 
 
-def dense_reference(cfg: TrialConfig) -> TrialConfig:
-    """The dense trial whose trained network a dense_start method (GMP) starts from."""
-    return dataclasses.replace(cfg, method=DENSE.name, compressions=(), finetune_epochs=0)
-
-
-class DenseReferenceError(RuntimeError):
-    """The dense network a dense_start method (GMP) starts from ended without one (diverged)."""
-
-
-def _no_dense_network(cfg: TrialConfig, key: str, status: str,
-                      checkpoints: CheckpointCache | None) -> DenseReferenceError:
-    where = f"; recorded in {checkpoints.outcome_file(key)}, delete it to train it again" if checkpoints else ""
-    return DenseReferenceError(f"the dense network that {cfg.method} starts from (dense trial {key}, seed {cfg.seed}, "
-                               f"lr {cfg.lr:g}) ended {status}, so there is nothing to prune; a smaller lr trains "
-                               f"it{where}")
-
-
-def trained_dense_state(cfg: TrialConfig, data: DataBundle, device: torch.device,
-                        checkpoints: CheckpointCache | None) -> dict[str, torch.Tensor]:
-    """The trained weights of `dense_reference(cfg)`: from the cache, else trained
-    here exactly as that dense trial trains (same seeded init and data order).
-    DenseReferenceError when that run ends without a network: at once where the cache records it."""
-    dense_cfg = dense_reference(cfg)
-    key = dense_cfg.config_hash
-    with checkpoints.lock(key) if checkpoints else contextlib.nullcontext():
-        ended = checkpoints.outcome(key) if checkpoints else None
-        if ended is not None:
-            raise _no_dense_network(cfg, key, ended, checkpoints)
-        state = checkpoints.get(key) if checkpoints else None
-        if state is None:
-            init_gen, data_gen = _seeded_generators(dense_cfg.seed)
-            torch.manual_seed(dense_cfg.seed)
-            model = build_model(dense_cfg.model, data.num_classes, data.input_shape).to(device)
-            prepared = DENSE.prepare(dense_cfg, model, init_gen, data)
-            _, status = train(dense_cfg, prepared, data, data_gen)
-            if status != "ok":
-                if checkpoints:
-                    checkpoints.offer(key, status=status)
-                raise _no_dense_network(cfg, key, status, checkpoints)
-            state = prepared.model.state_dict()
-            if checkpoints:
-                checkpoints.offer(key, state)
-    return state
-
-
 def _device_text(device: torch.device, prepared: Prepared) -> str:
-    """The row's device, and whether DWF took the compiled fused step: the two paths agree only up to
-    float rounding, so a re-run that must match a stored row bit for bit needs to know which it was."""
-    composer = prepared.model.__dict__.get(COMPOSER)
-    return f"{device} (compiled DWF step)" if composer is not None and composer.leaves is not None else str(device)
+    """The row's device, with what the method adds (e.g. that it took a compiled optimizer step)."""
+    note = prepared.device_note() if prepared.device_note else None
+    return f"{device} ({note})" if note else str(device)
+
+
+def _prepared(cfg: TrialConfig, method: Method, context: TrialContext, init_gen: torch.Generator) -> Prepared:
+    """The network built, started where the method starts it, and set up for training (on the device)."""
+    data, device = context.data, context.device
+    model = build_model(cfg.model, data.num_classes, data.input_shape).to(device)
+    state = method.start(cfg, context) if method.start else None
+    if state is not None:
+        model.load_state_dict(state)
+    prepared = method.prepare(cfg, model, init_gen, data)
+    prepared.model.to(device)
+    return prepared
+
+
+def trial_context(data: DataBundle, device: torch.device, checkpoints=None) -> TrialContext:
+    """What the lifecycle hooks of a trial on `data` and `device` get (suite.methods.base.TrialContext)."""
+    def train_network(cfg: TrialConfig) -> tuple[nn.Module, str]:
+        """`cfg`'s network trained exactly as its own trial trains it (same seeded init and data order)."""
+        method = METHODS.get(cfg.method)
+        init_gen, data_gen = _seeded_generators(cfg.seed)
+        torch.manual_seed(cfg.seed)
+        prepared = _prepared(cfg, method, context, init_gen)
+        _, status = train(cfg, prepared, data, data_gen, epochs=prepared.epochs)
+        return prepared.model, status
+
+    context = TrialContext(data=data, device=device, checkpoints=checkpoints, train_network=train_network)
+    return context
 
 
 def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None = None,
               progress: ProgressFn | None = None, download: bool = True,
-              checkpoints: CheckpointCache | None = None) -> TrialResult:
+              checkpoints=None) -> TrialResult:
     """Train one network with one method and evaluate its sparsity points.
 
-    data_root, device and the checkpoint cache (trained dense weights shared
-    with GMP) do not change the result, so they are not in cfg."""
+    data_root, device and `checkpoints` (suite.results.checkpoints: the cache trials share trained
+    networks through, handed to the method's hooks) do not change the result, so they are not in cfg."""
     # Before any data is loaded: a config the registries reject never trains.
     validate_trial(cfg)
     start = time.perf_counter()
@@ -255,22 +229,14 @@ def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None
     data = load_dataset(cfg.dataset, data_root, download=download)
     require_data(cfg.data_fingerprint, data, f"trial {cfg.config_hash}")
     data = data.to(device)
-    model = build_model(cfg.model, data.num_classes, data.input_shape).to(device)
-    if method.dense_start:
-        model.load_state_dict(trained_dense_state(cfg, data, device, checkpoints))
-    prepared = method.prepare(cfg, model, init_gen, data)
-    prepared.model.to(device)
+    context = trial_context(data, device, checkpoints)
+    prepared = _prepared(cfg, method, context, init_gen)
 
-    publishing = method.publishes_dense and checkpoints is not None
-    # The dense trial holds its checkpoint's lock while it trains, so a GMP trial of its seed waits for
-    # this network instead of training a second copy. A copy a GMP trial deposited first stays: on CUDA
-    # two runs need not agree bit for bit, and every GMP target of a seed must start from one network.
-    with checkpoints.lock(cfg.config_hash) if publishing else contextlib.nullcontext():
-        history, status = train(cfg, prepared, data, data_gen, progress, epochs=prepared.epochs)
-        if publishing and status == "ok" and checkpoints.get(cfg.config_hash) is None:
-            checkpoints.offer(cfg.config_hash, prepared.model.state_dict())  # a cache: a failed write warns
-        elif publishing and status != "ok":
-            checkpoints.offer(cfg.config_hash, status=status)  # GMP of this seed then fails at once
+    def train_it() -> tuple[list[dict], str]:
+        return train(cfg, prepared, data, data_gen, progress, epochs=prepared.epochs)
+
+    history, status = (method.around_training(cfg, prepared, context, train_it) if method.around_training
+                       else train_it())
     diverged = status == "diverged"
     final = prepared.finalize() if prepared.finalize else prepared.model
     final.eval()

@@ -11,15 +11,16 @@ from torch import nn
 
 from suite.config import TrialConfig
 from suite.core.models import build_model
-from suite.methods import synflow
-from suite.methods.base import METHODS, kaiming_init
+from baselines import synflow
+from suite.builtins import METHODS
+from suite.methods.base import kaiming_init
 from suite.methods.masks import counted_parameters
 
 # From the registry, so a new method of a kind is tested without editing a list.
 # One target per trial: the method prunes to it (a mask), then trains with the mask fixed.
 PRUNING = [m.name for m in METHODS.values() if m.compressions == "one"]
 # ... pruning a fresh network, not the trained dense one (GMP).
-PRUNE_AT_INIT = [name for name in PRUNING if not METHODS.get(name).dense_start]
+PRUNE_AT_INIT = [name for name in PRUNING if METHODS.get(name).start is None]
 # Inherent sparsity, then post-hoc pruning at increasing targets (L1, PILoT).
 POSTHOC_LADDER = [m.name for m in METHODS.values() if m.compressions == "optional"]
 SHAPE = (1, 28, 28)

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 SUITE = Path(__file__).resolve().parents[1] / "suite"
+# The comparison methods, beside suite/: held to the same rules, and in the same import graph (suite.builtins
+# imports them, they import the public method API), so a cycle through them is caught too.
+BASELINES = SUITE.parent / "baselines"
 MAX_LINES = 300
 # The one package that talks to Ray Tune (suite/run/ray/), the module that submits
 # Ray jobs, and the readiness probe the Slurm script runs on each node
@@ -24,7 +27,8 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {module_name(p): p for p in sorted(SUITE.rglob("*.py"))}
+MODULES = {module_name(p): p for p in sorted([*SUITE.rglob("*.py"), *BASELINES.rglob("*.py")])}
+PACKAGES = ("suite", "baselines")
 
 
 def imports_of(name: str) -> list[tuple[str, list[str]]]:
@@ -96,7 +100,7 @@ def test_no_import_cycle():
 def test_no_import_of_another_modules_private_name():
     offences = [f"{name} imports {taken} from {mod}"
                 for name in MODULES for mod, names in imports_of(name) for taken in names
-                if taken.startswith("_") and not taken.startswith("__") and mod.split(".")[0] == "suite"]
+                if taken.startswith("_") and not taken.startswith("__") and mod.split(".")[0] in PACKAGES]
     assert not offences, "\n".join(offences)
 
 
@@ -104,6 +108,14 @@ def test_only_the_ray_modules_import_ray():
     importers = {name for name in MODULES for mod, _ in imports_of(name) if mod.split(".")[0] == "ray"}
     outside = {name for name in importers - RAY_MODULES if not name.startswith(RAY_PACKAGE + ".")}
     assert not outside, f"Ray imported outside {RAY_PACKAGE} and {sorted(RAY_MODULES)}: {sorted(outside)}"
+
+
+def test_the_baselines_are_in_the_graph_and_the_machinery_does_not_import_them():
+    """baselines/ is checked like suite/; of suite/, only the one registration module imports it."""
+    assert "baselines.gmp" in MODULES and "suite.builtins" in MODULES
+    importers = {name for name in MODULES if name.startswith("suite.")
+                 for mod, _ in imports_of(name) if mod.split(".")[0] == "baselines"}
+    assert importers == {"suite.builtins"}
 
 
 def test_the_checker_sees_a_cycle_and_a_private_import(tmp_path, monkeypatch):

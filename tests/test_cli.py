@@ -14,8 +14,8 @@ import typer
 from typer.testing import CliRunner
 
 from suite.cli.main import app, catalog
-from suite.cli.run import config_from_options
-from suite.config import DEFAULTS, FIELDS, TrialConfig
+from suite.cli.run import METHOD_OPTIONS, config_from_options
+from suite.config import DEFAULTS, FIELDS, TrialConfig, at_default, field_info
 
 REFERENCE = Path(__file__).resolve().parents[1] / "results"  # the reference stores and the archived ones
 
@@ -25,15 +25,15 @@ def _run_command() -> click.Command:
 
 
 def _flag(name: str) -> str:
-    return "--" + (FIELDS[name].singular or name).replace("_", "-")
+    return "--" + (field_info(name).singular or name).replace("_", "-")
 
 
 def _argv(cfg: TrialConfig) -> list[str]:
     """`bench run` arguments for `cfg`: every field that differs from its default, as a user would type it."""
     argv = []
     for name, value in cfg.to_dict().items():
-        if name in ("model", "dataset", "method") or value != DEFAULTS[name]:
-            info = FIELDS[name]
+        if name in ("model", "dataset", "method") or not at_default(name, value):
+            info = field_info(name)
             if isinstance(value, bool):
                 on, off = info.flags.split("/") if info.flags else (_flag(name), "--no-" + _flag(name)[2:])
                 argv.append(on if value else off)
@@ -48,7 +48,8 @@ def _argv(cfg: TrialConfig) -> list[str]:
 def _parsed(argv: list[str]) -> TrialConfig:
     """The config `bench run` would train for `argv` (parsed by click, without running)."""
     params = _run_command().make_context("run", list(argv)).params
-    return config_from_options({k: v for k, v in params.items() if k in FIELDS})
+    return config_from_options({k: v for k, v in params.items() if k in FIELDS or k in METHOD_OPTIONS},
+                               params["param"])
 
 
 def test_bench_run_has_an_option_for_every_config_field():
@@ -84,12 +85,35 @@ def test_every_stored_sweep_trial_round_trips_through_bench_run_options():
 
 def test_a_config_with_every_field_set_round_trips():
     changed = TrialConfig(
-        model="lenet5", dataset="fmnist", method="pilot", seed=3, epochs=7, batch_size=64, lr=0.2, momentum=0.5,
-        schedule="constant", lam=3e-4, depth=None, compressions=(10.0, 123.456), omega_min=0.01, base_init="lecun",
-        omega_max="factor", include_bias=True, finetune_epochs=2, weight_decay=5e-4, pilot_schedule="harmonic",
-        pilot_budget=0.2, snip_examples=100, data_fingerprint="0123456789abcdef", sweep="other")
-    assert all(getattr(changed, n) != DEFAULTS[n] for n in FIELDS if n != "depth")
+        model="lenet5", dataset="fmnist", method="dwf", seed=3, epochs=7, batch_size=64, lr=0.2, momentum=0.5,
+        schedule="constant", lam=3e-4, depth=3, compressions=(10.0, 123.456), omega_min=0.01, base_init="lecun",
+        omega_max="factor", include_bias=True, weight_decay=5e-4, data_fingerprint="0123456789abcdef",
+        sweep="other")
+    assert all(getattr(changed, n) != DEFAULTS[n] for n in FIELDS)
     assert _parsed(_argv(changed)) == changed
+    # Every built-in method parameter, on the methods that have it.
+    for method, own in (("gmp", {"finetune_epochs": 2}), ("snip", {"snip_examples": 100}),
+                        ("pilot", {"pilot_schedule": "harmonic", "pilot_budget": 0.2, "lam": 1e-3})):
+        cfg = TrialConfig(model="lenet300", dataset="synthetic", method=method, compressions=(10.0,), **own)
+        assert _parsed(_argv(cfg)) == cfg
+    assert {name for name in METHOD_OPTIONS} == {"finetune_epochs", "snip_examples", "pilot_schedule",
+                                                 "pilot_budget", "omega_min", "omega_max", "base_init"}
+
+
+def test_a_method_parameter_defaults_to_the_methods_own():
+    """`bench run --method gmp --compression 100` retrains for GMP's own default, a third of the epochs (it
+    used to stop at `finetune_epochs = 0 is not allowed` while --help said `[default: 0]`)."""
+    cfg = _parsed(["--model", "lenet300", "--dataset", "synthetic", "--method", "gmp", "--compression", "100"])
+    assert cfg.finetune_epochs == 25 and cfg == TrialConfig(model="lenet300", dataset="synthetic", method="gmp",
+                                                            compressions=(100.0,), finetune_epochs=25)
+    quick = _parsed(["--model", "lenet300", "--dataset", "synthetic", "--method", "gmp", "--compression", "100",
+                     "--epochs", "1"])
+    assert quick.finetune_epochs == 1
+    assert _parsed(["--model", "lenet300", "--dataset", "synthetic", "--method", "snip", "--compression", "10",
+                    "--param", "snip_examples=100"]).snip_examples == 100
+    option = next(p for p in _run_command().params if p.name == "finetune_epochs")
+    assert option.default is None and "a third of the training epochs" in option.help
+    assert "gmp only; default: the method's own" in option.help
 
 
 def test_bench_run_rejects_what_no_method_can_train(tmp_path):
@@ -102,7 +126,7 @@ def test_bench_run_rejects_what_no_method_can_train(tmp_path):
 def test_catalog_lists_every_registered_model_dataset_and_method():
     from suite.core.data import DATASETS
     from suite.core.models import MODELS
-    from suite.methods import METHODS
+    from suite.builtins import METHODS
 
     listed = catalog()
     assert [m["name"] for m in listed["models"]] == sorted(MODELS)

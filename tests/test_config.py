@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from suite.builtins import BUILT_IN
 from suite.config import (
-    DWF_INIT_FIELDS, FIELDS, IDENTITY_FIELDS, NON_IDENTITY_FIELDS, PROTOCOL_FIELDS, REPLICATE_FIELDS,
-    ROW_COLUMN_FIELDS, SWEEPABLE_FIELDS, ConfigError, TrialConfig, check_field,
+    FIELDS, FLAT_PARAM_DEFAULTS, IDENTITY_FIELDS, NON_IDENTITY_FIELDS, PROTOCOL_FIELDS, REPLICATE_FIELDS,
+    ROW_COLUMN_FIELDS, SWEEPABLE_FIELDS, ConfigError, TrialConfig, check_field, field_info, known_fields,
 )
-from suite.sweep.checks import METHOD_KEYS, TRAIN_KEYS
+from suite.fields import info_of
+from suite.methods.dwf import DWFParams
+from suite.sweep.checks import method_keys, train_keys
 from suite.sweep.expansion import expand
 from suite.sweep.parsing import parse_spec
 from suite.sweep.spec import SpecError
@@ -21,21 +24,32 @@ CONFIG_SOURCE = Path(__file__).resolve().parents[1] / "suite" / "config.py"
 BASE = {"model": "lenet300", "dataset": "synthetic", "method": "dwf", "depth": 2, "lam": 1e-4}
 
 
-def test_config_imports_nothing_of_the_suite():
-    """Anything may import the config, so it may import nothing that could import it back."""
-    tree = ast.parse(CONFIG_SOURCE.read_text())
+def _suite_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert not {name for name in imported if name.split(".")[0] == "suite"}
+    return {name for name in imported if name.split(".")[0] == "suite"}
 
 
-@pytest.mark.parametrize("name", list(FIELDS))
-def test_every_field_explains_itself_and_accepts_its_default(name):
-    info = FIELDS[name]
+def test_config_imports_nothing_of_the_suite():
+    """Anything may import the config, so it may import nothing that could import it back: only the field
+    metadata (suite.fields), which imports nothing of the suite."""
+    assert _suite_imports(CONFIG_SOURCE) == {"suite.fields"}
+    assert _suite_imports(CONFIG_SOURCE.parent / "fields.py") == set()
+
+
+def _every_field():
+    """(owner, name, Field) of the shared fields and of every built-in method's own parameters."""
+    out = [("TrialConfig", f.name, f) for f in dataclasses.fields(TrialConfig) if f.name in FIELDS]
+    return out + [(m.name, f.name, f) for m in BUILT_IN for f in dataclasses.fields(m.params)]
+
+
+@pytest.mark.parametrize("owner,name,f", _every_field(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_field_explains_itself_and_accepts_its_default(owner, name, f):
+    info = info_of(f)
     assert info.help and info.allowed
-    default = TrialConfig.__dataclass_fields__[name].default
-    if default is not dataclasses.MISSING:
-        assert info.accepts(default) and check_field(name, default) == default
+    if f.default is not dataclasses.MISSING:
+        assert info.accepts(f.default) and check_field(name, f.default, info) == f.default
 
 
 def test_only_the_sweep_name_is_not_identity():
@@ -49,7 +63,7 @@ def test_a_bad_value_names_the_field_and_what_is_allowed():
                        match=r"config field 'momentum' = 1\.5 is not allowed; allowed: a number in \[0, 1\)"):
         TrialConfig(**BASE, momentum=1.5)
     with pytest.raises(ConfigError, match="unknown config field 'lambda'; allowed: .*'lam'"):
-        check_field("lambda", 1.0)
+        field_info("lambda")
 
 
 def test_integers_in_float_fields_hash_as_floats():
@@ -59,10 +73,13 @@ def test_integers_in_float_fields_hash_as_floats():
 
 def test_spec_keys_are_the_config_metadata():
     """What a method block and the `train:` block may set follows the metadata, nothing else."""
-    assert set(METHOD_KEYS) == {FIELDS[n].singular or n for n in SWEEPABLE_FIELDS}
-    assert set(TRAIN_KEYS) == set(PROTOCOL_FIELDS) | {"optimizer"}
-    assert {"momentum", "schedule", "weight_decay", "pilot_budget", "include_bias"} <= set(METHOD_KEYS)
-    assert {"model", "dataset", "method", "seed", "sweep"}.isdisjoint(METHOD_KEYS)
+    params = {n for n, info in known_fields().items() if n not in FIELDS and info.sweepable}
+    assert set(method_keys()) == {FIELDS[n].singular or n for n in SWEEPABLE_FIELDS} | params
+    assert set(train_keys()) == set(PROTOCOL_FIELDS) | set(FLAT_PARAM_DEFAULTS) | {"optimizer"}
+    assert {"momentum", "schedule", "weight_decay", "pilot_budget", "include_bias"} <= set(method_keys())
+    assert {"model", "dataset", "method", "seed", "sweep"}.isdisjoint(method_keys())
+    # A method block takes the shared keys and its own parameters only.
+    assert "pilot_budget" in method_keys("pilot") and "pilot_budget" not in method_keys("dwf")
 
 
 def test_every_sweepable_field_can_be_a_grid_axis():
@@ -73,7 +90,7 @@ def test_every_sweepable_field_can_be_a_grid_axis():
             "include_bias": [True, False],
             "finetune_epochs": [1, 2], "weight_decay": [0.0, 1e-4], "pilot_schedule": ["budget", "harmonic"],
             "pilot_budget": [0.1, 0.2], "snip_examples": [0, 100]}
-    assert set(axes) == set(METHOD_KEYS)
+    assert set(axes) == set(method_keys())
     blocks = {"dwf": {"lam": 1e-4, "depth": [2]}, "pilot": {"lam": 1e-4}, "snip": {"compression": 10.0},
               "gmp": {"compression": 10.0, "finetune_epochs": 1}, "dense": {}}
     reader = {"depth": "dwf", "lam": "dwf", "omega_min": "dwf", "base_init": "dwf", "omega_max": "dwf",
@@ -88,10 +105,15 @@ def test_every_sweepable_field_can_be_a_grid_axis():
 
 
 def test_a_spec_is_checked_by_the_method_rules_run_trial_applies():
-    """PILoT's own rule (its schedules) fails the spec before anything runs, naming the block."""
+    """A method parameter's own declaration (PILoT's schedules) and a method's own rule (L1 takes no weight
+    decay) fail the spec before anything runs, naming the block."""
     raw = {"model": "lenet300", "dataset": "synthetic", "methods": {"pilot": {"lam": 1e-4, "pilot_schedule": "cubic"}}}
-    with pytest.raises(SpecError, match=r"<spec>: key 'methods.pilot': config field 'pilot_schedule' = 'cubic'"):
+    with pytest.raises(SpecError, match=r"<spec>: key 'methods.pilot.pilot_schedule': value 'cubic' is out of "
+                                        r"range; allowed: \['budget', 'harmonic'"):
         parse_spec(raw, "<spec>")
+    raw = {"model": "lenet300", "dataset": "synthetic", "methods": {"l1": {"lam": 1e-4, "weight_decay": 1e-4}}}
+    with pytest.raises(SpecError, match=r"<spec>: key 'methods.l1': config field 'weight_decay' = 0.0001"):
+        expand(parse_spec(raw, "<spec>"))
 
 
 def test_result_row_columns_named_in_the_metadata_are_the_store_schema():
@@ -105,7 +127,11 @@ def test_result_row_columns_named_in_the_metadata_are_the_store_schema():
 def test_field_lists_derived_from_the_metadata_keep_what_stored_keys_were_made_of():
     """Report settings keys, lr-search record keys and adaptive groups were built from these lists when they
     were written out by hand; a change here re-keys what is stored, so it must be deliberate."""
-    assert DWF_INIT_FIELDS == {"omega_min", "base_init", "omega_max"}
+    assert {f.name for f in dataclasses.fields(DWFParams)} == {"omega_min", "base_init", "omega_max"}
+    # The parameters every stored config carries flat, at the values the hash leaves them out at.
+    assert FLAT_PARAM_DEFAULTS == {"omega_min": None, "omega_max": "product", "base_init": "kaiming",
+                                   "finetune_epochs": 0, "snip_examples": 0, "pilot_schedule": "budget",
+                                   "pilot_budget": 0.1}
     assert REPLICATE_FIELDS == ("seed",) and NON_IDENTITY_FIELDS == ("sweep",)
     # data_fingerprint (added with provenance) is at its default (None) in every older stored config.
     assert set(ROW_COLUMN_FIELDS) == {"model", "dataset", "method", "depth", "lam", "lr", "epochs", "seed", "sweep",

@@ -16,7 +16,7 @@ from suite.config import TrialConfig
 from suite.core.dwf import collapse, factor_parameters
 from suite.core.dwf_compile import compile_setting, compiled_factor_sgd, compiler_missing, fused_step_wanted
 from suite.core.dwf_step import FactorizedSGD, factor_sgd
-from suite.methods.base import METHODS
+from suite.builtins import METHODS
 from suite.train import make_optimizer, train_step
 
 NO_COMPILER = compiler_missing(torch.device("cpu"))

@@ -8,8 +8,9 @@ import torch.nn.functional as F
 
 from comparison_methods import POSTHOC_LADDER, cfg_for, counted, lenet300
 from suite.config import ConfigError
-from suite.methods import pilot
-from suite.methods.base import METHODS, kaiming_init
+from baselines import pilot
+from suite.builtins import METHODS
+from suite.methods.base import kaiming_init
 from suite.methods.masks import DEFAULT_LADDER, global_topk_mask, posthoc_ladder
 from suite.methods.validation import validate_trial
 from suite.core.metrics import sparsity_stats

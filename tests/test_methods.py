@@ -17,9 +17,10 @@ from suite.config import TrialConfig
 from suite.core.bundle import DataBundle
 from suite.core.data import load_dataset
 from suite.core.models import build_model
-from suite.methods import BUILT_IN
+from suite.builtins import BUILT_IN
 from suite.methods import labels as labels_module
-from suite.methods.base import METHODS, Method, Prepared
+from suite.builtins import METHODS
+from suite.methods.base import Method, Prepared
 from suite.methods.labels import label_sort_key, label_style, method_label, sort_labels
 from suite.methods.style import PlotStyle
 from suite.registry import Registry
@@ -36,13 +37,7 @@ def _config(method: Method) -> TrialConfig:
         fields["depth"] = 2
     if method.compressions in ("one", "many"):
         fields["compressions"] = (10.0,)
-    if method.dense_start:
-        # GMP retrains; one-shot GMP must not. The method's own check says which.
-        for finetune in (1, 0):
-            try:
-                return TrialConfig(**fields, finetune_epochs=finetune)
-            except ValueError:
-                continue
+    # Each method's own parameters at its own defaults, which must train (GMP's retraining included).
     return TrialConfig(**fields)
 
 
@@ -205,3 +200,25 @@ def test_a_plugin_method_brings_its_own_label_order_and_style(monkeypatch: pytes
     assert label_sort_key("Magic") == (12, 0, "Magic") and label_sort_key("Magic + GMP") == (13, 0, "Magic + GMP")
     assert label_sort_key("Some other") == (14, 0, "Some other")
     assert label_style("Magic")["color"] == "#123456" and label_style("Magic + GMP")["linestyle"] == "--"
+
+
+def test_a_parameter_every_config_once_carried_keeps_that_value_as_its_hash_baseline():
+    """The owning method leaves its parameter out of the hash at the value every stored config carries it at
+    (suite.config.FLAT_PARAM_DEFAULTS), so no stored key moved when methods took their parameters over."""
+    import dataclasses
+
+    from suite.config import FLAT_PARAM_DEFAULTS
+    from suite.fields import baseline_of
+
+    owned = {f.name: baseline_of(f) for m in BUILT_IN for f in dataclasses.fields(m.params)}
+    assert set(owned) == set(FLAT_PARAM_DEFAULTS)
+    assert all(owned[name] == value for name, value in FLAT_PARAM_DEFAULTS.items())
+
+
+def test_the_trainer_names_no_method_and_no_checkpoint():
+    """What a method does beyond `prepare` is in its hooks; train.py calls them without knowing whose."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "suite" / "train.py").read_text()
+    assert not re.search(r"gmp|dwf|CheckpointCache|dense", text, re.IGNORECASE)

@@ -13,10 +13,12 @@ import torch
 import suite.train as train_module
 from suite.methods.masks import counted_parameters, keep_count
 from suite.results.checkpoints import CheckpointCache
-from suite.config import ConfigError, TrialConfig, is_number, setting
+from suite.config import PARAMS, ConfigError, TrialConfig, is_number, setting
 from suite.core.dwf import prunable_layers
 from suite.grid import TABLE2_LEVELS
-from suite.methods.base import METHODS
+from suite.builtins import METHODS
+from suite.methods.dense import DenseReferenceError, dense_reference, trained_dense_state
+from suite.methods.dwf import DWFParams
 from suite.methods.validation import validate_trial
 from suite.core.models import build_model
 from suite.sweep.expansion import expand
@@ -51,7 +53,7 @@ def test_gmp_shares_the_dense_trial_of_its_seed_and_keeps_its_mask(tmp_path, cou
     count_training.clear()
     for target in (10.0, 100.0):
         gmp = cfg("gmp", seed=3, compressions=(target,), finetune_epochs=2)
-        assert train_module.dense_reference(gmp).config_hash == dense.config_hash
+        assert dense_reference(gmp).config_hash == dense.config_hash
         row = train_module.run_trial(gmp, checkpoints=cache).rows[0]
         # exact mask after retraining: keep_count of the counted set, no more, no fewer
         assert row["nonzero_params"] == keep_count(row["total_params"], target)
@@ -65,8 +67,8 @@ def test_gmp_without_cache_trains_the_same_dense_network(tmp_path):
     train_module.run_trial(dense, checkpoints=cache)
     from suite.core.data import load_dataset
 
-    fresh = train_module.trained_dense_state(cfg("gmp", seed=1, compressions=(10.0,), finetune_epochs=1),
-                                             load_dataset("synthetic"), torch.device("cpu"), None)
+    context = train_module.trial_context(load_dataset("synthetic"), torch.device("cpu"), None)
+    fresh = trained_dense_state(cfg("gmp", seed=1, compressions=(10.0,), finetune_epochs=1), context)
     stored = cache.get(dense.config_hash)
     assert stored.keys() == fresh.keys()
     for key in stored:
@@ -75,8 +77,8 @@ def test_gmp_without_cache_trains_the_same_dense_network(tmp_path):
 
 def test_gmp_and_gmp_oneshot_are_told_apart():
     with pytest.raises(ConfigError, match="finetune_epochs.*gmp_oneshot"):
-        validate_trial(cfg("gmp", compressions=(10.0,)))
-    with pytest.raises(ConfigError, match="finetune_epochs.*method 'gmp'"):
+        validate_trial(cfg("gmp", compressions=(10.0,), finetune_epochs=0))
+    with pytest.raises(ConfigError, match="finetune_epochs.*method 'gmp_oneshot' does not read it.*: gmp"):
         validate_trial(cfg("gmp_oneshot", compressions=(10.0,), finetune_epochs=5))
     from suite.methods.labels import method_label
 
@@ -145,15 +147,17 @@ def test_hash_ignores_int_float_spelling_and_defaults():
     assert cfg("dense", sweep="a").config_hash == cfg("dense", sweep="b").config_hash
 
 
-def test_a_new_field_with_a_default_keeps_every_stored_hash():
+def test_a_new_parameter_with_a_default_keeps_every_stored_hash(monkeypatch):
+    """A knob a method gains after its trials were stored leaves their hashes (and config_json) as they were."""
     @dataclass(frozen=True)
-    class Upgraded(TrialConfig):
+    class Upgraded(DWFParams):
         some_new_knob: float = setting(0.5, help="A knob added after trials were stored.", accepts=is_number,
                                        allowed="a number")
 
     old = cfg("dwf", depth=3, lam=1e-3)
-    new = Upgraded(**dataclasses.asdict(old))
-    assert new.config_hash == old.config_hash
+    monkeypatch.setitem(PARAMS, "dwf", Upgraded)
+    new = TrialConfig.from_dict(old.to_dict())
+    assert new.some_new_knob == 0.5 and new.config_hash == old.config_hash and new.to_dict() == old.to_dict()
     assert dataclasses.replace(new, some_new_knob=0.7).config_hash != old.config_hash
 
 
@@ -185,7 +189,7 @@ def test_default_omega_min_bounds_the_product_and_an_explicit_one_the_factor(dep
 def test_a_damaged_checkpoint_is_moved_aside_and_the_dense_network_trained_again(tmp_path, count_training):
     cache = CheckpointCache(tmp_path)
     gmp = cfg("gmp", seed=4, compressions=(10.0,), finetune_epochs=1)
-    key = train_module.dense_reference(gmp).config_hash
+    key = dense_reference(gmp).config_hash
     damaged = tmp_path / "checkpoints" / f"{key}.pt"
     damaged.parent.mkdir(parents=True)
     damaged.write_bytes(b"not a checkpoint" * 7)
@@ -233,11 +237,11 @@ def test_a_diverged_dense_reference_is_recorded_once_and_its_gmp_trials_fail_at_
     monkeypatch.setattr(train_module, "train", diverging_dense)
     cache = CheckpointCache(tmp_path)
     first = cfg("gmp", seed=6, compressions=(10.0,), finetune_epochs=1)
-    key = train_module.dense_reference(first).config_hash
-    with pytest.raises(train_module.DenseReferenceError, match=f"dense trial {key}.*ended diverged"):
+    key = dense_reference(first).config_hash
+    with pytest.raises(DenseReferenceError, match=f"dense trial {key}.*ended diverged"):
         train_module.run_trial(first, checkpoints=cache)
     assert calls == ["dense"] and cache.outcome(key) == "diverged"
-    with pytest.raises(train_module.DenseReferenceError, match="delete it to train it again"):
+    with pytest.raises(DenseReferenceError, match="delete it to train it again"):
         train_module.run_trial(cfg("gmp", seed=6, compressions=(100.0,), finetune_epochs=1), checkpoints=cache)
     assert calls == ["dense"]  # not trained again
     # The dense trial itself records its divergence too, so GMP never needs to find it out.

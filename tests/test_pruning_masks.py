@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from comparison_methods import PRUNING, cfg_for, counted, lenet300, synflow_lenet300
-from suite.methods.base import METHODS, kaiming_init
+from suite.builtins import METHODS
+from suite.methods.base import kaiming_init
 from suite.methods.masks import global_topk_mask, keep_count, magnitude_pruned, masked_prepared
 from suite.core.metrics import sparsity_stats
 

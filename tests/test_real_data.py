@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from suite.cli.main import app
-from suite.methods import BUILT_IN
+from suite.builtins import BUILT_IN
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -8,7 +8,7 @@ import pytest
 
 from suite.core.data import DATASETS
 from suite.core.models import MODELS
-from suite.methods.base import METHODS
+from suite.builtins import METHODS
 from suite.registry import Registry, UnknownNameError
 
 

@@ -12,8 +12,9 @@ from torch import nn
 from comparison_methods import cfg_for, lenet300, synflow_lenet300
 from suite.core.bundle import DataBundle
 from suite.core.models import build_model
-from suite.methods import snip, synflow
-from suite.methods.base import METHODS, kaiming_init
+from baselines import snip, synflow
+from suite.builtins import METHODS
+from suite.methods.base import kaiming_init
 from suite.methods.masks import counted_parameters, magnitude_masks
 
 

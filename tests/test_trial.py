@@ -89,19 +89,8 @@ def test_a_malformed_field_is_rejected_when_the_config_is_made(overrides, field)
         ({"method": "dense", "depth": None, "lam": None, "compressions": (10.0,)}, "compressions"),
         # Fields the method does not read must keep their defaults: a value there changes the hash only.
         ({"method": "dense", "depth": None, "lam": 0.5}, "lam"),
-        ({"method": "dense", "depth": None, "lam": None, "finetune_epochs": 25}, "finetune_epochs"),
-        ({"method": "snip", "depth": None, "lam": None, "compressions": (10.0,), "finetune_epochs": 5},
-         "finetune_epochs"),
         ({"method": "l1", "depth": None, "weight_decay": 1e-4}, "weight_decay"),
         ({"method": "pilot", "depth": None, "weight_decay": 1e-4}, "weight_decay"),
-        # The DWF init's fields mean nothing without factors, and spred's standard init truncates nothing.
-        ({"method": "dense", "depth": None, "lam": None, "omega_min": 3e-3}, "omega_min"),
-        ({"method": "snip", "depth": None, "lam": None, "compressions": (10.0,), "base_init": "lecun"}, "base_init"),
-        ({"method": "l1", "depth": None, "base_init": "lecun"}, "base_init"),
-        ({"method": "spred", "depth": None, "omega_min": 3e-3}, "omega_min"),
-        ({"method": "spred", "depth": None, "omega_max": "factor"}, "omega_max"),
-        ({"method": "gmp", "depth": None, "lam": None, "compressions": (10.0,), "finetune_epochs": 5,
-          "omega_max": "factor"}, "omega_max"),
     ],
 )
 def test_what_the_registries_reject_never_trains(overrides, field, monkeypatch):
@@ -113,6 +102,29 @@ def test_what_the_registries_reject_never_trains(overrides, field, monkeypatch):
     monkeypatch.setattr(train_module, "load_dataset", lambda *a, **k: pytest.fail("data loaded for an invalid config"))
     with pytest.raises(ConfigError, match=f"'{field}'"):
         run_trial(cfg)
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        # A method's own parameter is no field of another method's config: a value there would change the
+        # hash only (and a dense trial with `finetune_epochs` would not be GMP's dense reference).
+        ({"method": "dense", "depth": None, "lam": None, "finetune_epochs": 25}, "finetune_epochs"),
+        ({"method": "snip", "depth": None, "lam": None, "compressions": (10.0,), "finetune_epochs": 5},
+         "finetune_epochs"),
+        # The DWF init's fields mean nothing without factors, and spred's standard init truncates nothing.
+        ({"method": "dense", "depth": None, "lam": None, "omega_min": 3e-3}, "omega_min"),
+        ({"method": "snip", "depth": None, "lam": None, "compressions": (10.0,), "base_init": "lecun"}, "base_init"),
+        ({"method": "l1", "depth": None, "base_init": "lecun"}, "base_init"),
+        ({"method": "spred", "depth": None, "omega_min": 3e-3}, "omega_min"),
+        ({"method": "spred", "depth": None, "omega_max": "factor"}, "omega_max"),
+        ({"method": "gmp", "depth": None, "lam": None, "compressions": (10.0,), "finetune_epochs": 5,
+          "omega_max": "factor"}, "omega_max"),
+    ],
+)
+def test_a_parameter_of_another_method_is_refused_when_the_config_is_made(overrides, field):
+    with pytest.raises(ConfigError, match=f"'{field}' = .* does not read it"):
+        _cfg(**overrides)
 
 
 def test_from_dict_rejects_unknown_fields():

@@ -23,7 +23,8 @@ from bench_subprocess import BENCH, bench, write_spec
 
 PLUGIN = '''
 """Test only: a method that raises inside run_trial."""
-from suite.methods.base import METHODS, Method
+from suite.builtins import METHODS
+from suite.methods.base import Method
 
 
 def _prepare(cfg, model, generator, data=None):

@@ -14,9 +14,10 @@ import json
 
 import pandas as pd
 
-from suite.config import DWF_INIT_FIELDS, ROW_COLUMN_FIELDS, at_default
+from suite.config import FLAT_PARAM_DEFAULTS, ROW_COLUMN_FIELDS, at_default
+from suite.fields import param_fields
 from suite.methods.labels import method_label
-from suite.methods.base import METHODS
+from suite.builtins import METHODS
 from suite.results.store import ROW_SCHEMA
 from suite.methods.dense import DENSE
 
@@ -48,13 +49,14 @@ def _ensure_columns(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _settings_key(config_json, method: str) -> str:
     """Canonical text of a trial's remaining config fields ('' for hand-made rows),
-    less the fields its method does not read (the DWF init's, for a non-factorized
-    method: a GMP run is the same configuration whatever omega_min said)."""
+    less the parameters of other methods that stored configs carry flat (the DWF init's, for
+    a method without them: a GMP run is the same configuration whatever omega_min said)."""
     if not isinstance(config_json, str) or not config_json:
         return ""
     config = json.loads(config_json)
     known = METHODS.get(method) if method in METHODS else None  # a plugin not imported here
-    ignored = set(ROW_COLUMN_FIELDS) | (DWF_INIT_FIELDS if known is not None and not known.factorized else set())
+    unread = set(FLAT_PARAM_DEFAULTS) - set(param_fields(known.params)) if known is not None else set()
+    ignored = set(ROW_COLUMN_FIELDS) | unread
     # A field at its default says nothing: a field added later is absent from older stored configs.
     # Nothing left is '' too, as for a row without a config.
     settings = {k: v for k, v in config.items() if k not in ignored and not at_default(k, v)}

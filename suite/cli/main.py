@@ -15,7 +15,7 @@ def catalog() -> dict[str, list[dict]]:
     """What `bench list` shows, as data: the registered models (with parameter counts), datasets and methods."""
     from suite.core.data import DATASETS
     from suite.core.models import MODELS, build_model
-    from suite.methods import METHODS
+    from suite.builtins import METHODS
 
     models = []
     for name, spec in sorted(MODELS.items()):

@@ -1,12 +1,15 @@
 """`bench run`: one trial from the command line, with an option for every config field.
 
-The options are generated from the config's field metadata (suite.config), so
-every trial a sweep runs can be run by hand: `--momentum`, `--schedule`,
-`--pilot-budget`, ... exist because the fields do.
+The options are generated from the field metadata (suite.config for the shared protocol, each built-in
+method's own parameters for theirs), so every trial a sweep runs can be run by hand: `--momentum`,
+`--schedule`, `--pilot-budget`, ... exist because the fields do. A method parameter's option defaults to
+the method's own default; a plugin's parameters, unknown when the options are made, are set with
+`--param NAME=VALUE`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import typing
 from pathlib import Path
@@ -17,7 +20,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from suite.cli.app import app, check_environment, console, err_console, fail
+import yaml
+
+from suite.builtins import BUILT_IN
 from suite.config import DEFAULTS, FIELDS, REQUIRED_FIELDS, ConfigError, TrialConfig
+from suite.fields import info_of
 from suite.limits import threads_problem
 from suite.paths import DEFAULT_RESULTS
 from suite.run.progress import format_duration
@@ -29,6 +36,9 @@ RUN_OPTIONS = (
     inspect.Parameter("plugin", inspect.Parameter.KEYWORD_ONLY, annotation=list[str], default=typer.Option(
         [], help="A plugin to import first (a module name, or a .py file) that registers its own method, model "
                  "or dataset; repeatable. The same as a spec's `plugins:` (docs/extending.md).")),
+    inspect.Parameter("param", inspect.Parameter.KEYWORD_ONLY, annotation=list[str], default=typer.Option(
+        [], help="A method parameter as NAME=VALUE (VALUE read as YAML: 3, 0.5, text, null), e.g. a plugin's "
+                 "own, which has no option of its own; repeatable.")),
     inspect.Parameter("download", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
         True, "--download/--no-download", help="Download a missing dataset (torchvision).")),
     inspect.Parameter("results", inspect.Parameter.KEYWORD_ONLY, annotation=str, default=typer.Option(
@@ -46,8 +56,23 @@ RUN_OPTIONS = (
 )
 
 
+def _method_options() -> dict[str, tuple[object, object, list[str]]]:
+    """The built-in methods' own parameters: name -> (FieldInfo, value type, the methods that have it)."""
+    out: dict[str, tuple[object, object, list[str]]] = {}
+    for method in BUILT_IN:
+        hints = typing.get_type_hints(method.params)
+        for f in dataclasses.fields(method.params):
+            kind = next((t for t in typing.get_args(hints[f.name]) if t is not type(None)), hints[f.name])
+            out.setdefault(f.name, (info_of(f), kind, []))[2].append(method.name)
+    return out
+
+
+METHOD_OPTIONS = _method_options()
+
+
 def config_parameters() -> list[inspect.Parameter]:
-    """One typer option per config field: its type, default and help from the field's metadata."""
+    """One typer option per config field: its type, default and help from the field's metadata; one per
+    built-in method parameter, unset by default (the method's own default)."""
     hints = typing.get_type_hints(TrialConfig)
     out = []
     for name, info in FIELDS.items():
@@ -60,13 +85,29 @@ def config_parameters() -> list[inspect.Parameter]:
             decls = (info.flags,) if info.flags else ()
         option = typer.Option(... if name in REQUIRED_FIELDS else default, *decls, help=info.help)
         out.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=option))
+    for name, (info, kind, methods) in METHOD_OPTIONS.items():
+        option = typer.Option(None, help=f"{info.help} [{', '.join(methods)} only; default: the method's own]")
+        out.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[kind], default=option))
     return out
 
 
-def config_from_options(options: dict[str, Any]) -> TrialConfig:
-    """The TrialConfig of parsed `bench run` options (the list options back to tuples)."""
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """`--param NAME=VALUE` pairs -> {NAME: VALUE}, each VALUE read as YAML (as a spec would give it)."""
+    out = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--param {pair!r} is not allowed; allowed: NAME=VALUE, e.g. scope=layer")
+        out[name.strip()] = yaml.safe_load(text)
+    return out
+
+
+def config_from_options(options: dict[str, Any], params: list[str] = ()) -> TrialConfig:
+    """The TrialConfig of parsed `bench run` options (the list options back to tuples; method parameters
+    only where given)."""
     values = {name: tuple(options[name]) if FIELDS[name].singular else options[name] for name in FIELDS}
-    return TrialConfig(**values)
+    values.update({name: options[name] for name in METHOD_OPTIONS if options.get(name) is not None})
+    return TrialConfig(**values, **parse_params(list(params)))
 
 
 def _epoch_progress(total_epochs: int):
@@ -98,7 +139,7 @@ def run(**options: Any) -> None:
     from suite.results.files import StoreWriteError, probe_writable
     from suite.results.layout import StoreNameError, check_sweep_name
 
-    data, plugin, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
+    data, plugin, param, download, results, device, rerun, threads = (options.pop(p.name) for p in RUN_OPTIONS)
     check_environment()  # $BENCH_COMPILE, before any work
     if threads_problem(threads) is not None:
         fail(threads_problem(threads))
@@ -111,7 +152,7 @@ def run(**options: Any) -> None:
             fail(f"--plugin {', '.join(plugin)}: cannot import it: {type(exc).__name__}: {exc}")
     try:
         check_sweep_name(options["sweep"], "--sweep")
-        cfg = config_from_options(options)
+        cfg = config_from_options(options, param)
         validate_trial(cfg)
         device = check_device(device)
         # Before training: a result that cannot be stored would be lost.
@@ -119,8 +160,6 @@ def run(**options: Any) -> None:
     except (ConfigError, StoreNameError, DeviceError, StoreWriteError) as exc:
         fail(str(exc))
     if cfg.data_fingerprint is None:  # pinned to the data found, so the store keeps other data's trials apart
-        import dataclasses
-
         from suite.core.data import dataset_identity
 
         try:
@@ -148,7 +187,8 @@ def _train_and_store(cfg, results, data, download, device, rerun: bool, threads:
     from suite.results.layout import table_path
     from suite.results.store import UnstorableResult, stored_rows, trial_blockers, where, write_trial
     from suite.run.process_guard import sigterm_as_interrupt
-    from suite.train import DenseReferenceError, run_trial
+    from suite.methods.base import StartError
+    from suite.train import run_trial
 
     # Nothing finished is trained twice (as in a sweep) unless asked.
     try:
@@ -172,7 +212,7 @@ def _train_and_store(cfg, results, data, download, device, rerun: bool, threads:
         with sigterm_as_interrupt(), progress:
             result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update,
                                download=download, checkpoints=CheckpointCache(results))
-    except (DataError, DenseReferenceError) as exc:
+    except (DataError, StartError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         if lock.lost:

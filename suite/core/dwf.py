@@ -21,7 +21,7 @@ import math
 import torch
 from torch import nn
 
-from suite.config import FLOAT32_EPS, OMEGA_MAX_READINGS
+from suite.config import FLOAT32_EPS
 from suite.core.dwf_composer import COMPOSED_OUTSIDE, COMPOSER, NetworkComposer
 from suite.core.dwf_product import factor_product
 
@@ -53,6 +53,8 @@ def base_std(module: nn.Module, base_init: str) -> float:
 
 # App. G.2's "omega_min = 3e-3", read as Algorithm 1's eps: a bound on |product|.
 PRODUCT_BOUND = 3e-3
+# The readings of Algorithm 1's upper bound on |factor| (`truncation_bounds`).
+OMEGA_MAX_READINGS = ("product", "factor")
 
 
 def factor_bound(omega_min: float | None, depth: int) -> float:

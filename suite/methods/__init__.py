@@ -1,24 +1,8 @@
-"""Sparsification methods, one module each, and the list of the built-in ones.
+"""The public method API and the benchmark's own methods.
 
-`suite.methods.base` holds the types (Method, Prepared, EvalPoint) and the
-`METHODS` registry; `BUILT_IN` below is the whole set of built-in methods
-(its order means nothing: tables and figures follow each method's
-`paper_order`, the registry and `bench list` the names). A plugin module adds its own with `METHODS.register(...)`
-(sweep specs load plugin modules by name: `plugins:` in the spec).
+`suite.methods.base` is the API a method is written against (Method, its lifecycle hooks, Prepared,
+EvalPoint, the `METHODS` registry), with its parameters declared as in suite.fields (`MethodParams`,
+`setting`); `masks` holds the pruning helpers the baselines and plugins share, `labels` and `style` how
+reports show a method. Beside them: the dense reference (`dense`), DWF (`dwf`) and spred (`spred`). The
+comparison methods live in the top-level `baselines/` package; `suite.builtins` registers every built-in.
 """
-
-from suite.methods.base import METHODS
-from suite.methods.dense import DENSE
-from suite.methods.dwf import DWF
-from suite.methods.gmp import GMP, GMP_ONESHOT
-from suite.methods.l1 import L1
-from suite.methods.pilot import PILOT
-from suite.methods.random import RANDOM
-from suite.methods.snip import SNIP
-from suite.methods.spred import SPRED
-from suite.methods.synflow import SYNFLOW
-
-BUILT_IN = (DENSE, DWF, SPRED, PILOT, L1, GMP, GMP_ONESHOT, SNIP, SYNFLOW, RANDOM)
-
-for _method in BUILT_IN:
-    METHODS.register(_method)

@@ -1,26 +1,38 @@
-"""What a sparsification method is: the `Method` type and the `METHODS` registry.
+"""The public method API: what a sparsification method is, and the `METHODS` registry.
 
-A method turns a freshly built network into a `Prepared` training set-up
-(parameter groups for SGD, an optional loss penalty, a hook after each
-optimizer step, a hook after each epoch) and, after training, into the list of
-networks to evaluate (`EvalPoint`s): one for DWF (the collapsed network), one
-per target for global magnitude pruning, the inherent sparsity plus post-hoc
-pruned points for L1 and PILoT. Each method also carries how reports show it:
-its paper label, post-hoc label, paper order and plot style.
+A method is a `Method` record: its own parameters (a frozen `MethodParams` dataclass of `setting(...)`
+fields, suite.fields), and its lifecycle as named hooks that the trainer (suite.train) calls without
+knowing which method it runs:
 
-The methods live beside this module, one each; `suite/methods/__init__.py`
-registers the built-in ones.
+* `prepare(cfg, model, generator, data) -> Prepared`: the training set-up of a freshly built network
+  (parameter groups for SGD, an optional loss penalty, hooks after each step and epoch);
+* `start(cfg, context)`: the weights the trial starts from instead of its own init (GMP: the trained dense
+  network of its seed);
+* `optimizer(cfg, prepared)`: the optimizer it needs (DWF: its fused factor step), else SGD with momentum;
+* `around_training(cfg, prepared, context, train)`: how its training runs (the dense reference publishes
+  its trained network for GMP under a lock);
+* `evaluate_points(cfg, final)`: the networks to evaluate after training (`EvalPoint`s): one for DWF (the
+  collapsed network), one per target for one-shot pruning, the inherent sparsity plus post-hoc pruned
+  points for L1 and PILoT;
+* `validate(cfg)`: its own rules beyond what each field accepts.
+
+Each method also carries how reports show it: its paper label, post-hoc label, paper order and plot style.
+The built-in methods (suite/methods/ for DWF, spred and the dense reference; baselines/ for the comparison
+methods) are registered one line each by `suite.builtins`; a plugin registers its own the same way, with
+`METHODS.register(...)` (docs/extending.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
-from suite.config import TrialConfig
+from suite.config import DEFAULTS, FIELDS, ConfigError, TrialConfig
+from suite.fields import MethodParams, register_params
 from suite.core.dwf import prunable_layers
 from suite.methods.style import PlotStyle
 from suite.registry import Registry
@@ -46,6 +58,9 @@ class Prepared:
     misalignment: Callable[[], float] | None = None
     # Epochs to train; default: the config's. GMP retrains for finetune_epochs.
     epochs: int | None = None
+    # What the row's `device` adds after training, in parentheses (DWF: that it took the compiled fused
+    # step, which agrees with the eager one only up to float rounding); None: nothing.
+    device_note: Callable[[], str | None] | None = None
     state: dict = field(default_factory=dict)
 
 
@@ -56,6 +71,23 @@ class EvalPoint:
     point: str  # "final" or "posthoc"
     model: nn.Module
     target_compression: float | None = None
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """What a trial runs with beyond its config, for the lifecycle hooks: its data (on its device), the
+    device, the cache trials share trained networks through (suite.results.checkpoints; None: nothing
+    shared), and `train_network(cfg)`: another config's network trained here exactly as its own trial
+    trains it (same seeded init and data order), returned with its status ("ok", "diverged", ...)."""
+
+    data: Any
+    device: torch.device
+    checkpoints: Any
+    train_network: Callable[[TrialConfig], tuple[nn.Module, str]]
+
+
+class StartError(RuntimeError):
+    """The state a trial starts from could not be had (GMP: its dense network diverged); nothing to train."""
 
 
 # Default: the trained (finalized) network, evaluated once.
@@ -70,7 +102,10 @@ class Method:
     description: str
     # prepare(cfg, model, init_generator, data) -> Prepared; model is on its device.
     prepare: Callable[..., Prepared]
-    # Config fields that must be set (e.g. {"lam"} or {"depth", "lam"}).
+    # Its own parameters: a frozen MethodParams dataclass (suite.fields); the base class has none.
+    params: type[MethodParams] = MethodParams
+    # Shared config fields that must be set (e.g. {"lam"} or {"depth", "lam"}); `lam` is left at its
+    # default by a method that does not require it.
     requires: frozenset[str] = frozenset()
     # How the method uses `compressions`: "none"; "one" (a single target per
     # trial: prune at init); "many" (every target evaluated after one run);
@@ -80,23 +115,15 @@ class Method:
     # Whether the sweep grid's depth applies (dwf); spred fixes D = 2.
     uses_depth: bool = False
     fixed_depth: int | None = None
-    # Starts from the trained dense network of the same seed and training
-    # settings (GMP): run_trial loads it (or trains and caches it) before prepare.
-    dense_start: bool = False
-    # Its trained network is that dense network (dense itself): run_trial
-    # deposits it for the dense_start methods.
-    publishes_dense: bool = False
-    # Scores its mask on a batch of training data at init (SNIP): reads `snip_examples`.
-    scores_on_data: bool = False
+    # Lifecycle hooks (module docstring); None: the default behaviour.
+    # start(cfg, context) -> state_dict loaded into the built network before `prepare`, or None.
+    start: Callable[[TrialConfig, TrialContext], dict | None] | None = None
+    # optimizer(cfg, prepared) -> its optimizer, or None for SGD with momentum over the param groups.
+    optimizer: Callable[[TrialConfig, Prepared], torch.optim.Optimizer | None] | None = None
+    # around_training(cfg, prepared, context, train) -> train()'s (history, status), with what it does around.
+    around_training: Callable[..., tuple[list[dict], str]] | None = None
     # Method-specific checks beyond the shared ones; raises ConfigError.
     validate: Callable[[TrialConfig], None] | None = None
-    # Config fields it does not read, beyond those the shared checks know (`lam` where it does not
-    # require it, `finetune_epochs` without a dense start, `snip_examples` without scoring on data):
-    # they must keep their defaults.
-    ignores: frozenset[str] = frozenset()
-    # Reads the DWF-init fields (suite.config.DWF_INIT_FIELDS); other methods ignore them, so
-    # they do not tell two of that method's configurations apart in reports.
-    factorized: bool = False
     # How reports show it (suite/methods/labels.py). `label`: the paper's name
     # (default: `name`), followed by " (D=depth)" for a method with a depth.
     label: str = ""
@@ -125,8 +152,29 @@ class Method:
         return self.uses_depth or self.fixed_depth is not None
 
 
-# Filled with the built-in methods by suite/methods/__init__.py; plugins add theirs.
-METHODS: Registry[Method] = Registry("method")
+class MethodRegistry(Registry[Method]):
+    """The methods by name; registering one also makes its parameters keys of its configs."""
+
+    def register(self, item: Method) -> Method:
+        shadowed = sorted({f.name for f in dataclasses.fields(item.params)} & set(FIELDS))
+        if shadowed:
+            raise ValueError(f"method {item.name!r}: parameter(s) {shadowed} shadow shared config fields")
+        super().register(item)
+        register_params(item.name, item.params)
+        return item
+
+
+# Filled with the built-in methods by suite.builtins; plugins add theirs.
+METHODS: MethodRegistry = MethodRegistry("method")
+
+
+def unread(cfg: TrialConfig, *names: str) -> None:
+    """ConfigError unless the shared fields `names` keep their defaults: the method does not read them, so a
+    value there would change the config hash and nothing else (L1 and PILoT take no weight decay)."""
+    for name in names:
+        if getattr(cfg, name) != DEFAULTS[name]:
+            raise ConfigError(f"config field {name!r} = {getattr(cfg, name)!r} is not allowed; allowed: "
+                              f"{DEFAULTS[name]!r}, its default: method {cfg.method!r} does not read it")
 
 
 def kaiming_init(model: nn.Module, generator: torch.Generator) -> None:

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from suite.methods.base import METHODS, Method
+from suite.builtins import METHODS
+from suite.methods.base import Method
 from suite.methods.style import COLORBLIND, PlotStyle
 
 POSTHOC_SUFFIX = " + GMP"

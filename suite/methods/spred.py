@@ -12,7 +12,7 @@ from torch import nn
 
 from suite.config import TrialConfig
 from suite.methods.base import Method, Prepared
-from suite.methods.dwf import prepare_factorized
+from suite.methods.dwf import FactorInit, factorized_optimizer, prepare_factorized
 from suite.methods.style import COLORBLIND, PlotStyle
 
 DEPTH = 2
@@ -27,9 +27,10 @@ SPRED = Method(
     description="spred (Ziyin & Wang 2023): D = 2 factors with standard init, L2 on factors.",
     prepare=prepare,
     requires=frozenset({"lam"}),
+    # Its base init only: standard init, nothing is truncated, so DWF's bounds are no parameters of it.
+    params=FactorInit,
     fixed_depth=DEPTH,
-    factorized=True,
-    ignores=frozenset({"omega_min", "omega_max"}),  # standard init: nothing is truncated
+    optimizer=factorized_optimizer,
     label="spred",
     paper_order=2,
     depth_styles={DEPTH: PlotStyle(COLORBLIND[4], "v")},

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from suite.config import TrialConfig
-from suite.methods.base import METHODS
+from suite.builtins import METHODS
 
 Rows = list[dict]
 Lookup = Callable[[TrialConfig], "Rows | None"]

@@ -1,25 +1,46 @@
 """Checking a spec's values: error context, config-field values, grid axes, size limits.
 
-What a key accepts comes from the config's field metadata (suite.config):
-a spec key is a config field's name, or the singular of a list field
-(`compression` sets one target of `compressions`).
+What a key accepts comes from the field metadata (suite.config): a spec key
+is a shared config field's name, the singular of a list field (`compression`
+sets one target of `compressions`), or a registered method's own parameter
+(GMP's `finetune_epochs`, a plugin's knob). The keys are read off the
+registered methods when a spec is checked, after its plugins are imported.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from suite.config import FIELDS, is_integer, is_number
+from suite.config import FIELDS, PARAMS, is_integer, is_number, known_fields, param_fields
+from suite.fields import FieldInfo, info_of
 from suite.grid import linspace, logspace
 from suite.sweep.spec import SpecError
 
-# Spec key -> config field.
-FIELD_OF_KEY: dict[str, str] = {info.singular or name: name for name, info in FIELDS.items()}
-# The keys a method block may set (as a value or a grid axis), and the shared `train:` keys.
-METHOD_KEYS: tuple[str, ...] = tuple(sorted(FIELDS[n].singular or n for n in FIELDS if FIELDS[n].sweepable))
 # Only SGD exists; the key is accepted so that a spec states its optimizer as the paper does.
 OPTIMIZERS = ("sgd",)
-TRAIN_KEYS: tuple[str, ...] = tuple(n for n in FIELDS if FIELDS[n].protocol) + ("optimizer",)
+
+
+def field_of_key(key: str) -> str:
+    """Spec key -> config field (a shared one, or a method's own parameter)."""
+    return next((name for name, info in FIELDS.items() if info.singular == key), key)
+
+
+def key_info(key: str) -> FieldInfo:
+    return known_fields()[field_of_key(key)]
+
+
+def method_keys(method: str | None = None) -> tuple[str, ...]:
+    """The keys a method block may set (as a value or a grid axis): the shared sweepable fields and the
+    method's own sweepable parameters (every registered method's, for None)."""
+    own = known_fields() if method is None else {n: info_of(f) for n, f in param_fields(PARAMS[method]).items()}
+    shared = [FIELDS[n].singular or n for n in FIELDS if FIELDS[n].sweepable]
+    return tuple(sorted({*shared, *(n for n, info in own.items() if info.sweepable and n not in FIELDS)}))
+
+
+def train_keys() -> tuple[str, ...]:
+    """The `train:` keys: what a spec sets for every method of it (a method parameter there suits a spec
+    whose methods all have it, as a spec of DWF depths and its init)."""
+    return tuple(n for n, info in known_fields().items() if info.protocol) + ("optimizer",)
 
 
 class SpecContext:
@@ -63,7 +84,7 @@ def check_max_trials(max_trials: Any) -> int:
 
 def axis_sort_key(key: str) -> tuple:
     """Ranked axes first (slowest-varying), then the rest by name."""
-    rank = FIELDS[FIELD_OF_KEY[key]].axis_rank
+    rank = key_info(key).axis_rank
     return (rank is None, rank or 0, key)
 
 
@@ -73,7 +94,7 @@ def check_value(ctx: SpecContext, value: Any, key: str, where: str) -> Any:
         if value not in OPTIMIZERS:
             raise ctx.error(where, f"value {value!r} is out of range", ", ".join(repr(o) for o in OPTIMIZERS))
         return value
-    info = FIELDS[FIELD_OF_KEY[key]]
+    info = key_info(key)
     one_item = info.singular == key
     candidate = (value,) if one_item else value
     if not info.accepts(candidate):

@@ -9,7 +9,7 @@ import math
 from typing import Mapping
 
 from suite.config import NON_IDENTITY_FIELDS, ConfigError, TrialConfig, at_default
-from suite.methods import METHODS
+from suite.builtins import METHODS
 from suite.methods.validation import validate_trial
 from suite.results.layout import lr_search_sweep
 from suite.sweep.spec import AUTO, LRSearch, MethodBlock, Spec, SpecError

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from suite.config import FIELDS, is_integer
-from suite.methods import METHODS
-from suite.sweep.checks import METHOD_KEYS, SpecContext, axis_sort_key, check_value, check_values
+from suite.builtins import METHODS
+from suite.sweep.checks import SpecContext, axis_sort_key, check_value, check_values, method_keys
 from suite.sweep.spec import AUTO, MethodBlock
 
 # The spec key of the config's `compressions` (one target per item).
@@ -33,7 +33,7 @@ def _lr_value(ctx: SpecContext, value: Any, where: str) -> Any:
 def _check_shape(ctx: SpecContext, name: str, block: dict, key: str) -> None:
     """The keys the method takes and requires, before any value is read."""
     method = METHODS[name]
-    ctx.check_keys(block, METHOD_KEYS, key)
+    ctx.check_keys(block, method_keys(name), key)
     if "depth" in block and not method.uses_depth:
         fixed = f" (it fixes D = {method.fixed_depth})" if method.fixed_depth else ""
         raise ctx.error(f"{key}.depth", f"method {name!r} takes no depth{fixed}",

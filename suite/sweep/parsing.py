@@ -20,10 +20,10 @@ from suite.config import FIELDS, is_integer, is_number
 from suite.core.data import DATASETS
 from suite.core.models import MODELS
 from suite.limits import cpus_per_trial_problem
-from suite.methods import METHODS
+from suite.builtins import METHODS
 from suite.results.layout import SWEEP_NAME_RULE, StoreNameError, check_sweep_name
 from suite.sweep.adaptive_spec import AdaptiveSpecError, parse_adaptive
-from suite.sweep.checks import TRAIN_KEYS, SpecContext, check_max_trials, check_value, check_values
+from suite.sweep.checks import SpecContext, check_max_trials, check_value, check_values, train_keys
 from suite.sweep.expansion import count_trials, expand
 from suite.sweep.method_block import parse_method_block
 from suite.sweep.paper_spec import PaperSpecError, parse_paper
@@ -184,7 +184,7 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int
         raise ctx.error("dataset", f"unknown dataset {raw['dataset']!r}", ", ".join(sorted(DATASETS)))
 
     train = ctx.mapping(raw.get("train"), "train")
-    ctx.check_keys(train, TRAIN_KEYS, "train")
+    ctx.check_keys(train, train_keys(), "train")
     checked_train = {k: check_value(ctx, v, k, f"train.{k}") for k, v in train.items()}
     checked_train.pop("optimizer", None)  # not a config field; checked above
 

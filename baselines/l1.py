@@ -24,9 +24,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from suite.methods.masks import counted_parameters, posthoc_ladder
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.base import Method, Prepared, kaiming_init, unread
+from suite.methods.masks import counted_parameters, posthoc_ladder
 from suite.methods.style import TOL_INDIGO, PlotStyle
 
 
@@ -52,7 +52,7 @@ L1 = Method(
                 "+ post-hoc magnitude pruning ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
-    ignores=frozenset({"weight_decay"}),  # vanilla L1: its penalty, no L2 beside it
+    validate=lambda cfg: unread(cfg, "weight_decay"),  # vanilla L1: its penalty, no L2 beside it
     compressions="optional",
     evaluate_points=posthoc_ladder,
     label="Vanilla L1",

@@ -11,7 +11,7 @@ Implemented:
   weight decay 0.
 
 Decided here:
-* The batch: `cfg.snip_examples` indices (0, the default: `cfg.batch_size`)
+* The batch: `snip_examples` (its parameter) indices (0, the default: `cfg.batch_size`)
   drawn without replacement with the init generator (after Kaiming init drew
   from it) from data.train_x/train_y, without augmentation. Synaptic-Flow's
   reference SNIP scores on 10 examples per class; `snip_examples: 100` is that
@@ -33,10 +33,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
+from dataclasses import dataclass
+
 from suite.config import TrialConfig
+from suite.fields import MethodParams, integer, setting
 from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.methods.style import TOL_OLIVE, PlotStyle
+
+
+@dataclass(frozen=True)
+class SnipParams(MethodParams):
+    # 0: SNIP scores on one batch of the training batch size. Synaptic-Flow's
+    # reference SNIP scores on 10 examples per class (100 for 10 classes):
+    # docs/fidelity.md measures that setting on LeNet-300-100.
+    snip_examples: int = setting(
+        0, help="snip: training examples its one scoring batch draws (0: the training batch size).",
+        sweepable=True, protocol=True, **integer(0))
 
 
 def snip_batch(data, batch_size: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -62,7 +75,7 @@ def snip_masks(model: nn.Module, x: Tensor, y: Tensor, compression: float, inclu
 
 def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data) -> Prepared:
     kaiming_init(model, generator)
-    x, y = snip_batch(data, cfg.snip_examples or cfg.batch_size, generator)
+    x, y = snip_batch(data, cfg.params.snip_examples or cfg.batch_size, generator)
     masks = snip_masks(model, x, y, cfg.compressions[0], cfg.include_bias)
     return masked_prepared(cfg, model, masks)
 
@@ -72,7 +85,7 @@ SNIP = Method(
     description="SNIP: prune at init by |g * w| on one training batch (Kaiming init), mask fixed during training.",
     prepare=prepare,
     compressions="one",
-    scores_on_data=True,
+    params=SnipParams,
     label="SNIP",
     paper_order=9,
     style=PlotStyle(TOL_OLIVE, "<"),

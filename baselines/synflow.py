@@ -36,9 +36,9 @@ import math
 import torch
 from torch import Tensor, nn
 
-from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.config import TrialConfig
 from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.methods.style import COLORBLIND, PlotStyle
 
 ITERATIONS = 100

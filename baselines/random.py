@@ -17,9 +17,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from suite.methods.masks import counted_parameters, keep_count, masked_prepared, random_mask
 from suite.config import TrialConfig
 from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.masks import counted_parameters, keep_count, masked_prepared, random_mask
 from suite.methods.style import COLORBLIND, PlotStyle
 
 

@@ -16,11 +16,11 @@ Implemented:
 * Regularization α_t (‖m‖² + ‖w‖²) over all m and w, implemented as SGD weight
   decay 2 α_t on their parameter group (d/dθ α θ² = 2 α θ), α₀ = cfg.lam.
   The group's weight_decay is updated in `on_epoch_end`, so α_t is constant
-  within an epoch. Schedules (cfg.pilot_schedule, allowed: `SCHEDULES`), with
+  within an epoch. Schedules (its `pilot_schedule`, allowed: `SCHEDULES`), with
   k = 1, 2, ... the epoch index and α_1 = α₀ for every schedule:
     - "budget" (default; the paper's Algorithm 1): after every epoch, if
       ‖m ⊙ w‖₁ > budget then α ← α · BUDGET_RAISE else α ← α · BUDGET_DECAY,
-      with budget = cfg.pilot_budget · ‖x₀‖₁ (L1 norm of the counted set at init);
+      with budget = `pilot_budget` · ‖x₀‖₁ (L1 norm of the counted set at init);
     - "harmonic": α_k = α₀ / k;  "quadratic": α_k = α₀ / k²;
     - "geometric": α_k = α₀ · GEOMETRIC_RATE^(k−1);  "constant": α_k = α₀.
 * Plain SGD (momentum from the config) on the trial's lr (the paper's lr 0.2
@@ -42,22 +42,33 @@ Decided here (the paper and the brief leave these open):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from suite.methods.masks import posthoc_ladder
-from suite.config import ConfigError, TrialConfig
+from suite.config import TrialConfig
 from suite.core.dwf import (
     collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
 )
-from suite.methods.base import Method, Prepared, kaiming_init, split_params
+from suite.fields import MethodParams, is_number, one_of, setting, to_float
+from suite.methods.base import Method, Prepared, kaiming_init, split_params, unread
+from suite.methods.masks import posthoc_ladder
 from suite.methods.style import TOL_TEAL, PlotStyle
 
 SCHEDULES = ("budget", "harmonic", "quadratic", "geometric", "constant")
 BUDGET_RAISE = 1.1
 BUDGET_DECAY = 0.9
 GEOMETRIC_RATE = 0.95
+
+
+@dataclass(frozen=True)
+class PilotParams(MethodParams):
+    pilot_schedule: str = setting(
+        "budget", help="PILoT regularization schedule.", sweepable=True, protocol=True, **one_of(*SCHEDULES))
+    pilot_budget: float = setting(
+        0.1, help="PILoT's L1 budget for ||m * w||_1 as a fraction of its value at init.", sweepable=True,
+        protocol=True, accepts=lambda v: is_number(v) and v > 0, allowed="a finite number > 0", convert=to_float)
 
 
 def pilot_init_values(x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,8 +126,6 @@ def factorize_pilot(model: nn.Module, include_bias: bool = True) -> nn.Module:
 
 
 def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data=None) -> Prepared:
-    if cfg.pilot_schedule not in SCHEDULES:
-        raise ValueError(f"pilot_schedule {cfg.pilot_schedule!r} not allowed; allowed: {list(SCHEDULES)}")
     kaiming_init(model, generator)
     factorize_pilot(model, cfg.include_bias)
     factors, rest = split_params(model, factor_parameters(model))
@@ -124,7 +133,7 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     group = {"params": factors, "weight_decay": 2.0 * alpha0}
     state = {
         "alpha": alpha0, "alpha_used": alpha0, "group": group,
-        "budget": cfg.pilot_budget * product_l1(model), "schedule": cfg.pilot_schedule,
+        "budget": cfg.params.pilot_budget * product_l1(model), "schedule": cfg.params.pilot_schedule,
     }
 
     def on_epoch_end(epoch: int) -> None:
@@ -149,11 +158,9 @@ def prepare(cfg: TrialConfig, model: nn.Module, generator: torch.Generator, data
     )
 
 
-def check_schedule(cfg: TrialConfig) -> None:
-    """PILoT's own rule: its schedule is one it knows (checked before training, not at epoch 1)."""
-    if cfg.pilot_schedule not in SCHEDULES:
-        raise ConfigError(f"config field 'pilot_schedule' = {cfg.pilot_schedule!r} is not allowed; "
-                          f"allowed: {list(SCHEDULES)}")
+def no_weight_decay(cfg: TrialConfig) -> None:
+    """Its own schedule is the regularization: the shared weight decay stays at its default."""
+    unread(cfg, "weight_decay")
 
 
 PILOT = Method(
@@ -162,10 +169,10 @@ PILOT = Method(
                 "time-dependent L2 alpha_t on m, w; post-hoc ladder.",
     prepare=prepare,
     requires=frozenset({"lam"}),
-    ignores=frozenset({"weight_decay"}),  # its own schedule is the regularization
+    params=PilotParams,
     compressions="optional",
     evaluate_points=posthoc_ladder,
-    validate=check_schedule,
+    validate=no_weight_decay,
     label="PILoT",
     posthoc_label="PILoT + GMP",
     paper_order=3,
