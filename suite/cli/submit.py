@@ -15,7 +15,7 @@ from typing import Any, Optional
 import typer
 
 from suite.cli.app import app, check_environment, console, err_console, fail
-from suite.cli.sweep import check_search, load_with_overrides, sweep_option_parameters, sweep_options
+from suite.cli.sweep import check_search, expanded, sweep_option_parameters, sweep_options
 from suite.paths import DEFAULT_RESULTS
 
 
@@ -57,8 +57,8 @@ def submit(name: str, **values: Any) -> None:
     check_environment()
     if own.script is not None and own.script.expanduser().is_dir():
         fail(f"--script {own.script}: a folder is there; allowed: a file path (new, or a script to replace)")
-    # Validate here, before anything is sent: the same spec and flags must load on the cluster.
-    spec = load_with_overrides(name, options)
+    # Validate here, before anything is sent: the same spec and flags must load (and expand) on the cluster.
+    spec = expanded(name, options).spec
     check_search(options, options.adaptive or spec.adaptive is not None)
     try:
         spec_path = resolve_spec_path(name)

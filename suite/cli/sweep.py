@@ -73,23 +73,25 @@ def parse_names(text: str | None) -> list[str] | None:
         fail(str(exc))
 
 
-def load_with_overrides(name: str, options: SweepOptions):
-    """The spec `name` names with the options' overrides; exit 2 naming what is wrong with either."""
+def expanded(name: str, options: SweepOptions):
+    """The spec `name` names with the options' overrides, expanded once for the whole command
+    (suite.sweep.expansion.Expansion); exit 2 naming what is wrong with either."""
     from suite.sweep.spec import SpecError
 
     try:
-        return options.load(name)
+        return options.expand(name)
     except SpecError as exc:
         fail(str(exc))
 
 
-def _print_plan(spec, results: str, adaptive: bool, search: str = "bisect", level_rule: str = "interpolated") -> None:
+def _print_plan(expansion, results: str, adaptive: bool, search: str = "bisect",
+                level_rule: str = "interpolated") -> None:
     """The plan, read from the store without changing it (a dry run imports no Ray, writes and creates nothing):
     the grid's trials per method, or with `adaptive` the searches that would replace them."""
     from suite.run.plan import make_plan
     from suite.run.summary import damaged_lines, data_lines, lr_lines, plan_table
 
-    plan = make_plan(spec, results)
+    plan = make_plan(expansion, results)
     for line in data_lines(plan) + damaged_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
     if adaptive and search == "shared":
@@ -115,36 +117,36 @@ def check_search(options: SweepOptions, adaptive: bool) -> None:
         fail(problem)
 
 
-def _with_trackers(spec, log_to: list[str], root: str, mlflow_uri: str | None):
+def _with_trackers(expansion, log_to: list[str], root: str, mlflow_uri: str | None):
     """The spec with the trackers of --log-to (suite.run.trackers), or a named error before anything runs."""
     import dataclasses
 
     from suite.run.trackers import TrackerError, tracker_entries
 
     try:
-        return dataclasses.replace(spec, trackers=tracker_entries(log_to, root, spec.name, mlflow_uri))
+        trackers = tracker_entries(log_to, root, expansion.spec.name, mlflow_uri)
+        return dataclasses.replace(expansion, spec=dataclasses.replace(expansion.spec, trackers=trackers))
     except TrackerError as exc:
         fail(str(exc))
 
 
-def _pinned(spec, data: Path | None, dry_run: bool):
-    """The spec pinned to its data's fingerprint. A dry run downloads nothing: without the data on disk it
-    cannot tell which stored trials are theirs, says so, and counts every trial as to run."""
+def _pinned(expansion, data: Path | None, dry_run: bool):
+    """The spec's expansion pinned to its data's fingerprint. A dry run downloads nothing: without the data on
+    disk it cannot tell which stored trials are theirs, says so, and counts every trial as to run."""
     from suite.core.data_root import DataError
-    from suite.run.driver import pin_data
+    from suite.run.driver import data_fingerprint
 
     try:
-        return pin_data(spec, str(data) if data else None, download=not dry_run)
+        return expansion.pinned(data_fingerprint(expansion.spec, str(data) if data else None, download=not dry_run))
     except DataError as exc:
         if not dry_run:
             fail(str(exc))
         from suite.run.plan import UNKNOWN_DATA
-        from suite.sweep.overrides import with_data
 
         console.print(f"data not on disk ({exc}); a dry run downloads nothing, so which stored trials were "
                       "trained on it cannot be told: every trial counts as to run", highlight=False, markup=False,
                       soft_wrap=True)
-        return with_data(spec, UNKNOWN_DATA[0])
+        return expansion.pinned(UNKNOWN_DATA[0])
 
 
 def sweep(name: str, **values: Any) -> None:
@@ -158,12 +160,13 @@ def sweep(name: str, **values: Any) -> None:
     own = SimpleNamespace(**{p.name: values.pop(p.name) for p in SWEEP_ONLY})
     options = sweep_options(values)
     check_environment()
-    spec = load_with_overrides(name, options)
+    expansion = expanded(name, options)  # every trial built and checked, once for the whole command
+    spec = expansion.spec
     root = _checked_where(own)
     adaptive = options.adaptive or spec.adaptive is not None  # the spec key asks for it too
     check_search(options, adaptive)
     if own.log_to and not own.dry_run:  # checked (and its library found) before anything runs
-        spec = _with_trackers(spec, own.log_to, root, own.mlflow_uri)
+        expansion = _with_trackers(expansion, own.log_to, root, own.mlflow_uri)
     if adaptive:
         from suite.run.adaptive import require_dense
 
@@ -171,16 +174,16 @@ def sweep(name: str, **values: Any) -> None:
             require_dense(spec.adaptive_settings, spec.method_names)
         except ValueError as exc:
             fail(f"--adaptive: {exc}")
-    spec = _pinned(spec, own.data, own.dry_run)
+    expansion = _pinned(expansion, own.data, own.dry_run)
     if own.dry_run:
         from suite.results.store import StoreReadError
 
         try:
-            _print_plan(spec, root, adaptive, options.search, options.level_rule)
+            _print_plan(expansion, root, adaptive, options.search, options.level_rule)
         except StoreReadError as exc:
             fail(str(exc))
         return
-    _run(spec, own, root, adaptive, options)
+    _run(expansion, own, root, adaptive, options)
 
 
 def _checked_where(own: SimpleNamespace) -> str:
@@ -199,7 +202,7 @@ def _checked_where(own: SimpleNamespace) -> str:
         fail(f"--results {own.results}: cannot use it: {exc}")
 
 
-def _run(spec, own: SimpleNamespace, root: str, adaptive: bool, options: SweepOptions) -> None:
+def _run(expansion, own: SimpleNamespace, root: str, adaptive: bool, options: SweepOptions) -> None:
     """Run the sweep and print its summary; exit 1 when a trial failed, 130 when interrupted."""
     from suite.results.store import StoreReadError
     from suite.run.driver import run_sweep
@@ -211,12 +214,12 @@ def _run(spec, own: SimpleNamespace, root: str, adaptive: bool, options: SweepOp
                              num_cpus=own.num_cpus, max_concurrent=own.max_concurrent, adaptive=adaptive,
                              search=options.search, level_rule=options.level_rule)
     try:
-        outcome = run_sweep(spec, run_options, console=err_console)
+        outcome = run_sweep(expansion, run_options, console=err_console)
     except (TuneSetupError, StoreBusy, StoreReadError) as exc:
         fail(str(exc))
     if outcome.total and outcome.already_done == outcome.total and not outcome.ray_started:
-        console.print(f"sweep {spec.name}: all {outcome.total} trial(s) already in the store "
-                      f"({outcome.results}/{spec.name}); nothing to run", highlight=False, soft_wrap=True)
+        console.print(f"sweep {outcome.sweep}: all {outcome.total} trial(s) already in the store "
+                      f"({outcome.results}/{outcome.sweep}); nothing to run", highlight=False, soft_wrap=True)
         return
     for line in summary_lines(outcome):
         console.print(line, highlight=False, soft_wrap=True)

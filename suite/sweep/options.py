@@ -3,7 +3,8 @@
 `SweepOptions` is the one declaration: each field is one option, and its metadata (`OptionInfo`) says
 what the option does. From it come
 - the typer options of `bench sweep` and of `bench submit` (suite.cli.sweep.sweep_option_parameters),
-- the overrides of the spec (`apply`: the fields with an `applies` function, suite.sweep.overrides),
+- the overrides of the spec (`apply`: the fields with an `applies` function, suite.sweep.overrides), applied
+  before the spec is expanded, once per command (`expand`),
 - the flags of a submitted job's `bench sweep` (`flags`: every field away from its default),
 so an option added here is an option of both commands, applied, and passed on, with nothing else to edit.
 """
@@ -12,10 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from suite.sweep import overrides
 from suite.sweep.spec import Spec
+
+if TYPE_CHECKING:  # the expansion imports the methods (torch): only when a command expands a spec
+    from suite.sweep.expansion import Expansion
 
 PASSED_ON = "Passed on to bench sweep."
 SEARCHES = ("bisect", "shared")
@@ -99,13 +103,15 @@ class SweepOptions:
                 spec = applies(spec, value)
         return spec
 
-    def load(self, name: str) -> Spec:
-        """The spec `name` names, loaded (refused beyond `max_trials`) with the overrides applied."""
+    def expand(self, name: str) -> "Expansion":
+        """The spec `name` names, loaded (refused beyond `max_trials`), the overrides applied, and then expanded:
+        every trial built and checked once, for the whole command (suite.sweep.expansion.expand_spec)."""
+        from suite.sweep.expansion import expand_spec
         from suite.sweep.loading import load_spec
         from suite.sweep.spec import DEFAULT_MAX_TRIALS
 
-        return self.apply(load_spec(name, max_trials=DEFAULT_MAX_TRIALS if self.max_trials is None
-                                    else self.max_trials))
+        limit = DEFAULT_MAX_TRIALS if self.max_trials is None else self.max_trials
+        return expand_spec(self.apply(load_spec(name, max_trials=limit, check_trials=False)))
 
     def flags(self) -> list[str]:
         """The options as a submitted job's `bench sweep` gets them: those away from their defaults."""
