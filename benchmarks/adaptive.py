@@ -83,15 +83,15 @@ def main() -> None:
     from suite.analysis.tables import compression_choices
     from suite.results.store import load_table
     from suite.sweep.loading import load_spec
-    from suite.sweep.overrides import apply_overrides
+    from suite.sweep.options import SweepOptions
     from suite.methods.dwf import DWF
     from suite.run.driver import run_sweep
     from suite.run.outcome import RunOptions
 
     eps = tuple(float(e) for e in args.eps.split(",") if e)
     levels = tuple(float(c) for c in args.levels.split(",") if c)
-    spec = apply_overrides(load_spec(args.spec), epochs=args.epochs, seeds=[int(s) for s in args.seeds.split(",")],
-                           methods=args.methods.split(","))
+    spec = SweepOptions(epochs=args.epochs, seeds=tuple(int(s) for s in args.seeds.split(",")),
+                        methods=tuple(args.methods.split(","))).apply(load_spec(args.spec))
     blocks = [_with_lr(b, args.lr) if b.name == DWF.name else b for b in spec.methods]
     settings = AdaptiveSettings(tolerance=0.1, budget=args.budget, eps=eps, levels=levels)
     spec = dataclasses.replace(spec, methods=tuple(blocks), adaptive=None)

@@ -9,7 +9,7 @@ import pytest
 from bench_subprocess import bench, write_spec
 from suite.run.gpu_share import packed_share, resolve_share, share_for_allocation
 from suite.sweep.loading import load_spec
-from suite.sweep.overrides import apply_overrides
+from suite.sweep.options import SweepOptions
 from suite.sweep.spec import SpecError
 
 
@@ -33,10 +33,10 @@ def test_shipped_lenet_specs_leave_the_share_to_the_allocation():
     assert spec.gpus_per_trial is None  # `auto`: the shipped spec no longer pins every trial to the CPU
     assert share_for_allocation(spec.gpus_per_trial, 4, spec.model, spec.dataset) == (
         ["--gpus-per-trial", "0.25"], None)
-    assert apply_overrides(spec, gpus_per_trial=0.5).gpus_per_trial == 0.5
+    assert SweepOptions(gpus_per_trial=0.5).apply(spec).gpus_per_trial == 0.5
     for bad in (float("nan"), float("inf"), 1.5, -0.25):
         with pytest.raises(SpecError, match="--gpus-per-trial .*allowed: auto .* a number in \\[0, 1\\]"):
-            apply_overrides(spec, gpus_per_trial=bad)
+            SweepOptions(gpus_per_trial=bad).apply(spec)
 
 
 def test_a_spec_share_out_of_range_is_named(tmp_path):

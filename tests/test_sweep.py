@@ -13,7 +13,7 @@ import pytest
 from suite.grid import cap_grid, logspace
 from suite.sweep.expansion import expand, lr_searches
 from suite.sweep.loading import load_spec
-from suite.sweep.overrides import apply_overrides
+from suite.sweep.options import SweepOptions
 from suite.sweep.spec import SpecError
 
 
@@ -81,7 +81,7 @@ def test_cap_grid_keeps_endpoints_and_spreads_evenly():
 
 def test_overrides_epochs_seeds_methods_max_grid(tmp_path):
     spec = load_spec("lenet300_fmnist")
-    small = apply_overrides(spec, epochs=2, seeds=[0, 1], methods=["dwf", "gmp", "snip"], max_grid=3)
+    small = SweepOptions(epochs=2, seeds=(0, 1), methods=("dwf", "gmp", "snip"), max_grid=3).apply(spec)
     trials = expand(small, placeholder_lr=True)
     assert {c.method for c in trials} == {"dwf", "gmp", "snip"}
     assert {c.epochs for c in trials} == {2} and {c.seed for c in trials} == {0, 1}
@@ -96,11 +96,11 @@ def test_overrides_epochs_seeds_methods_max_grid(tmp_path):
     assert {c.finetune_epochs for c in gmp} == {2}  # retraining capped by --epochs too
     assert sorted({c.compressions[0] for c in trials if c.method == "snip"}) == ends_and_middle
     with pytest.raises(SpecError, match="--methods.*allowed: dense, dwf"):
-        apply_overrides(spec, methods=["dwf", "nope"])
+        SweepOptions(methods=("dwf", "nope")).apply(spec)
     with pytest.raises(SpecError, match="--epochs"):
-        apply_overrides(spec, epochs=0)
+        SweepOptions(epochs=0).apply(spec)
     with pytest.raises(SpecError, match="--seeds"):
-        apply_overrides(spec, seeds=[0, 0])
+        SweepOptions(seeds=(0, 0)).apply(spec)
 
 
 def test_method_keys_override_train_keys(tmp_path):

@@ -111,7 +111,11 @@ def test_a_sweep_with_nothing_left_plans_once_and_starts_no_ray(tmp_path, monkey
     (cfg,) = expand(pin_data(spec, None, download=False))  # as the driver pins it to the data found
     assert execute_trial(cfg.to_dict(), {"results": root, "cpus_per_trial": 1})["status"] == "ok"
     calls = []
-    monkeypatch.setattr(plan_module, "expand", lambda *a, **k: calls.append(1) or expand(*a, **k))
+    from suite.run import driver as driver_module
+    from suite.sweep.expansion import expand_spec
+
+    for module in (plan_module, driver_module):  # the spec is expanded once, the plan resolves that
+        monkeypatch.setattr(module, "expand_spec", lambda *a, **k: calls.append(1) or expand_spec(*a, **k))
     outcome = run_sweep(spec, RunOptions(results=root))
     assert outcome.ok and not outcome.ray_started and not outcome.records
     assert outcome.total == outcome.already_done == 1 and len(calls) == 1

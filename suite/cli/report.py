@@ -210,7 +210,8 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
     from suite.sweep.expansion import count_trials
     from suite.sweep.loading import available_sweeps, load_spec
     from suite.analysis.data_selection import NOT_RECORDED
-    from suite.sweep.overrides import apply_overrides, with_data
+    from suite.sweep.options import SweepOptions
+    from suite.sweep.overrides import with_data
     from suite.sweep.spec import SpecError
 
     needs = [flag for flag, given in (("--adaptive", adaptive), ("--methods", methods)) if given]
@@ -223,7 +224,7 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         spec = load_spec(spec_path or name)
         if spec.name != name:
             fail(f"spec {spec_path or name!r} is the spec of sweep {spec.name!r}, not of {name!r}")
-        spec = apply_overrides(spec, methods=methods, epochs=epochs)
+        spec = SweepOptions(methods=methods, epochs=epochs).apply(spec)
         if data_fingerprint not in (None, NOT_RECORDED):  # the searches on the reported data
             spec = with_data(spec, data_fingerprint)
     except SpecError as exc:

@@ -1,150 +1,165 @@
-"""`bench submit`: a sweep as a Ray job, or as a Slurm batch script (registered on the main typer app)."""
+"""`bench submit`: a sweep as a Ray job, or as a Slurm batch script (registered on the main typer app).
+
+Its sweep options are those of `bench sweep` (suite.sweep.options), checked here and passed on; the rest
+says where and how the job is submitted. What is sent is worked out in suite.run.submit (Ray job) and
+suite.run.slurm (the batch script, its file and sbatch); this module checks the input and prints.
+"""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Optional
+from types import SimpleNamespace
+from typing import Any, Optional
 
 import typer
 
-from suite.paths import DEFAULT_RESULTS
 from suite.cli.app import app, check_environment, console, err_console, fail
-from suite.cli.sweep import check_search, load_with_overrides
+from suite.cli.sweep import check_search, expanded, sweep_option_parameters, sweep_options
+from suite.paths import DEFAULT_RESULTS
 
 
-@app.command()
-def submit(
-    name: str = typer.Argument(..., help="Sweep name or path to a YAML spec."),
-    address: Optional[str] = typer.Option(None, help="Ray Jobs API (dashboard) address, e.g. http://HEAD:8265."),
-    slurm: bool = typer.Option(False, "--slurm",
-                               help="Write a Slurm batch script (Ray over the allocation) and sbatch it."),
-    nodes: int = typer.Option(1, help="Slurm: nodes."),
-    gpus_per_node: int = typer.Option(0, help="Slurm: GPUs per node."),
-    cpus_per_node: Optional[int] = typer.Option(None, help="Slurm: CPUs per node (default: what Slurm gives)."),
-    time_limit: str = typer.Option("48:00:00", "--time", help="Slurm: time limit."),
-    partition: Optional[str] = typer.Option(None, help="Slurm: partition."),
-    script: Optional[Path] = typer.Option(None, help="Slurm: where to write the script "
-                                                     "(default: ./bench-NAME.sbatch)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be submitted (Slurm: the script, on "
-                                                          "stdout alone); write, send and submit nothing."),
-    wait: bool = typer.Option(False, "--wait", help="Wait for the job to end (Ray job: and print its logs; "
-                                                    "Slurm: sbatch --wait)."),
-    results: str = typer.Option(DEFAULT_RESULTS, help="Results root every node reaches: a shared path or a URI "
-                                                      "(s3://bucket/results); a relative path is made absolute."),
-    data: Optional[str] = typer.Option(None, help="Data root on the cluster nodes."),
-    epochs: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
-    seeds: Optional[str] = typer.Option(None, help="Passed on to bench sweep."),
-    methods: Optional[str] = typer.Option(None, help="Passed on to bench sweep."),
-    max_grid: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
-    lr_budget: Optional[int] = typer.Option(None, help="Passed on to bench sweep."),
-    cpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
-    gpus_per_trial: Optional[float] = typer.Option(None, help="Passed on to bench sweep."),
-    adaptive: bool = typer.Option(False, "--adaptive", help="Passed on to bench sweep."),
-    max_trials: Optional[int] = typer.Option(None, help="Passed on to bench sweep (and checked here first)."),
-    search: str = typer.Option("bisect", "--search", help="Passed on to bench sweep."),
-    level_rule: str = typer.Option("interpolated", "--level-rule", help="Passed on to bench sweep."),
-) -> None:
+def _option(name: str, annotation: Any, default: Any, *decls: str, help: str) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                             default=typer.Option(default, *decls, help=help))
+
+
+# The options of `bench submit` that are not sweep options: where the job goes and how it is submitted.
+SUBMIT_ONLY = (
+    _option("address", Optional[str], None, help="Ray Jobs API (dashboard) address, e.g. http://HEAD:8265."),
+    _option("slurm", bool, False, "--slurm", help="Write a Slurm batch script (Ray over the allocation) and sbatch "
+                                                  "it."),
+    _option("nodes", int, 1, help="Slurm: nodes."),
+    _option("gpus_per_node", int, 0, help="Slurm: GPUs per node."),
+    _option("cpus_per_node", Optional[int], None, help="Slurm: CPUs per node (default: what Slurm gives)."),
+    _option("time_limit", str, "48:00:00", "--time", help="Slurm: time limit."),
+    _option("partition", Optional[str], None, help="Slurm: partition."),
+    _option("script", Optional[Path], None, help="Slurm: where to write the script (default: ./bench-NAME.sbatch)."),
+    _option("dry_run", bool, False, "--dry-run", help="Print what would be submitted (Slurm: the script, on stdout "
+                                                      "alone); write, send and submit nothing."),
+    _option("wait", bool, False, "--wait", help="Wait for the job to end (Ray job: and print its logs; Slurm: "
+                                                "sbatch --wait)."),
+    _option("results", str, DEFAULT_RESULTS, help="Results root every node reaches: a shared path or a URI "
+                                                  "(s3://bucket/results); a relative path is made absolute."),
+    _option("data", Optional[str], None, help="Data root on the cluster nodes."),
+)
+
+
+def submit(name: str, **values: Any) -> None:
     """Submit a sweep to a cluster: a Ray job (--address http://HEAD:8265) or a Slurm job (--slurm)."""
-    from suite.run.submit import (SubmitError, job_commands, passthrough_flags, ray_job_plan, submit_ray_job,
-                                  wait_for_job)
-    from suite.results.files import check_root
     from suite.sweep.loading import resolve_spec_path
     from suite.sweep.spec import SpecError
 
-    if bool(address) == bool(slurm):
+    own = SimpleNamespace(**{p.name: values.pop(p.name) for p in SUBMIT_ONLY})
+    options = sweep_options(values)
+    if bool(own.address) == bool(own.slurm):
         fail("give exactly one of --address http://HEAD:8265 (a Ray cluster's Jobs API) or --slurm")
     check_environment()
-    if script is not None and script.expanduser().is_dir():
-        fail(f"--script {script}: a folder is there; allowed: a file path (new, or a script to replace)")
-    # Validate here, before anything is sent: the same spec and flags must load on the cluster.
-    spec = load_with_overrides(name, epochs, seeds, methods, max_grid, lr_budget, cpus_per_trial, gpus_per_trial,
-                               max_trials)
-    check_search(search, level_rule, adaptive or spec.adaptive is not None)
+    if own.script is not None and own.script.expanduser().is_dir():
+        fail(f"--script {own.script}: a folder is there; allowed: a file path (new, or a script to replace)")
+    # Validate here, before anything is sent: the same spec and flags must load (and expand) on the cluster.
+    spec = expanded(name, options).spec
+    check_search(options, options.adaptive or spec.adaptive is not None)
     try:
         spec_path = resolve_spec_path(name)
     except SpecError as exc:
         fail(str(exc))
-    if "://" not in results:
-        try:
-            check_root(results)  # not empty, not a file, not a symbolic link loop
-        except OSError as exc:
-            fail(f"--results {results}: {exc}")
-        results = str(Path(results).expanduser().resolve())
-        err_console.print(f"note: results go to {results} on the cluster's nodes; it must be a path they all "
-                          f"reach (or pass --results s3://...)", highlight=False, markup=False, soft_wrap=True)
-    extra = passthrough_flags(epochs=epochs, seeds=seeds, methods=methods, max_grid=max_grid, lr_budget=lr_budget,
-                              cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, adaptive=adaptive,
-                              max_trials=max_trials, search=search, level_rule=level_rule)
-    if address and dry_run:
-        entrypoint, upload = ray_job_plan(name, spec_path, results, data=data, extra=extra)
-        for line in (f"would submit sweep {spec.name} as a Ray job to {address}; nothing sent (--dry-run)",
-                     f"entrypoint: {entrypoint}", f"working directory uploaded: {upload}"):
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-        return
-    if address:
-        from suite.run.process_guard import sigterm_as_interrupt
+    own.results = _shared_results(own.results)
+    if own.address:
+        _to_ray(name, spec.name, spec_path, own, options.flags())
+    else:
+        _to_slurm(name, spec, spec_path, own, options.flags())
 
-        try:
-            with sigterm_as_interrupt():
-                job_id, entrypoint = submit_ray_job(address, name, spec_path, results, data=data, extra=extra)
-        except SubmitError as exc:
-            fail(str(exc))
-        except KeyboardInterrupt:
-            fail(f"interrupted (Ctrl-C or SIGTERM) while submitting to {address}: nothing was submitted", code=130)
-        console.print(f"submitted sweep {spec.name} as Ray job [bold]{job_id}[/] to {address}", highlight=False,
-                      soft_wrap=True)
-        console.print(f"entrypoint: {entrypoint}", highlight=False, soft_wrap=True)
-        for line in job_commands(address, job_id):
-            console.print(line, highlight=False, soft_wrap=True)
-        if wait:
-            status, logs = wait_for_job(address, job_id)
-            console.print(logs, highlight=False, markup=False, soft_wrap=True)
-            console.print(f"Ray job {job_id}: {status}", highlight=False, soft_wrap=True)
-            if status != "SUCCEEDED":
-                raise typer.Exit(1)
+
+def _shared_results(results: str) -> str:
+    """--results as the nodes get it: a URI as given, a path checked and made absolute (with a note)."""
+    from suite.results.files import check_root
+
+    if "://" in results:
+        return results
+    try:
+        check_root(results)  # not empty, not a file, not a symbolic link loop
+    except OSError as exc:
+        fail(f"--results {results}: {exc}")
+    results = str(Path(results).expanduser().resolve())
+    err_console.print(f"note: results go to {results} on the cluster's nodes; it must be a path they all reach "
+                      f"(or pass --results s3://...)", highlight=False, markup=False, soft_wrap=True)
+    return results
+
+
+def _say(*lines: str, markup: bool = False) -> None:
+    for line in lines:
+        console.print(line, highlight=False, markup=markup, soft_wrap=True)
+
+
+def _to_ray(name: str, sweep: str, spec_path: Path, own: SimpleNamespace, extra: list[str]) -> None:
+    """Submit (or with --dry-run, describe) the sweep as a Ray job; with --wait, its logs and exit 1 unless it
+    succeeded."""
+    from suite.run.process_guard import sigterm_as_interrupt
+    from suite.run.submit import SubmitError, job_commands, ray_job_plan, submit_ray_job, wait_for_job
+
+    if own.dry_run:
+        entrypoint, upload = ray_job_plan(name, spec_path, own.results, data=own.data, extra=extra)
+        _say(f"would submit sweep {sweep} as a Ray job to {own.address}; nothing sent (--dry-run)",
+             f"entrypoint: {entrypoint}", f"working directory uploaded: {upload}")
         return
+    try:
+        with sigterm_as_interrupt():
+            job_id, entrypoint = submit_ray_job(own.address, name, spec_path, own.results, data=own.data,
+                                                extra=extra)
+    except SubmitError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail(f"interrupted (Ctrl-C or SIGTERM) while submitting to {own.address}: nothing was submitted", code=130)
+    _say(f"submitted sweep {sweep} as Ray job [bold]{job_id}[/] to {own.address}", markup=True)
+    _say(f"entrypoint: {entrypoint}", *job_commands(own.address, job_id))
+    if own.wait:
+        status, logs = wait_for_job(own.address, job_id)
+        _say(logs, f"Ray job {job_id}: {status}")
+        if status != "SUCCEEDED":
+            raise typer.Exit(1)
+
+
+def _to_slurm(name: str, spec, spec_path: Path, own: SimpleNamespace, extra: list[str]) -> None:
+    """Write and sbatch the batch script (with --dry-run: print it); with --wait, exit 1 if the job failed."""
     from suite.run.gpu_share import share_for_allocation
-    from suite.run.slurm import slurm_script, submit_slurm
-    from suite.run.submit import spec_for_slurm
+    from suite.run.slurm import slurm_script, submit_slurm, write_script
+    from suite.run.submit import SubmitError, spec_for_slurm
 
-    gpu_flags, warning = share_for_allocation(spec.gpus_per_trial, gpus_per_node, spec.model, spec.dataset)
+    gpu_flags, warning = share_for_allocation(spec.gpus_per_trial, own.gpus_per_node, spec.model, spec.dataset)
     if warning:
         err_console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
-    extra += gpu_flags  # the packing rule's share, so the nodes' GPUs are used (suite/run/gpu_share.py)
-
     # The script changes into the project first: every path in it is absolute (see suite/run/slurm.py).
+    data = own.data
     if data is not None:
         try:
             data = str(Path(data).expanduser().resolve())
         except (RuntimeError, OSError) as exc:  # a symbolic link loop
             fail(f"--data {data}: cannot be resolved ({exc}); allowed: a folder path the nodes reach")
+    path = (own.script or Path(f"bench-{spec.name}.sbatch")).expanduser()
     try:
-        text = slurm_script(spec_for_slurm(name, spec_path), results, nodes=nodes, gpus_per_node=gpus_per_node,
-                            cpus_per_node=cpus_per_node, time_limit=time_limit, partition=partition, data=data,
-                            extra=extra)
+        # The packing rule's GPU share goes on too, so the nodes' GPUs are used (suite/run/gpu_share.py).
+        text = slurm_script(spec_for_slurm(name, spec_path), own.results, nodes=own.nodes,
+                            gpus_per_node=own.gpus_per_node, cpus_per_node=own.cpus_per_node,
+                            time_limit=own.time_limit, partition=own.partition, data=data, extra=extra + gpu_flags)
+        if own.dry_run:
+            # stdout is the script alone, byte for byte, so `> FILE` saves it; the note goes to stderr.
+            typer.echo(text, nl=not text.endswith("\n"))
+            err_console.print(f"nothing written or submitted (--dry-run); without it, the script goes to {path} "
+                              f"and is submitted with sbatch", highlight=False, soft_wrap=True)
+            return
+        write_script(path, text)
+        job = submit_slurm(path, wait=own.wait)
     except SubmitError as exc:
         fail(str(exc))
-    path = (script or Path(f"bench-{spec.name}.sbatch")).expanduser()
-    if dry_run:
-        # stdout is the script alone, byte for byte, so `> FILE` saves it; the note goes to stderr.
-        typer.echo(text, nl=not text.endswith("\n"))
-        err_console.print(f"nothing written or submitted (--dry-run); without it, the script goes to {path} "
-                          f"and is submitted with sbatch", highlight=False, soft_wrap=True)
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        path.chmod(0o755)
-    except OSError as exc:
-        fail(f"--script {path}: cannot be written ({exc}); allowed: a file path this user can write")
-    try:
-        done = submit_slurm(path, wait=wait)
-    except SubmitError as exc:
-        fail(str(exc))
-    answer = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "submitted"
-    job_id = answer.split()[-1] if answer.split()[-1].isdigit() else "<jobid>"
-    console.print(f"{answer} (script {path}); its output: bench-{spec.name}-{job_id}.out in the folder sbatch ran in",
-                  highlight=False, soft_wrap=True)
-    if wait and done.returncode != 0:
-        err_console.print(f"the Slurm job ended with exit status {done.returncode}", highlight=False)
+    _say(f"{job.answer} (script {path}); its output: {job.output(f'bench-{spec.name}')} in the folder sbatch ran in")
+    if own.wait and job.status != 0:
+        err_console.print(f"the Slurm job ended with exit status {job.status}", highlight=False)
         raise typer.Exit(1)
+
+
+NAME = inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str,
+                         default=typer.Argument(..., help="Sweep name or path to a YAML spec."))
+# typer reads the options off the signature: the spec, where it goes, the sweep options it passes on.
+submit.__signature__ = inspect.Signature([NAME] + list(SUBMIT_ONLY) + sweep_option_parameters(submit=True))
+app.command("submit")(submit)

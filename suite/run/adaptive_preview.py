@@ -19,7 +19,6 @@ from suite.run.adaptive import AdaptivePlan, Lookup
 from suite.run.adaptive_results import budget_bound, cell_budget, cell_where, store_lookup
 from suite.run.plan import SweepPlan
 from suite.sweep.adaptive_spec import AdaptiveSettings
-from suite.sweep.expansion import expand, lr_searches
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class AdaptivePreview:
 def _stored(plan: SweepPlan, adaptive: AdaptivePlan, unknown: set[str]) -> Lookup:
     """The sweep's stored rows (and the adoptable lr-search trials), never for a stand-in-lr trial."""
     own = store_lookup(plan.results, plan.spec.name)
-    searched = store_lookup(plan.results, f"{plan.spec.name}/lr_search") if lr_searches(plan.spec) else None
+    searched = store_lookup(plan.results, f"{plan.spec.name}/lr_search") if plan.searches else None
     grid = {cfg.config_hash for cfg in plan.trials}
     unknown_groups = {id(g) for g in adaptive.groups if any(b.config_hash in unknown for b in g.bases)}
 
@@ -84,7 +83,7 @@ def preview_adaptive(plan: SweepPlan) -> AdaptivePreview:
     Raises ValueError when ε cells are asked for and the sweep has no dense trials."""
     spec = plan.spec
     known = {cfg.config_hash for cfg in plan.trials}
-    trials = expand(spec, {k: v["lr"] for k, v in plan.chosen.items()}, placeholder_lr=True)
+    trials = plan.listed()
     unknown = {cfg.config_hash for cfg in trials} - known
     adaptive = AdaptivePlan(trials, spec.adaptive_settings)
     adaptive.advance(_stored(plan, adaptive, unknown))

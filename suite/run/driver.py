@@ -34,33 +34,42 @@ from suite.run.lr_records import adopt_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome, TuneSetupError, normalize_results
 from suite.run.plan import SweepPlan, make_plan
 from suite.run.sweep_guard import guarded_store
+from suite.sweep.expansion import Expansion, expand_spec
 from suite.sweep.overrides import with_data
 from suite.sweep.spec import Spec
 
 
-def pin_data(spec: Spec, data: str | None, download: bool) -> Spec:
-    """The spec pinned to the fingerprint of its dataset's files under `data` (downloaded first where
-    allowed and missing); DataError, naming the folder, when the data cannot be had."""
+def data_fingerprint(spec: Spec, data: str | None, download: bool) -> str:
+    """The fingerprint of the spec's dataset's files under `data` (downloaded first where allowed and
+    missing); DataError, naming the folder, when the data cannot be had."""
     from suite.core.data import dataset_identity
 
-    return with_data(spec, dataset_identity(spec.dataset, data, download=download).fingerprint)
+    return dataset_identity(spec.dataset, data, download=download).fingerprint
 
 
-def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None = None) -> SweepOutcome:
-    """Run every trial of `spec` not yet in the store (see the module docstring).
+def pin_data(spec: Spec, data: str | None, download: bool) -> Spec:
+    """The spec pinned to the fingerprint of its dataset's files under `data` (see `data_fingerprint`)."""
+    return with_data(spec, data_fingerprint(spec, data, download))
+
+
+def run_sweep(spec: Spec | Expansion, options: RunOptions | None = None, console: Any | None = None) -> SweepOutcome:
+    """Run every trial of `spec` not yet in the store (see the module docstring): a spec, or the expansion of
+    one that the command has made (suite.sweep.expansion.expand_spec), pinned here to the data found.
 
     A store that cannot be written, or another driver on it, raises
     TuneSetupError / StoreBusy before anything trains.
     """
     options = options or RunOptions()
     results = normalize_results(options.results)
-    spec = pin_data(spec, options.data, download=True)
+    expansion = spec if isinstance(spec, Expansion) else expand_spec(spec)
+    expansion = expansion.pinned(data_fingerprint(expansion.spec, options.data, download=True))
+    spec = expansion.spec
     outcome = SweepOutcome(sweep=spec.name, results=results)
     wall = time.perf_counter()
     try:
         with guarded_store(results, spec.name, console) as (storage, damaged):
             outcome.damaged = damaged
-            plan = make_plan(spec, results)
+            plan = make_plan(expansion, results)
             if console is not None:
                 from suite.run.summary import data_lines
 
@@ -82,7 +91,7 @@ def run_sweep(spec: Spec, options: RunOptions | None = None, console: Any | None
 
 def _count(plan: SweepPlan, outcome: SweepOutcome) -> SweepPlan:
     """The plan with the lr-search trials that are grid trials adopted; its counts into the outcome."""
-    plan = plan.with_done(adopt_search_trials(plan.spec, plan.results, plan.trials, set(plan.done)))
+    plan = plan.with_done(adopt_search_trials(plan.spec, plan.searches, plan.results, plan.trials, set(plan.done)))
     outcome.lrs = dict(plan.chosen)
     outcome.total, outcome.already_done = len(plan.trials), plan.already_done
     return plan

@@ -9,24 +9,25 @@ searches nothing; a larger budget than a stored choice had extends its search.
 from __future__ import annotations
 
 import json
+from typing import Sequence
 from datetime import datetime, timezone
 
 from suite.config import ConfigError, TrialConfig
 from suite.results import layout
 from suite.results.files import write_bytes
 from suite.results.store import DamagedRecord, TrialResult, load_table, read_record, scan_table, write_trial
-from suite.sweep.expansion import lr_searches
 from suite.sweep.spec import LRSearch, Spec
 
 
-def load_chosen_lrs(spec: Spec, results: str, damaged: list | None = None) -> dict[str, dict]:
-    """The lr searches already finished for this spec: key -> record (with "lr").
+def load_chosen_lrs(spec: Spec, searches: Sequence[LRSearch], results: str,
+                    damaged: list | None = None) -> dict[str, dict]:
+    """Those of the spec's lr `searches` (suite.sweep.expansion) already finished: key -> record (with "lr").
 
     A record that does not read is left out (so it is searched again) and, when
     `damaged` is a list, appended to it; the driver has moved such files aside.
     """
     out = {}
-    for search in lr_searches(spec):
+    for search in searches:
         try:
             choice = read_record(results, layout.lr_search_path(spec.name, search.key))
         except DamagedRecord as exc:
@@ -92,13 +93,14 @@ def store_choice(search: LRSearch, spec: Spec, results: str) -> dict | None:
     return choice
 
 
-def adopt_search_trials(spec: Spec, results: str, trials: list[TrialConfig], done: set[str]) -> set[str]:
+def adopt_search_trials(spec: Spec, searches: Sequence[LRSearch], results: str, trials: list[TrialConfig],
+                        done: set[str]) -> set[str]:
     """Copy lr-search trials that are also grid trials (λ, seed and lr equal) into the sweep's store.
 
     The search's best trial at λ = 1e-6 is exactly the grid's trial at that λ for
     the search seed; it is not trained twice. Returns the updated done hashes.
     """
-    if not lr_searches(spec):
+    if not searches:
         return done
     search_sweep = layout.lr_search_sweep(spec.name)
     # Only files that pass the store's check are copied (a damaged one is not a result).

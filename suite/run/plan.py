@@ -1,11 +1,13 @@
 """What a sweep has to do, read from its spec and its store once and handed down. No Ray, no Optuna; writes nothing.
 
-`make_plan(spec, results)`: the trials of the spec whose learning rate is known
+`make_plan(expansion, results)`: the trials of the spec whose learning rate is known
 (fixed, or chosen by an lr search already stored), the config hashes already in
 the store, the lr searches still to run and how many trials wait for them, and
 the damaged files found on the way. `bench sweep --dry-run` prints it; the
 driver makes it once under its store lock and, once pending searches have
-chosen their lrs, takes `with_lrs` of it.
+chosen their lrs, takes `with_lrs` of it. The plan carries the spec's expansion
+(suite.sweep.expansion.Expansion, made once per command): every later stage resolves it, none expands the
+spec again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 from suite.config import TrialConfig
 from suite.results.store import scan_table, side_non_files
 from suite.run.lr_records import load_chosen_lrs
-from suite.sweep.expansion import expand, lr_searches
+from suite.sweep.expansion import Expansion, expand_spec
 from suite.sweep.spec import LRSearch, Spec
 
 
@@ -35,6 +37,16 @@ class SweepPlan:
     # Stored trials of the plan's configurations trained on other data than the plan's, by their data's
     # fingerprint ("not recorded": rows written before provenance): kept, not reused, trained again here.
     other_data: dict[str, int] = field(default_factory=dict)
+    expansion: Expansion | None = None  # the spec's trials, built once, resolved here for the lrs known
+
+    @property
+    def searches(self) -> tuple[LRSearch, ...]:
+        """The spec's lr searches, chosen or pending, in the spec's order."""
+        return self.expansion.searches
+
+    def listed(self) -> list[TrialConfig]:
+        """Every trial, those waiting for an lr search at the stand-in lr (to count and to preview)."""
+        return self.expansion.listed({k: v["lr"] for k, v in self.chosen.items()})
 
     @property
     def todo(self) -> list[TrialConfig]:
@@ -60,7 +72,7 @@ class SweepPlan:
     def with_lrs(self, chosen: dict[str, dict]) -> "SweepPlan":
         """The plan once the lr searches in `chosen` have finished (a failed search's trials keep waiting)."""
         chosen = {**self.chosen, **chosen}
-        trials = expand(self.spec, {k: v["lr"] for k, v in chosen.items()}, skip_unresolved=True)
+        trials = self.expansion.trials({k: v["lr"] for k, v in chosen.items()})
         listed = Counter(c.method for c in self.trials) + Counter(self.waiting)
         waiting = dict(listed - Counter(c.method for c in trials))
         return replace(self, trials=trials, chosen=chosen, waiting=waiting,
@@ -70,23 +82,25 @@ class SweepPlan:
         return replace(self, done=frozenset(done))
 
 
-def make_plan(spec: Spec, results: str) -> SweepPlan:
-    """The sweep's plan from its spec and what the store holds now (see the module docstring)."""
-    damaged: list = []
-    chosen = load_chosen_lrs(spec, results, damaged)
+def make_plan(source: Expansion | Spec, results: str) -> SweepPlan:
+    """The sweep's plan from its spec's expansion (a spec is expanded here) and what the store holds now (see
+    the module docstring)."""
+    expansion = source if isinstance(source, Expansion) else expand_spec(source)
+    spec, damaged = expansion.spec, []
+    chosen = load_chosen_lrs(spec, expansion.searches, results, damaged)
     lrs = {k: v["lr"] for k, v in chosen.items()}
-    pending = [s for s in lr_searches(spec) if s.key not in chosen]
-    trials = expand(spec, lrs, skip_unresolved=True)
+    pending = [s for s in expansion.searches if s.key not in chosen]
+    trials = expansion.trials(lrs)
     waiting: dict[str, int] = {}
     if pending:  # counted with a stand-in lr: their config hashes are not known yet
-        listed = Counter(c.method for c in expand(spec, lrs, placeholder_lr=True))
+        listed = Counter(c.method for c in expansion.listed(lrs))
         waiting = dict(listed - Counter(c.method for c in trials))
     stored, bad_rows = scan_table(results, spec.name, "rows")
     pinned = dict(spec.train).get("data_fingerprint") is not None and not any(
         dict(spec.train).get("data_fingerprint") == fp for fp in UNKNOWN_DATA)
     return SweepPlan(spec, results, trials, frozenset(stored), chosen, pending, waiting,
                      damaged + bad_rows + side_non_files(results, spec.name),
-                     other_data(trials, stored) if pinned else {})
+                     other_data(trials, stored) if pinned else {}, expansion)
 
 
 # Placeholders a plan may be pinned to when its data are not known (a dry run without the data on disk).

@@ -28,148 +28,35 @@ What it does, and why (each point failed on a real Slurm 22.05 cluster before):
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from suite.paths import PROJECT_DIR
 from suite.run.submit import SubmitError, sweep_command
 
-# The shell body: it only reads the variables the header above it sets.
-BODY = r'''
-for tool in python ray bench; do
-  if [ ! -x "$BENCH_ENV/bin/$tool" ]; then
-    echo "bench-slurm: error: $BENCH_ENV/bin/$tool is missing on $(hostname) or not executable by $(id -un):" \
-         "the Python environment that wrote this script must exist at the same path on every node, usable by" \
-         "the job's user; recreate it there, or rewrite the" \
-         "script with \`bench submit --slurm\` run from the environment to use" >&2
-    exit 2
-  fi
-done
-export VIRTUAL_ENV="$BENCH_ENV" PATH="$BENCH_ENV/bin:$PATH" PYTHONUNBUFFERED=1 RAY_USAGE_STATS_ENABLED=0
-cd "$BENCH_PROJECT"
-# One token per job, for every process of the job (see suite/run/slurm.py).
-export RAY_AUTH_MODE=token
-RAY_AUTH_TOKEN="$(python -c 'import secrets; print(secrets.token_hex(32))')"
-export RAY_AUTH_TOKEN
+# The script, with @NAME@ marks that `slurm_script` fills in (every value shell-quoted or checked first).
+TEMPLATE = "slurm_job.sh.tmpl"
+MARK = re.compile(r"@([A-Z_]+)@")
 
-NODELIST="$(scontrol show hostnames "$SLURM_JOB_NODELIST")"
-mapfile -t NODES <<< "$NODELIST"
-# CPUs per node: --cpus-per-task (one task per node) or SLURM_JOB_CPUS_PER_NODE ("8(x2),4" -> 8 8 4).
-CPUS=()
-if [ -n "${SLURM_CPUS_PER_TASK:-}" ]; then
-  for _ in "${NODES[@]}"; do CPUS+=("$SLURM_CPUS_PER_TASK"); done
-else
-  IFS=, read -ra PARTS <<< "${SLURM_JOB_CPUS_PER_NODE:-}"
-  for part in "${PARTS[@]}"; do
-    if [[ $part =~ ^([0-9]+)\(x([0-9]+)\)$ ]]; then
-      for ((i = 0; i < BASH_REMATCH[2]; i++)); do CPUS+=("${BASH_REMATCH[1]}"); done
-    else
-      CPUS+=("$part")
-    fi
-  done
-fi
-if [ "${#CPUS[@]}" != "${#NODES[@]}" ]; then
-  echo "bench-slurm: error: cannot tell each node's CPUs from" \
-       "SLURM_JOB_CPUS_PER_NODE=${SLURM_JOB_CPUS_PER_NODE:-(unset)} for ${#NODES[@]} node(s);" \
-       "pass --cpus-per-node to \`bench submit\`" >&2
-  exit 2
-fi
-STEP_GPUS=()
-if [ "$GPUS_PER_NODE" -gt 0 ]; then STEP_GPUS=("--gpus=$GPUS_PER_NODE"); fi
 
-# The batch script runs on the first node: it is the head, and the driver runs here.
-HEAD_LINE="$(python -m suite.run.ray_probe head)"
-read -r HEAD_IP PORT DASHBOARD_PORT CLIENT_PORT AGENT_PORT <<< "$HEAD_LINE"
-if [ "${#NODES[@]}" -gt 1 ] && [[ $HEAD_IP == 127.* ]]; then
-  echo "bench-slurm: error: the head's IP is $HEAD_IP (loopback), which the other nodes cannot reach;" \
-       "give the node a routable address" >&2
-  exit 2
-fi
-export RAY_ADDRESS="$HEAD_IP:$PORT"
-RAY_TMP="/tmp/bench-ray-$SLURM_JOB_ID"  # per job: short (socket paths) and never another user's /tmp/ray
+def template() -> str:
+    """The batch script's template (package data beside this module)."""
+    return importlib.resources.files("suite.run").joinpath(TEMPLATE).read_text()
 
-STEP_PIDS=()
-STEP_NODES=()
-stop_ray() {
-  local status=$? pid i running
-  trap - EXIT
-  trap '' INT TERM  # finish stopping Ray even if signalled again
-  if [ "${#STEP_PIDS[@]}" -gt 0 ]; then
-    # SIGTERM to the job's steps, not to this shell: `ray start --block` then stops every Ray process it
-    # started. (Killing srun instead makes Slurm wait KillWait seconds and then SIGKILL the step.)
-    scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || kill -TERM "${STEP_PIDS[@]}" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do
-      running=0
-      for pid in "${STEP_PIDS[@]}"; do if kill -0 "$pid" 2>/dev/null; then running=1; fi; done
-      [ "$running" = 0 ] && break
-      sleep 1
-    done
-    for pid in "${STEP_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  fi
-  if [ "$status" = 0 ]; then  # Ray's logs stay on each node only when the job failed
-    srun --nodes="${#NODES[@]}" --ntasks-per-node=1 --cpus-per-task=1 rm -rf "$RAY_TMP" || true
-    echo "bench-slurm: Ray stopped; done"
-  else
-    echo "bench-slurm: Ray stopped; its logs are in $RAY_TMP on each node; exit status $status" >&2
-  fi
-  exit "$status"
-}
-trap stop_ray EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
 
-start_ray() {  # NODE_INDEX RAY_START_ARGS...: one background srun step running `ray start --block`
-  local index=$1
-  shift
-  srun --nodes=1 --ntasks=1 --cpus-per-task="${CPUS[$index]}" "${STEP_GPUS[@]}" -w "${NODES[$index]}" \
-    ray start --num-cpus="${CPUS[$index]}" --num-gpus="$GPUS_PER_NODE" --temp-dir="$RAY_TMP" \
-    --disable-usage-stats --block "$@" &
-  STEP_PIDS+=($!)
-  STEP_NODES+=("${NODES[$index]}")
-}
-
-wait_for_nodes() {  # N: poll until N Ray nodes are alive; fail on a dead `ray start` step or after RAY_WAIT_S
-  local wanted=$1 deadline=$((SECONDS + RAY_WAIT_S)) i rc
-  while true; do
-    rc=0
-    python -m suite.run.ray_probe nodes "$RAY_ADDRESS" "$wanted" 2>/dev/null || rc=$?
-    [ "$rc" = 0 ] && return 0
-    for i in "${!STEP_PIDS[@]}"; do
-      if ! kill -0 "${STEP_PIDS[$i]}" 2>/dev/null; then
-        rc=0
-        wait "${STEP_PIDS[$i]}" || rc=$?
-        echo "bench-slurm: error: \`ray start\` on ${STEP_NODES[$i]} ended (exit $rc) before the cluster was" \
-             "ready; its output is above" >&2
-        exit 1
-      fi
-    done
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "bench-slurm: error: ${RAY_WAIT_S}s passed and fewer than $wanted Ray node(s) are up at" \
-           "$RAY_ADDRESS; its logs are in $RAY_TMP on each node (raise BENCH_RAY_WAIT_S if the nodes are slow)" >&2
-      exit 1
-    fi
-    sleep 2
-  done
-}
-
-echo "bench-slurm: Ray head on ${NODES[0]} at $RAY_ADDRESS; ${#NODES[@]} node(s), CPUs ${CPUS[*]}," \
-     "$GPUS_PER_NODE GPU(s) each"
-start_ray 0 --head --node-ip-address="$HEAD_IP" --port="$PORT" --dashboard-host=0.0.0.0 \
-  --dashboard-port="$DASHBOARD_PORT" --ray-client-server-port="$CLIENT_PORT" --dashboard-agent-listen-port="$AGENT_PORT"
-wait_for_nodes 1
-for ((n = 1; n < ${#NODES[@]}; n++)); do start_ray "$n" --address="$RAY_ADDRESS"; done
-wait_for_nodes "${#NODES[@]}"
-echo "bench-slurm: all ${#NODES[@]} node(s) joined; dashboard http://$HEAD_IP:$DASHBOARD_PORT"
-
-# The driver runs here, on the head node; `--address auto` reads RAY_ADDRESS.
-SWEEP_STATUS=0
-"${SWEEP[@]}" || SWEEP_STATUS=$?
-exit "$SWEEP_STATUS"
-'''
+def fill(text: str, values: dict[str, str]) -> str:
+    """`text` with every @NAME@ mark replaced by values[NAME]; KeyError for a mark without a value, ValueError
+    for a value without a mark (the template and the code that fills it must agree)."""
+    unused = set(values) - set(MARK.findall(text))
+    if unused:
+        raise ValueError(f"{TEMPLATE} has no mark for {sorted(unused)}")
+    return MARK.sub(lambda m: values[m.group(1)], text)
 
 
 # What sbatch accepts as --time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) and as --partition
@@ -214,20 +101,38 @@ def slurm_script(spec_arg: str, results: str, *, nodes: int, gpus_per_node: int,
     if partition:
         directives.append(f"--partition={partition}")
     sweep = sweep_command(spec_arg, results, address="auto", data=data, extra=extra)
-    header = ["#!/bin/bash"] + [f"#SBATCH {d}" for d in directives] + [
-        "# Written by `bench submit --slurm`: a Ray cluster over the allocation, then the sweep on the first node.",
-        "set -euo pipefail",
-        f"BENCH_ENV={shlex.quote(str(env))}  # the Python environment that wrote this script",
-        f"BENCH_PROJECT={shlex.quote(str(project))}",
-        f"GPUS_PER_NODE={gpus_per_node}",
-        f'RAY_WAIT_S="${{BENCH_RAY_WAIT_S:-{ray_wait_s}}}"  # how long the Ray nodes may take to come up',
-        f"SWEEP=({shlex.join(sweep)})",
-    ]
-    return "\n".join(header) + BODY
+    return fill(template(), {
+        "DIRECTIVES": "\n".join(f"#SBATCH {d}" for d in directives), "BENCH_ENV": shlex.quote(str(env)),
+        "BENCH_PROJECT": shlex.quote(str(project)), "GPUS_PER_NODE": str(gpus_per_node),
+        "RAY_WAIT_S": str(int(ray_wait_s)), "SWEEP": shlex.join(sweep)})
 
 
-def submit_slurm(script_path: Path, *, wait: bool = False) -> subprocess.CompletedProcess:
-    """sbatch the script (with --wait: until the job ends, returning its exit status)."""
+def write_script(path: Path, text: str) -> None:
+    """The script at `path`, executable (its folder made); SubmitError naming --script if it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o755)
+    except OSError as exc:
+        raise SubmitError(f"--script {path}: cannot be written ({exc}); allowed: a file path this user can "
+                          f"write") from None
+
+
+@dataclass(frozen=True)
+class SlurmJob:
+    """What sbatch answered."""
+
+    answer: str  # its first line ("Submitted batch job 77"), or "submitted"
+    job_id: str  # "77", or "<jobid>" where the answer names none
+    status: int  # sbatch's exit status: with --wait, the job's
+
+    def output(self, name: str) -> str:
+        """The job's output file, as the script's --output names it (in the folder sbatch ran in)."""
+        return f"{name}-{self.job_id}.out"
+
+
+def submit_slurm(script_path: Path, *, wait: bool = False) -> SlurmJob:
+    """sbatch the script (with --wait: until the job ends, its exit status then the job's)."""
     sbatch = shutil.which("sbatch")
     if sbatch is None:
         raise SubmitError(f"sbatch not found on PATH: this machine cannot submit to Slurm. The script is at "
@@ -237,4 +142,6 @@ def submit_slurm(script_path: Path, *, wait: bool = False) -> subprocess.Complet
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0 and not (wait and "Submitted batch job" in done.stdout):
         raise SubmitError(f"sbatch failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    return done
+    answer = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "submitted"
+    job_id = answer.split()[-1] if answer.split()[-1].isdigit() else "<jobid>"
+    return SlurmJob(answer, job_id, done.returncode)

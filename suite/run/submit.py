@@ -53,24 +53,6 @@ def sweep_command(spec_arg: str, results: str, *, address: str = "auto", data: s
     return cmd + list(extra or [])
 
 
-def passthrough_flags(*, epochs: int | None = None, seeds: str | None = None, methods: str | None = None,
-                      max_grid: int | None = None, lr_budget: int | None = None, cpus_per_trial: float | None = None,
-                      gpus_per_trial: float | None = None, adaptive: bool = False,
-                      max_trials: int | None = None, search: str = "bisect",
-                      level_rule: str = "interpolated") -> list[str]:
-    """The `bench sweep` options given to `bench submit`, as the cluster's `bench sweep` gets them (the
-    adaptive search's options only where they differ from the defaults)."""
-    extra: list[str] = []
-    for flag, value in (("--epochs", epochs), ("--seeds", seeds), ("--methods", methods), ("--max-grid", max_grid),
-                        ("--lr-budget", lr_budget), ("--cpus-per-trial", cpus_per_trial),
-                        ("--gpus-per-trial", gpus_per_trial), ("--max-trials", max_trials)):
-        if value is not None:
-            extra += [flag, str(value)]
-    extra += ["--adaptive"] if adaptive else []
-    extra += ["--search", search] if search != "bisect" else []
-    return extra + (["--level-rule", level_rule] if level_rule != "interpolated" else [])
-
-
 def _is_within(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())

@@ -12,7 +12,6 @@ from suite.run.outcome import SweepOutcome
 from suite.run.plan import SweepPlan
 from suite.run.progress import format_duration
 from suite.run.sweep_guard import consequence
-from suite.sweep.expansion import lr_searches
 
 
 def damaged_lines(plan: SweepPlan) -> list[str]:
@@ -51,7 +50,7 @@ def lr_lines(plan: SweepPlan) -> list[str]:
     """Each `auto` learning rate, in the spec's order: chosen earlier, or searched first."""
     settings = plan.spec.lr_search
     lines = []
-    for search in lr_searches(plan.spec):
+    for search in plan.searches:
         if search.key in plan.chosen:
             lines.append(f"lr {search.label}: {plan.chosen[search.key]['lr']:g} (searched earlier, {search.key})")
         else:

@@ -116,8 +116,9 @@ def resolve_spec_path(name_or_path: str | Path) -> Path:
                     f"(in {SWEEPS_DIR}), or give a path to a YAML file")
 
 
-def load_spec(name_or_path: str | Path, max_trials: int = DEFAULT_MAX_TRIALS) -> Spec:
-    """Load and validate `sweeps/NAME.yaml` or a YAML file at a path (at most `max_trials` trials)."""
+def load_spec(name_or_path: str | Path, max_trials: int = DEFAULT_MAX_TRIALS, check_trials: bool = True) -> Spec:
+    """Load and validate `sweeps/NAME.yaml` or a YAML file at a path (at most `max_trials` trials; with
+    `check_trials`, every trial built and checked: suite.sweep.parsing.parse_spec)."""
     path = resolve_spec_path(name_or_path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -130,4 +131,4 @@ def load_spec(name_or_path: str | Path, max_trials: int = DEFAULT_MAX_TRIALS) ->
         raw = load_yaml(text)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: malformed YAML: {exc}") from exc
-    return parse_spec(raw, str(path), default_name=path.stem, max_trials=max_trials)
+    return parse_spec(raw, str(path), default_name=path.stem, max_trials=max_trials, check_trials=check_trials)

@@ -169,8 +169,10 @@ def _check_header(ctx: SpecContext, raw: Any) -> None:
             raise ctx.error(k, "missing", f"a spec needs {', '.join(REQUIRED_TOP)}")
 
 
-def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int = DEFAULT_MAX_TRIALS) -> Spec:
-    """Validate a loaded YAML document into a `Spec` (raises SpecError)."""
+def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int = DEFAULT_MAX_TRIALS,
+               check_trials: bool = True) -> Spec:
+    """Validate a loaded YAML document into a `Spec` (raises SpecError); `check_trials`: every trial built and
+    checked too (a command that expands the spec anyway leaves that to its own expansion, `expand_spec`)."""
     ctx = SpecContext(path, check_max_trials(max_trials))
     _check_header(ctx, raw)
     name = raw.get("name", default_name)
@@ -206,5 +208,6 @@ def parse_spec(raw: Any, path: str, default_name: str = "adhoc", max_trials: int
     # Count the trials first (cheap), then build every trial once, so a bad
     # combination fails before anything runs.
     ctx.count(count_trials(spec), "", what="trials")
-    expand(spec, lrs=None, placeholder_lr=True)
+    if check_trials:
+        expand(spec, lrs=None, placeholder_lr=True)
     return spec

@@ -8,14 +8,13 @@ from suite.run.adaptive_results import store_lookup
 from suite.run.plan import SweepPlan
 from suite.run.search.cells import Cell
 from suite.run.search.driving import SharedPlan
-from suite.sweep.expansion import expand
 
 
 def replayed(plan: SweepPlan, level_rule: str = "interpolated") -> tuple[SharedPlan, set[str]]:
     """The shared search over the sweep's trials, fed the store; and the hashes of trials whose `auto` lr is
     not searched yet (planned with a stand-in lr: the store answers nothing for them)."""
     spec = plan.spec
-    trials = expand(spec, {k: v["lr"] for k, v in plan.chosen.items()}, placeholder_lr=True)
+    trials = plan.listed()
     unknown = {cfg.config_hash for cfg in trials} - {cfg.config_hash for cfg in plan.trials}
     shared = SharedPlan(trials, spec.adaptive_settings, level_rule=level_rule)
     stored = store_lookup(plan.results, spec.name)
