@@ -120,10 +120,11 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     import torch
 
     from suite.results.checkpoints import CheckpointCache
-    from suite.train import run_trial
 
     start = time.perf_counter()
     import_plugins(job.get("plugins", ()))
+    from suite.train import run_trial  # after the plugins, which may wrap it (the tests count trainings so)
+
     threads = max(1, int(job.get("cpus_per_trial", 1)))
     torch.set_num_threads(threads)
     cfg = TrialConfig.from_dict(cfg_dict)
