@@ -163,3 +163,40 @@ def test_a_worker_whose_claim_is_taken_over_mid_training_stores_nothing(tmp_path
     assert time.monotonic() - start < 120  # stopped long before 200 epochs
     assert not (tmp_path / "s" / "rows").exists() and not (tmp_path / "s" / "failed").exists()
     assert json.loads(path.read_text())["token"] == "taker"  # the taker's claim stands
+
+
+def test_bench_run_waits_for_a_trial_in_flight_elsewhere_and_trains_it_not_again(tmp_path):
+    """`bench run --sweep` honours a claim: the trial a sweep's worker is training is waited for, then read."""
+    import dataclasses
+
+    from bench_subprocess import BENCH, ENV
+    from suite.core.data import dataset_identity
+    from suite.train import run_trial
+
+    cfg = dataclasses.replace(CFG, data_fingerprint=dataset_identity("synthetic", None).fingerprint)
+    result = run_trial(cfg)
+    holder = TrialClaim(str(tmp_path), "s", cfg.config_hash)
+    assert holder.try_take() is None
+    proc = subprocess.Popen([*BENCH, "run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense",
+                             "--epochs", "1", "--sweep", "s", "--results", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    heard: list[str] = []
+    reader = threading.Thread(target=lambda: heard.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 200
+        while not any("waiting:" in line for line in heard):
+            assert proc.poll() is None and time.monotonic() < deadline, heard
+            time.sleep(0.1)
+        write_trial(tmp_path, "s", result)
+        holder.release()
+        out = proc.stdout.read()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=10)
+    assert proc.returncode == 0, out + "".join(heard)
+    assert "already in the store" in out and "nothing trained" in out
+    assert f"is being trained by pid {os.getpid()}" in "".join(heard) and "epoch" not in "".join(heard)
+    assert stored_rows(tmp_path, "s", cfg.config_hash)[0]["created_at"] == result.rows[0]["created_at"]
