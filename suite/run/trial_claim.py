@@ -189,7 +189,11 @@ def claim_trial(claim: TrialClaim, stored: Callable[[], T | None], say: Callable
             return found
         holder = claim.try_take()
         if holder is None:
-            found = stored()  # stored by the holder just before it let go
+            try:
+                found = stored()  # stored by the holder just before it let go
+            except BaseException:
+                claim.release()
+                raise
             if found:
                 claim.release()
             return found or None
