@@ -200,3 +200,18 @@ def test_bench_run_waits_for_a_trial_in_flight_elsewhere_and_trains_it_not_again
     assert "already in the store" in out and "nothing trained" in out
     assert f"is being trained by pid {os.getpid()}" in "".join(heard) and "epoch" not in "".join(heard)
     assert stored_rows(tmp_path, "s", cfg.config_hash)[0]["created_at"] == result.rows[0]["created_at"]
+
+
+def test_a_sweeps_workers_are_told_the_lock_their_driver_holds(tmp_path):
+    from types import SimpleNamespace
+
+    from suite.run.driver_lock import DriverLock
+    from suite.run.worker import worker_job
+
+    spec = SimpleNamespace(name="s", cpus_per_trial=1, gpus_per_trial=0, plugins=())
+    with DriverLock(str(tmp_path), "s", stale_after_s=7, beat_s=1) as lock:
+        ticket = worker_job(spec, str(tmp_path), None)["lock"]
+        assert ticket == {"sweep": "s", "token": lock.token, "stale_after_s": 7, "beat_s": 1}
+        assert lock_refusal(str(tmp_path), ticket) is None
+    assert worker_job(spec, str(tmp_path), None)["lock"] is None  # released: no lock to tell of
+    assert "its lock file is gone" in lock_refusal(str(tmp_path), ticket)
