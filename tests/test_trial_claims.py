@@ -215,3 +215,11 @@ def test_a_sweeps_workers_are_told_the_lock_their_driver_holds(tmp_path):
         assert lock_refusal(str(tmp_path), ticket) is None
     assert worker_job(spec, str(tmp_path), None)["lock"] is None  # released: no lock to tell of
     assert "its lock file is gone" in lock_refusal(str(tmp_path), ticket)
+
+
+def test_a_non_file_at_a_claims_path_is_named_not_waited_for(tmp_path):
+    claim_file(tmp_path, CFG.config_hash).mkdir(parents=True)
+    with pytest.raises(ClaimBlocked, match="is not a file; delete it"):
+        TrialClaim(str(tmp_path), "s", CFG.config_hash).try_take()
+    out = execute_trial(CFG.to_dict(), {"results": str(tmp_path), "cpus_per_trial": 1})
+    assert out["status"] == "failed" and "ClaimBlocked" in out["error"] and "(not trained)" in out["error"], out

@@ -107,6 +107,9 @@ class TrialClaim:
                                f"driver trains it, delete {self.path} and run again")
         elif problem is not None:
             self.note = f"took over a claim that is not a record ({self.path}: {problem})"
+        elif local and os.path.lexists(Path(self.root) / self.relpath):  # a folder, a dangling link ...
+            raise ClaimBlocked(f"what stands at the claim of trial {self.config_hash} ({self.path}) is not a file; "
+                               f"delete it and run again")
         elif local:
             return {}  # it was released between the two looks: try again
         if local:
