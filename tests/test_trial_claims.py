@@ -214,7 +214,7 @@ def test_a_sweeps_workers_are_told_the_lock_their_driver_holds(tmp_path):
         assert ticket == {"sweep": "s", "token": lock.token, "stale_after_s": 7, "beat_s": 1}
         assert lock_refusal(str(tmp_path), ticket) is None
     assert worker_job(spec, str(tmp_path), None)["lock"] is None  # released: no lock to tell of
-    assert "its lock file is gone" in lock_refusal(str(tmp_path), ticket)
+    assert lock_refusal(str(tmp_path), ticket) is None  # gone is no proof of another driver (a failing store)
 
 
 def test_a_non_file_at_a_claims_path_is_named_not_waited_for(tmp_path):

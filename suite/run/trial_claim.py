@@ -207,8 +207,10 @@ def claim_trial(claim: TrialClaim, stored: Callable[[], T | None], say: Callable
 
 
 def lock_refusal(root: str, ticket: dict | None) -> str | None:
-    """Why a worker must not train (its driver no longer holds the sweep's lock: another driver took it over
-    while this one was stopped), or None. A lock file that cannot be read now is no proof of loss."""
+    """Why a worker must not train: another driver's record is in the sweep's lock file (it took the store over
+    while this worker's driver was stopped), or None. A lock file that is gone or cannot be read now proves no
+    other driver (a failing store says so itself at the write), and the claim still keeps a trial from being
+    trained twice."""
     if not ticket:
         return None
     try:
@@ -216,13 +218,11 @@ def lock_refusal(root: str, ticket: dict | None) -> str | None:
     except OSError:
         return None
     holder = check_record(data)[0] if data is not None else None
-    if data is not None and holder is None:
+    if holder is None or holder.get("token") == ticket["token"]:
         return None
-    if holder is not None and holder.get("token") == ticket["token"]:
-        return None
-    now = (f"pid {holder.get('pid')} on host {holder.get('host')} holds it" if holder else "its lock file is gone")
     return (f"not trained: this trial's driver no longer holds the lock of sweep {ticket['sweep']!r} "
-            f"({where(root, driver_path(ticket['sweep']))}; {now}), the driver that does trains it")
+            f"({where(root, driver_path(ticket['sweep']))}; pid {holder.get('pid')} on host {holder.get('host')} "
+            f"holds it), the driver that does trains it")
 
 
 def claim_for(root: str, sweep: str, config_hash: str, ticket: dict | None) -> TrialClaim:
