@@ -86,6 +86,11 @@ def _alias_bomb() -> str:
     (HEAD + _alias_bomb(), "expands to more than 100,000 nodes through its aliases"),
     (HEAD + "seeds: &s [0, *s]\n", "recursive alias"),
     (HEAD + "resources: {cpus_per_trial: 100000}\n", "allowed: a number in (0, 1024]"),
+    # what failed only once training started, in a spec: refused by its dry run
+    ("model: vgg16\ndataset: fmnist\nmethods: {dense: {}}\n", "does not take dataset 'fmnist''s 1x28x28 inputs"),
+    ("model: lenet300\ndataset: fmnist\nmethods: {dwf: {depth: [3], lam: [1.0e-3], omega_min: 0.9}}\n",
+     "'omega_min' = 0.9 is not allowed for lenet300 at depth 3"),
+    (HEAD.replace("{dense: {}}", "{l1: {lam: [1.0e+300]}}"), "out of range; allowed: null or a number in [0, 100]"),
 ])
 def test_hostile_specs_are_named_errors(tmp_path, text, named):
     path = _spec(tmp_path, text)
@@ -119,6 +124,9 @@ def test_paths_of_the_wrong_kind_are_named_errors(tmp_path):
         (("report", "s", "--results", str(tmp_path / "loop")), "a symbolic link loop"),
         (("sweep", "smoke", "--dry-run", "--results", str(tmp_path / "loop")), "a symbolic link loop"),
         (("report", "s", "--results", ""), "results root '' is empty"),
+        (("sweep", "smoke", "--dry-run", "--results", ""), "results root '' is empty"),
+        (("run", "--model", "lenet300", "--dataset", "synthetic", "--method", "dense", "--results", ""),
+         "error: results root '' is empty; allowed: a folder path or a URI"),
         (("submit", "smoke", "--slurm", "--script", str(tmp_path / "adir")), "a folder is there"),
         (("submit", "smoke", "--slurm", "--dry-run", "--results", str(tmp_path / "loop")), "a symbolic link loop"),
         (("submit", "smoke", "--slurm", "--dry-run", "--data", str(tmp_path / "loop")), "--data"),

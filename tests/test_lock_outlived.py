@@ -4,7 +4,6 @@ exits non-zero; workers re-check the store before training; `bench run --sweep` 
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ from bench_subprocess import BENCH, ENV, bench
 from suite.results.store import done_hashes
 from suite.run.driver_lock import DriverLock, LockLost, StoreBusy
 from suite.run.sweep_guard import lost_as_error
-from test_drivers import PLAIN, ran_now, write_spec
+from test_drivers import write_spec
 
 HOST = socket.gethostname()
 
@@ -96,36 +95,96 @@ def test_bench_run_takes_the_sweeps_lock(tmp_path):
     assert not (tmp_path / "s" / "rows").exists()
 
 
+PLUGIN = """\
+import os, pathlib, time
+
+import suite.train as train
+
+LOG, HOLD = pathlib.Path({log!r}), pathlib.Path({hold!r})
+_trained = train.run_trial
+
+
+def run_trial(cfg, *args, **kwargs):  # every training of a trial is logged; it waits while HOLD exists
+    with open(LOG, "a") as out:
+        out.write(f"{{cfg.config_hash}} {{os.getpid()}}\\n")
+    deadline = time.monotonic() + 300
+    while HOLD.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _trained(cfg, *args, **kwargs)
+
+
+train.run_trial = run_trial
+"""
+
+STOPPED = """\
+    name: stop
+    model: lenet300
+    dataset: synthetic
+    train: {{epochs: 1}}
+    seeds: [0, 1, 2, 3]
+    plugins: ["{plugin}"]
+    methods:
+      dense: {{}}
+    """
+
+
+def _wait_for(what, condition, proc, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, (what, proc.communicate())
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _trainings(log: Path) -> list[str]:
+    return [line.split()[0] for line in log.read_text().splitlines()] if log.exists() else []
+
+
 @pytest.mark.slow
-def test_a_driver_stopped_past_the_staleness_stops_when_it_resumes(tmp_path):
-    """SIGSTOP a driver past the staleness, let a second driver take over and finish, SIGCONT the first."""
-    spec = write_spec(tmp_path, "stop", PLAIN)
+def test_a_driver_stopped_past_the_staleness_stops_when_it_resumes_and_no_trial_is_trained_twice(tmp_path):
+    """SIGSTOP a driver past the staleness while two of its trials are in flight in its workers; a second driver
+    takes over and finishes the sweep; SIGCONT the first. Every trial is trained exactly once (the second driver
+    waits for the first one's trials in flight, through their claims), none is lost, and the first driver
+    exits 1 saying it lost its lock."""
+    log, hold = tmp_path / "trained.log", tmp_path / "hold"
+    hold.touch()  # every training waits at its start until the test lets go
+    plugin = tmp_path / "count_trainings.py"
+    plugin.write_text(PLUGIN.format(log=str(log), hold=str(hold)))
+    spec = write_spec(tmp_path, "stop", STOPPED.replace("{plugin}", str(plugin)))
     root = tmp_path / "res"
     env = {**ENV, "BENCH_LOCK_STALE_S": "3", "BENCH_LOCK_BEAT_S": "0.5"}
-    first = subprocess.Popen([*BENCH, "sweep", str(spec), "--results", str(root), "--max-concurrent", "1"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                             start_new_session=True)
+    args = [*BENCH, "sweep", str(spec), "--results", str(root), "--num-cpus", "4"]
+    first = subprocess.Popen([*args, "--max-concurrent", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env, start_new_session=True)
+    second = None
     try:
-        deadline = time.monotonic() + 300
-        while not glob.glob(str(root / "stop" / "rows" / "*.parquet")):
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "no trial finished in time"
-            time.sleep(0.1)
-        first.send_signal(signal.SIGSTOP)
+        _wait_for("two trials in flight in the first driver", lambda: len(_trainings(log)) == 2, first)
+        first.send_signal(signal.SIGSTOP)  # the driver only: its workers train on, holding their claims
         time.sleep(4)  # past the staleness
-        second = subprocess.run([*BENCH, "sweep", str(spec), "--results", str(root)], capture_output=True,
-                                text=True, env=env, timeout=400)
-        assert second.returncode == 0, second.stdout + second.stderr
-        assert "took over the lock of a driver that is gone" in second.stderr
+        second = subprocess.Popen([*args, "--max-concurrent", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=env, start_new_session=True)
+        lock = root / "stop" / "driver.json"
+        _wait_for("the second driver to take the lock over",
+                  lambda: lock.exists() and f'"pid": {second.pid},' in lock.read_text(), second)
+        # its workers start the two trials not in flight, and wait on the claims of the two that are
+        _wait_for("the second driver to start the other trials", lambda: len(_trainings(log)) == 4, second)
+        time.sleep(3)
+        hold.unlink()
+        out2, err2 = second.communicate(timeout=400)
         first.send_signal(signal.SIGCONT)
-        out, err = first.communicate(timeout=120)
+        out1, err1 = first.communicate(timeout=120)
     finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-    assert first.returncode == 1, out + err
-    assert "lost the lock" in out and "Traceback" not in out + err
-    now, already = ran_now(second.stdout)
-    assert now + already == 3 and len(done_hashes(root, "stop")) == 3
-    first_trained = ran_now(out)[0] if "ran now" in out else 0
-    assert first_trained + now <= 3 + 1, (out, second.stdout)  # at most the trial in flight at SIGSTOP twice
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGCONT)
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert second.returncode == 0, out2 + err2
+    assert "took over the lock of a driver that is gone" in err2 + out2
+    assert first.returncode == 1, out1 + err1
+    assert "lost the lock" in out1 and "Traceback" not in out1 + err1 + out2 + err2
+    trained = _trainings(log)
+    assert sorted(set(trained)) == sorted(trained) and len(trained) == 4, trained  # each trial trained once
+    assert done_hashes(root, "stop") == set(trained)  # and stored: none lost
+    assert "2 found stored when their turn came" in out2, out2  # the two in flight at the stop, reused
     assert not (root / "stop" / "driver.json").exists()
+    assert not list((root / "stop" / "claims").glob("*.json"))  # every claim released

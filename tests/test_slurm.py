@@ -199,13 +199,14 @@ def slurm_cluster(tmp_path_factory):
     assert [(p, p.read_bytes() if p.is_file() else None) for p, _ in system] == system, "a system file changed"
 
 
-def job_processes(job_id: str) -> list[str]:
-    """Processes whose environment says they belong to Slurm job job_id."""
+def job_processes(job_id: str, conf: str) -> list[str]:
+    """Processes whose environment says they belong to Slurm job job_id of the cluster configured by `conf`
+    (another private test cluster on this machine, or the machine's own, numbers its jobs from 1 too)."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
             environ = (proc / "environ").read_bytes().split(b"\0") if proc.name.isdigit() else []
-            if f"SLURM_JOB_ID={job_id}".encode() in environ:
+            if f"SLURM_JOB_ID={job_id}".encode() in environ and f"SLURM_CONF={conf}".encode() in environ:
                 command = (proc / "cmdline").read_bytes().replace(b"\0", b" ")[:120]
                 found.append(f"{proc.name}: {command!r}")
         except OSError:
@@ -220,9 +221,10 @@ def sbatch_wait(script: Path, home: Path, cluster: dict) -> tuple[subprocess.Com
     job_id = re.search(r"Submitted batch job (\d+)", done.stdout).group(1)
     output = (script.parent / f"bench-smoke-{job_id}.out").read_text()
     deadline = time.monotonic() + 15  # the last processes may take a moment to be reaped
-    while job_processes(job_id) and time.monotonic() < deadline:
+    conf = cluster["SLURM_CONF"]
+    while job_processes(job_id, conf) and time.monotonic() < deadline:
         time.sleep(1)
-    assert not job_processes(job_id), f"processes of job {job_id} survived it: {job_processes(job_id)}"
+    assert not job_processes(job_id, conf), f"processes of job {job_id} survived it: {job_processes(job_id, conf)}"
     if done.returncode == 0:
         assert not Path(f"/tmp/bench-ray-{job_id}").exists(), "Ray's temporary folder outlived a finished job"
     return done, output

@@ -61,6 +61,29 @@ def test_a_dense_checkpoint_that_fails_to_write_is_a_warning_and_the_rows_are_st
     assert not (root / "checkpoints" / f"{cfg.config_hash}.pt").exists()
 
 
+def test_on_a_real_full_disk_the_rows_are_stored_and_the_checkpoint_is_a_warning(tmp_path):
+    """The issue's case on a real file system: a 512 KiB tmpfs (root only) takes a trial's rows but not its
+    dense checkpoint (1.1 MB); the checkpoint's partial file is removed and the trained result is stored."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "small"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        cfg = TrialConfig(**CFG, seed=6)
+        with pytest.warns(UserWarning, match="dense checkpoint .* not written .*No space left"):
+            out = execute_trial(cfg.to_dict(), {"results": str(disk / "res"), "cpus_per_trial": 1})
+        assert out["status"] == "ok", out
+        assert scan_rows(disk / "res", "s")[0] == {cfg.config_hash}
+        assert not list((disk / "res").rglob("*.pt")) and not list((disk / "res").rglob(".*.tmp"))
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
 def test_a_directory_at_a_rows_path_is_named_moved_aside_and_the_trial_stored(tmp_path, results):
     root = tmp_path / "res"
     blocked = root / table_path("s", "rows", results[0].config_hash)

@@ -181,14 +181,9 @@ def run(**options: Any) -> None:
 
 
 def _train_and_store(cfg, results, data, download, device, rerun: bool, threads: int, lock) -> None:
-    from suite.core.data_root import DataError
-    from suite.results.checkpoints import CheckpointCache
     from suite.results.check import quarantine
     from suite.results.layout import table_path
-    from suite.results.store import UnstorableResult, stored_rows, trial_blockers, where, write_trial
-    from suite.run.process_guard import sigterm_as_interrupt
-    from suite.methods.base import StartError
-    from suite.train import run_trial
+    from suite.results.store import stored_rows, trial_blockers, where
 
     # Nothing finished is trained twice (as in a sweep) unless asked.
     try:
@@ -199,21 +194,65 @@ def _train_and_store(cfg, results, data, download, device, rerun: bool, threads:
         fail(f"--results {results}: {exc}")
     for damage in moved:
         err_console.print(f"set aside: {damage.describe(str(results))}", markup=False, highlight=False)
+    claim = None
+    if stored is None:
+        claim, stored = _claim(cfg, results, rerun)
     if stored is not None:
         _print_rows(stored)
         console.print(f"already in the store ({where(results, table_path(cfg.sweep, 'rows', cfg.config_hash))}): "
                       "nothing trained; --rerun trains it again and replaces it")
         return
+    try:
+        _train_claimed(cfg, results, data, download, device, threads, lock, claim)
+    finally:
+        claim.release()
+
+
+def _claim(cfg, results, rerun: bool):
+    """(the trial's claim, held; None) or (None, its rows) when a sweep's worker that was training it stored it
+    meanwhile (suite/run/trial_claim.py: a trial in flight elsewhere is waited for, never trained by both)."""
+    from suite.results.store import stored_rows
+    from suite.run.driver_lock import lock_ticket
+    from suite.run.trial_claim import ClaimBlocked, claim_for, claim_trial
+
+    claim = claim_for(str(results), cfg.sweep, cfg.config_hash, lock_ticket(str(results), cfg.sweep))
+    try:
+        stored = claim_trial(claim, (lambda: None) if rerun else (lambda: stored_rows(results, cfg.sweep,
+                                                                                     cfg.config_hash)),
+                             say=lambda text: err_console.print(text, markup=False, highlight=False, soft_wrap=True))
+    except (ClaimBlocked, OSError) as exc:
+        fail(f"--results {results}: {exc}")
+    if claim.note:
+        err_console.print(f"note: {claim.note}", markup=False, highlight=False, soft_wrap=True)
+    return (None, stored) if stored else (claim, None)
+
+
+def _train_claimed(cfg, results, data, download, device, threads: int, lock, claim) -> None:
+    from suite.core.data_root import DataError
+    from suite.results.checkpoints import CheckpointCache
+    from suite.results.store import UnstorableResult, write_trial
+    from suite.run.process_guard import sigterm_as_interrupt
+    from suite.methods.base import StartError
+    from suite.run.trial_claim import ClaimLost
+    from suite.train import run_trial
+
     import torch
 
     torch.set_num_threads(threads)
     progress, update = _epoch_progress(cfg.epochs)
+
+    def each_epoch(*args) -> None:
+        claim.check()  # ClaimLost: another process took the claim over while this one was stopped
+        update(*args)
+
     try:
         with sigterm_as_interrupt(), progress:
-            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=update,
+            result = run_trial(cfg, data_root=str(data) if data else None, device=device, progress=each_epoch,
                                download=download, checkpoints=CheckpointCache(results))
     except (DataError, StartError) as exc:
         fail(str(exc))
+    except ClaimLost as exc:
+        fail(f"{exc}; nothing was written", code=1)
     except KeyboardInterrupt:
         if lock.lost:
             raise

@@ -267,6 +267,8 @@ def probe_writable(root: str | Path) -> None:
         delete(root, name)
     except StoreWriteError:
         raise
+    except StoreRootError as exc:  # already says what the root is and what is allowed
+        raise StoreWriteError(str(exc)) from None
     except (OSError, ValueError) as exc:  # permissions, read-only fs, bad URI, missing bucket...
         raise StoreWriteError(f"results root {root} is not writable: {exc}") from None
 

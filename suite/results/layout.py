@@ -10,6 +10,7 @@ Under a results root (a directory or a URI)::
     <root>/<sweep>/lr_search/rows/...              that search's trials (the sub-sweep <sweep>/lr_search)
     <root>/<sweep>/damaged/<when>/<relpath>        files that failed their check, moved aside, never deleted
     <root>/<sweep>/driver.json                     the driver that currently runs the sweep (see run/driver_lock)
+    <root>/<sweep>/claims/<config_hash>.json       a trial in flight and who trains it (see run/trial_claim)
     <root>/checkpoints/<dense config_hash>.pt      trained dense weights shared with GMP (results/checkpoints)
 
 Every path is built here from checked names, so no sweep name, table or hash
@@ -118,6 +119,10 @@ def driver_path(sweep: str) -> str:
     return f"{check_store_sweep(sweep)}/driver.json"
 
 
+def claim_path(sweep: str, config_hash: str) -> str:
+    return f"{check_store_sweep(sweep)}/claims/{_check(_KEY, config_hash, 'config hash')}.json"
+
+
 def damaged_path(relpath: str, stamp: str) -> str:
     """Where a damaged file goes: under its top-level sweep's damaged/<stamp>/, keeping its relative path."""
     top, _, rest = relpath.partition("/")
@@ -127,6 +132,6 @@ def damaged_path(relpath: str, stamp: str) -> str:
 
 __all__ = [
     "CHECKPOINTS", "LR_SEARCH", "SUB_SWEEPS", "SWEEP_NAME_RULE", "StoreNameError", "TABLE_NAMES", "check_store_sweep",
-    "check_sweep_name", "checkpoint_path", "damaged_path", "driver_path", "failed_dir", "failed_path", "kind_of",
-    "lr_search_path", "lr_search_sweep", "table_dir", "table_path",
+    "check_sweep_name", "checkpoint_path", "claim_path", "damaged_path", "driver_path", "failed_dir", "failed_path",
+    "kind_of", "lr_search_path", "lr_search_sweep", "table_dir", "table_path",
 ]

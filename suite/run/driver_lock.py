@@ -35,9 +35,9 @@ import uuid
 import signal
 from pathlib import Path
 
-from suite.run.lock_state import ASK, HELD, beat_age, iso, judge
+from suite.run.lock_state import ASK, HELD, beat_age, iso, judge, publish_exclusive
 from suite.results.check import check_record
-from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes, write_local
+from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes
 from suite.results.layout import driver_path
 
 def _env_seconds(name: str, default: float) -> float:
@@ -55,6 +55,20 @@ def _env_seconds(name: str, default: float) -> float:
 
 STALE_AFTER_S = _env_seconds("BENCH_LOCK_STALE_S", 300.0)
 BEAT_S = _env_seconds("BENCH_LOCK_BEAT_S", 30.0)
+
+
+# The locks this process holds, by (root, sweep): what its workers are told of their driver (`lock_ticket`).
+_HELD: dict[tuple[str, str], "DriverLock"] = {}
+
+
+def lock_ticket(root: str, sweep: str) -> dict | None:
+    """What a worker needs to know of the lock this process holds on `sweep` (None if it holds none): its token,
+    so a worker of a driver that lost its lock trains nothing, and its timings, so a trial's claim
+    (suite.run.trial_claim) goes stale on the same rules."""
+    lock = _HELD.get((str(root), sweep))
+    if lock is None:
+        return None
+    return {"sweep": sweep, "token": lock.token, "stale_after_s": lock.stale_after_s, "beat_s": lock.beat_s}
 
 
 class StoreBusy(RuntimeError):
@@ -113,38 +127,8 @@ class DriverLock:
     # ------------------------------------------------------------------ acquire / release
 
     def _create_exclusive(self) -> bool:
-        """Locally: create the file, whole, only if absent (True if created).
-
-        The record is written to a private file first and then hard-linked into place, which fails if
-        the lock exists: no other driver can ever read a lock file that is still being written (an empty
-        one would read as damage and be taken over, and both drivers would run). Where hard links are not
-        supported, an O_EXCL create that is written right after is the fallback."""
-        path = Path(self.root) / self.relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        record = self._record()
-        private = path.with_name(f".{path.name}.{self.token}")
-        write_local(private, record)  # whole and on disk before anyone can see it
-        try:
-            os.link(private, path)
-            return True
-        except FileExistsError:
-            return False
-        except OSError:  # no hard links on this file system
-            return self._create_with_o_excl(path, record)
-        finally:
-            private.unlink(missing_ok=True)
-
-    @staticmethod
-    def _create_with_o_excl(path: Path, record: bytes) -> bool:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as out:
-            out.write(record)
-            out.flush()
-            os.fsync(out.fileno())
-        return True
+        """Locally: create the file, whole, only if absent (True if created): `publish_exclusive`."""
+        return publish_exclusive(Path(self.root) / self.relpath, self._record(), self.token)
 
     def acquire(self) -> "DriverLock":
         if uri_fs(self.root) is None and self._create_exclusive():
@@ -170,6 +154,7 @@ class DriverLock:
         return self
 
     def _start_heartbeat(self) -> None:
+        _HELD[(str(self.root), self.sweep)] = self
         self._thread = threading.Thread(target=self._beat, name="bench-driver-heartbeat", daemon=True)
         self._thread.start()
 
@@ -216,6 +201,8 @@ class DriverLock:
 
     def release(self) -> None:
         self._stop.set()
+        if _HELD.get((str(self.root), self.sweep)) is self:
+            del _HELD[(str(self.root), self.sweep)]
         if self._thread is not None:
             self._thread.join(timeout=5)
         holder, _ = self._read()
@@ -232,4 +219,4 @@ class DriverLock:
         self.release()
 
 
-__all__ = ["BEAT_S", "DriverLock", "LockLost", "STALE_AFTER_S", "StoreBusy"]
+__all__ = ["BEAT_S", "DriverLock", "LockLost", "STALE_AFTER_S", "StoreBusy", "lock_ticket"]

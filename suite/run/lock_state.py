@@ -1,4 +1,4 @@
-"""Whether the driver named in a sweep's lock file (driver.json) may still be running: a pure judgement.
+"""Whether the process named in a sweep's lock file (driver.json) or a trial's claim may still be running.
 
 `judge(holder, host, stale_after_s)` answers one of
 
@@ -15,8 +15,12 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from datetime import datetime, timezone
+from pathlib import Path
+
+from suite.results.files import write_local
 
 from suite.run.process_guard import pid_alive, pid_started_at
 
@@ -59,7 +63,7 @@ def judge(holder: dict, host: str, stale_after_s: float, now: float | None = Non
             return GONE, f"pid {pid} no longer runs on {host}"
         began = pid_started_at(pid)
         if began is not None and began > started + 2.0:
-            return GONE, f"pid {pid} on {host} is another process now (started {iso(began)}, the lock {iso(started)})"
+            return GONE, f"pid {pid} on {host} is another process now (started {iso(began)}, the record {iso(started)})"
     if beat - now > stale_after_s:
         return ASK, (f"its heartbeat is {beat - now:.0f}s in the future (a clock that runs ahead, or a record "
                      f"written by hand): whether it still runs cannot be told")
@@ -69,4 +73,37 @@ def judge(holder: dict, host: str, stale_after_s: float, now: float | None = Non
     return HELD, None
 
 
-__all__ = ["ASK", "GONE", "HELD", "beat_age", "iso", "judge"]
+def publish_exclusive(path: Path, record: bytes, token: str) -> bool:
+    """Create the record at `path`, whole, only if nothing is there (True if created): a driver lock or a trial claim.
+
+    The record is written to a private file first and then hard-linked into place, which fails if the file
+    exists: no other process can ever read a record that is still being written (an empty one would read as
+    damage and be taken over, and both would run). Where hard links are not supported, an O_EXCL create that is
+    written right after is the fallback."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    private = path.with_name(f".{path.name}.{token}")
+    write_local(private, record)  # whole and on disk before anyone can see it
+    try:
+        os.link(private, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system
+        return _create_with_o_excl(path, record)
+    finally:
+        private.unlink(missing_ok=True)
+
+
+def _create_with_o_excl(path: Path, record: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as out:
+        out.write(record)
+        out.flush()
+        os.fsync(out.fileno())
+    return True
+
+
+__all__ = ["ASK", "GONE", "HELD", "beat_age", "iso", "judge", "publish_exclusive"]

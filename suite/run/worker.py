@@ -19,6 +19,8 @@ from suite.config import TrialConfig
 from suite.results.check import quarantine
 from suite.results.files import probe_writable
 from suite.results.store import stored_rows, trial_blockers, write_failure, write_trial
+from suite.run.driver_lock import lock_ticket
+from suite.run.trial_claim import ClaimBlocked, ClaimLost, TrialClaim, claim_for, claim_trial, lock_refusal
 from suite.sweep.parsing import import_plugins
 from suite.sweep.spec import Spec
 
@@ -36,6 +38,7 @@ def worker_job(spec: Spec, results: str, data: str | None) -> dict:
         "cpus_per_trial": spec.cpus_per_trial,
         "gpus_per_trial": spec.gpus_per_trial,
         "plugins": list(spec.plugins),
+        "lock": lock_ticket(results, spec.name),  # None where no driver lock is held (a test calling a worker)
     }
 
 
@@ -71,6 +74,40 @@ def clear_the_way(root: str, cfg: TrialConfig) -> None:
         warnings.warn(f"set aside before training: {moved.describe(str(root))}", stacklevel=2)
 
 
+def _not_trained(base: dict, start: float, error: str) -> dict:
+    return {**base, "status": "failed", "error": error, "test_acc": -1.0, "train_s": time.perf_counter() - start,
+            "data_s": 0.0, "data_loaded": False}
+
+
+def _claim(cfg: TrialConfig, job: dict, base: dict, start: float) -> TrialClaim | dict:
+    """The trial's claim, held (suite.run.trial_claim), or the answer without training: found stored (also after
+    waiting for another driver's worker that trains it), refused (this driver lost its lock), or failed."""
+    root = job["results"]
+    try:
+        # Re-checked here, just before training, not only when the driver planned: a trial another driver (or
+        # one stopped and resumed) stored meanwhile is answered from the store, never trained twice.
+        stored = stored_rows(root, cfg.sweep, cfg.config_hash)
+        if stored:
+            return _reused(stored, base)
+        refused = lock_refusal(root, job.get("lock"))
+        if refused is not None:
+            return _not_trained(base, start, refused)
+        claim = claim_for(root, cfg.sweep, cfg.config_hash, job.get("lock"))
+        stored = claim_trial(claim, lambda: stored_rows(root, cfg.sweep, cfg.config_hash))
+        if stored:
+            return _reused(stored, base)
+    except ClaimBlocked as exc:
+        return _not_trained(base, start, f"ClaimBlocked: {exc} (not trained)")
+    except OSError as exc:  # StoreReadError, StoreWriteError
+        return _not_trained(base, start, f"{type(exc).__name__}: {exc} (not trained)")
+    try:
+        clear_the_way(root, cfg)
+    except OSError as exc:  # the folder takes no writes, or what stands in the way cannot be moved
+        claim.release()
+        return _not_trained(base, start, f"{type(exc).__name__}: {exc} (not trained)")
+    return claim
+
+
 def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     """Run one trial and store its result (or its failure); returns its metrics.
 
@@ -78,37 +115,34 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
     raises for a failing trial. A trial already in the store when its turn comes
     is answered from it without training (status "reused"); `reuse_done` is kept
     for callers that ask for that explicitly (the lr search), it is always so now.
+    A trial is trained only under its claim (`_claim`), so never by two drivers at once.
     """
     import torch
 
     from suite.results.checkpoints import CheckpointCache
-    from suite.train import run_trial
 
     start = time.perf_counter()
-    started_at = time.time()
     import_plugins(job.get("plugins", ()))
+    from suite.train import run_trial  # after the plugins, which may wrap it (the tests count trainings so)
+
     threads = max(1, int(job.get("cpus_per_trial", 1)))
     torch.set_num_threads(threads)
     cfg = TrialConfig.from_dict(cfg_dict)
     root = job["results"]
     base = {"config_hash": cfg.config_hash, "pid": os.getpid(), "node": socket.gethostname(), "threads": threads,
-            "started_at": started_at}
-    try:
-        # Re-checked here, just before training, not only when the driver planned: a trial another driver (or
-        # one stopped and resumed) stored meanwhile is answered from the store, never trained twice.
-        stored = stored_rows(root, cfg.sweep, cfg.config_hash)
-        if stored:
-            return _reused(stored, base)
-        clear_the_way(root, cfg)
-    except OSError as exc:  # StoreReadError, StoreWriteError, or what stands in the way cannot be moved
-        return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc} (not trained)", "test_acc": -1.0,
-                "train_s": time.perf_counter() - start, "data_s": 0.0, "data_loaded": False}
+            "started_at": time.time()}
+    claim = _claim(cfg, job, base, start)
+    if isinstance(claim, dict):
+        return claim
     device = "cuda" if (job.get("gpus_per_trial") or 0) > 0 else "cpu"
     data_s, data_loaded = 0.0, False
     try:
         data_s, data_loaded = _load_data(cfg.dataset, job.get("data"))
-        result = run_trial(cfg, data_root=job.get("data"), device=device, checkpoints=CheckpointCache(root))
+        result = run_trial(cfg, data_root=job.get("data"), device=device, checkpoints=CheckpointCache(root),
+                           progress=claim.check)  # stops at the next epoch if another process took the claim over
         write_trial(root, cfg.sweep, result)
+    except ClaimLost as exc:  # the taker trains it: store nothing, record no failure
+        return {**_not_trained(base, start, f"not finished: {exc}"), "data_s": data_s, "data_loaded": data_loaded}
     except Exception as exc:  # noqa: BLE001 - a failing trial is recorded, the sweep goes on
         error = f"{type(exc).__name__}: {exc}"
         try:
@@ -116,8 +150,9 @@ def execute_trial(cfg_dict: dict, job: dict, reuse_done: bool = False) -> dict:
                           f"{error}\n\n{traceback.format_exc()}")
         except OSError as store_exc:  # the store itself fails: say so, never raise out of the worker
             error += f" (and the failure could not be recorded: {type(store_exc).__name__}: {store_exc})"
-        return {**base, "status": "failed", "error": error, "test_acc": -1.0,
-                "train_s": time.perf_counter() - start, "data_s": data_s, "data_loaded": data_loaded}
+        return {**_not_trained(base, start, error), "data_s": data_s, "data_loaded": data_loaded}
+    finally:
+        claim.release()
     final = final_row(result.rows)
     return {**base, "status": final["status"], "test_acc": float(final["test_acc"]),
             "compression_ratio": float(final["compression_ratio"]), "n_rows": len(result.rows),
