@@ -26,8 +26,9 @@ ESTIMATE_RULE = (
     "it, their median compression ratios in parentheses), e.g. '86.90 est. [86.62, 87.15] (CR 180–260)'. "
     "An estimate is made only where the bracket is narrow (at most a stated factor in CR) and its error bound "
     "holds: the ends within two measured bands of each other, or their mean accuracies close, or the change "
-    "of slope of the neighbouring segments bounding the error of the straight line (the rule: docs/sweeps.md). "
-    "Its [lo, hi] is that error bound clipped to the two ends' means, not a seed bootstrap; it has no std. "
+    "of slope of the neighbouring segments bounding the error of the straight line (docs/sweeps.md, "
+    "'Estimates in a report'). Its [lo, hi] is that error bound clipped to the two ends' means, not a seed "
+    "bootstrap; it has no std. "
     "Where a configuration reaching the level is more accurate, that configuration is the cell, as the rule "
     "above picks it."
 )
