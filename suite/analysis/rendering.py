@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from suite.analysis.estimates import estimated
 from suite.analysis.selections import measured_sparser
 from suite.core.data import DATASETS
 from suite.core.models import MODELS
@@ -110,10 +111,18 @@ def measured_at(sparsity: float) -> str:
     return "empty network" if sparsity >= 1 else f"at CR {1 / (1 - sparsity):.0f}"
 
 
+def estimate_text(row: pd.Series, level: str) -> str:
+    """'86.90 est. [86.62, 87.15] (CR 180–260)': a Table 2 cell estimated between two configurations
+    (`estimates.with_estimates`), its error interval and the median CRs of the bracket's ends."""
+    return (f"{100 * row[f'mean@{level}']:.2f} est. [{100 * row[f'lo@{level}']:.2f}, {100 * row[f'hi@{level}']:.2f}]"
+            f" (CR {_format_cr(row[f'est_cr_a@{level}'])}–{_format_cr(row[f'est_cr_b@{level}'])})")
+
+
 def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
     """Display strings 'mean ± std' in percent, one column per sparsity level; a cell measured at a
     clearly sparser configuration (`selections.measured_sparser`) adds where: '86.08 ± 0.19 (at CR 83)',
-    and one on fewer seeds than its section's most says so: '84.75 ± 1.06 (2 of 3 seeds)'."""
+    and one on fewer seeds than its section's most says so: '84.75 ± 1.06 (2 of 3 seeds)'. An estimated
+    cell reads as `estimate_text`."""
     levels = [c.split("@", 1)[1] for c in table.columns if c.startswith("mean@")]
     headers = [f"{100 * float(s):g}%" for s in levels]
     records = []
@@ -121,8 +130,8 @@ def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
         record = _section_columns(row["model"], row["dataset"]) | {"Method": row["label"]}
         for level, header in zip(levels, headers):
             mean, std, sparsity = row[f"mean@{level}"], row[f"std@{level}"], row[f"sparsity@{level}"]
-            if pd.isna(mean):
-                record[header] = EMPTY_CELL
+            if pd.isna(mean) or estimated(row, level):
+                record[header] = estimate_text(row, level) if estimated(row, level) else EMPTY_CELL
                 continue
             # a single seed has no spread
             text = f"{100 * mean:.2f}" if pd.isna(std) else f"{100 * mean:.2f} ± {100 * std:.2f}"

@@ -33,6 +33,8 @@ class ReportContext:
     only: frozenset[str] | None = None  # method labels the figures draw (None: every one)
     protocol: str = ""  # epochs, seeds, data, preview: every caption says what it summarises
     notes: list[str] = field(default_factory=list)
+    # Table 2 cells the shared search estimated (`suite.analysis.estimates.LevelEstimate`; `--search shared`)
+    estimates: Sequence[Any] = ()
 
 
 @dataclass(frozen=True)

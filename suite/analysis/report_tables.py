@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from suite.analysis.configurations import sections_without_dense
+from suite.analysis.estimates import ESTIMATE_RULE, with_estimates
 from suite.analysis.intervals import LEVEL, REFERENCE_TOLERANCE, accuracy_intervals, compression_intervals
 from suite.analysis.rendering import format_accuracy_table, format_compression_table
 from suite.analysis.report_parts import ReportContext, ReportTable
@@ -65,10 +66,15 @@ COMPRESSION_ABSOLUTE = ReportTable(
     ABSOLUTE_TABLE_NAME, "Table 1 at absolute test accuracies (written whenever --absolute is given)",
     _compression_absolute, format_compression_table, lambda _: COMPRESSION_ABSOLUTE_CAPTION + COMPRESSION_INTERVALS,
     "Table 1 at absolute accuracy thresholds")
+def _accuracy(ctx: ReportContext) -> pd.DataFrame:
+    """Table 2 with its bootstrap intervals, and the shared search's estimates where it made any."""
+    return with_estimates(accuracy_intervals(accuracy_table(ctx.rows), ctx.rows), ctx.estimates)
+
+
 ACCURACY = ReportTable(
-    "accuracy", "paper Table 2: test accuracy at fixed sparsity levels",
-    lambda ctx: accuracy_intervals(accuracy_table(ctx.rows), ctx.rows), format_accuracy_table,
-    lambda _: ACCURACY_RULE + ACCURACY_INTERVALS, "Table 2: test accuracy (%) at fixed sparsity")
+    "accuracy", "paper Table 2: test accuracy at fixed sparsity levels", _accuracy, format_accuracy_table,
+    lambda ctx: ACCURACY_RULE + ACCURACY_INTERVALS + (ESTIMATE_RULE if ctx.estimates else ""),
+    "Table 2: test accuracy (%) at fixed sparsity")
 
 
 __all__ = ["ABSOLUTE_TABLE_NAME", "ACCURACY", "COMPRESSION", "COMPRESSION_ABSOLUTE", "eps_caption"]

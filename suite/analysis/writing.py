@@ -15,6 +15,7 @@ import pandas as pd
 
 from suite.analysis.configurations import complete_rows, sections
 from suite.analysis.data_selection import protocol_text, select_data
+from suite.analysis.estimates import LevelEstimate
 from suite.analysis.html_report import ReportPage, write_html_report
 from suite.analysis.paper import side_by_side
 from suite.analysis.rendering import to_csv, to_latex, to_markdown
@@ -48,7 +49,9 @@ class ReportOptions:
     trial's (`suite.analysis.data_selection`, UnknownDataError); the index names it and the others. `paper`
     (the spec's `suite.sweep.paper_spec.PaperValues`): paper.md sets the cells beside the paper's, and the
     figures draw the paper's methods only unless `all_methods`. `complete_only`: configurations measured on
-    fewer seeds than their section's most are left out (`configurations.complete_rows`), with a note."""
+    fewer seeds than their section's most are left out (`configurations.complete_rows`), with a note.
+    `estimates` (`suite.analysis.estimates.LevelEstimate`, the shared search's estimated level cells): Table 2
+    and paper.md show them in place of the measured rule's cell, marked as estimates."""
 
     tables: Iterable[str] | None = None
     plots: Iterable[str] | None = None
@@ -63,6 +66,7 @@ class ReportOptions:
     paper: object = None
     all_methods: bool = False
     complete_only: bool = False
+    estimates: Sequence[LevelEstimate] = ()
 
 
 def _safe_name(*parts: str) -> str:
@@ -213,7 +217,7 @@ def write_report(root: str | Path, sweep: str, out_dir: str | Path, console: ric
     ctx = ReportContext(rows, data.layers, data.history, tuple(options.eps), options.eps_mode, absolute,
                         paper.references() if paper else None,
                         None if options.all_methods or paper is None else frozenset(paper.labels()),
-                        protocol_text(rows), notes)
+                        protocol_text(rows), notes, tuple(options.estimates))
     final = Path(out_dir)
     out = staging_folder(final)  # moved into place at the end (suite.analysis.staging)
     _say(console, [f"protocol: {ctx.protocol}"] + [f"note: {note}" for note in notes])

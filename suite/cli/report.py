@@ -235,11 +235,14 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
     if adaptive or spec.adaptive is not None:
         from suite.run.adaptive_preview import preview_adaptive
         from suite.run.plan import make_plan
-        from suite.run.search.preview import shared_records
+        from suite.run.search.preview import shared_report
 
         try:
             plan = make_plan(spec, results)
-            facts["searches"] = shared_records(plan) if search == "shared" else preview_adaptive(plan).records()
+            if search == "shared":  # its estimated level cells are Table 2's too
+                facts["searches"], facts["estimates"] = shared_report(plan)
+            else:
+                facts["searches"] = preview_adaptive(plan).records()
         except ValueError as exc:  # ε cells without dense trials
             fail(f"adaptive searches of {name!r}: {exc}")
     return facts

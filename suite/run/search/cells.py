@@ -27,6 +27,7 @@ class Cell:
     result: float | None = None  # ε: the cell's CR; level: its mean accuracy (estimated or measured)
     bracket: tuple = (None, None)  # the axis values the cell (or its estimate) rests on
     interval: tuple | None = None  # level estimate: the bracket's mean accuracies (low, high)
+    basis: str | None = None  # level estimate: the error bound it met ("narrow" | "flat" | "curvature")
 
     @property
     def name(self) -> str:

@@ -36,11 +36,11 @@ def settle(cell: Cell, status: str, full: list[Stats], level: float, ends: tuple
     reaching the level); for an "estimated" stop, the estimate `est` where it is higher."""
     reach = [p for p in full if reaches(p, level, tol)]
     best = max(reach, key=lambda p: (p.mean, -p.cr), default=None)
-    cell.status, cell.interval = status, None
+    cell.status, cell.interval, cell.basis = status, None, None
     cell.cell_x, cell.result = (best.x, best.mean) if best is not None else (None, None)
     cell.bracket = tuple(p.x if p is not None else None for p in ends)
     if est is not None:
-        cell.interval = est.interval
+        cell.interval, cell.basis = est.interval, est.basis
         if best is None or est.value > best.mean:
             cell.cell_x, cell.result = None, est.value
         else:

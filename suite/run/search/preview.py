@@ -1,9 +1,11 @@
 """The shared search as the store leaves it, replayed into a `SharedPlan` as a run's resume does (no Ray;
 writes nothing): `bench sweep NAME --adaptive --search shared --dry-run` prints it, `bench report NAME
---search shared` lists its cells in the index and searches.csv (their level estimates included)."""
+--search shared` lists its cells in the index and searches.csv and shows its level estimates in Table 2."""
 
 from __future__ import annotations
 
+from suite.analysis.estimates import LevelEstimate
+from suite.methods.labels import method_label
 from suite.run.adaptive_results import store_lookup
 from suite.run.plan import SweepPlan
 from suite.run.search.cells import Cell
@@ -48,19 +50,46 @@ def where(shared: SharedPlan, index: int) -> str:
     return line
 
 
-def shared_records(plan: SweepPlan, level_rule: str = "interpolated") -> list[dict]:
+def records(shared: SharedPlan, unknown: set[str]) -> list[dict]:
     """One record per cell with the report's search columns (suite.analysis.writing.SEARCH_COLUMNS)."""
-    shared, unknown = replayed(plan, level_rule)
-    records = []
+    out = []
     for index, cell in enumerate(shared.cells):
         base = shared.bases[cell.group]
         on_path = {cfg.config_hash for x in dict.fromkeys(cell.path) for cfg in base.configs(x)}
-        records.append({"search": cell.title, "method": base.bases[0].method, "depth": base.bases[0].depth,
-                        "cell": cell.name, "axis": base.axis, "status": cell.status,
-                        "settled": cell.status != "running", "trials_stored": len(on_path & shared.reused),
-                        "lr_searched": not any(b.config_hash in unknown for b in base.bases),
-                        "where": where(shared, index)})
-    return records
+        out.append({"search": cell.title, "method": base.bases[0].method, "depth": base.bases[0].depth,
+                    "cell": cell.name, "axis": base.axis, "status": cell.status,
+                    "settled": cell.status != "running", "trials_stored": len(on_path & shared.reused),
+                    "lr_searched": not any(b.config_hash in unknown for b in base.bases),
+                    "where": where(shared, index)})
+    return out
 
 
-__all__ = ["preview_shared", "replayed", "shared_records", "where"]
+def estimates(shared: SharedPlan) -> list[LevelEstimate]:
+    """Every level cell stopped as "estimated", as the report's Table 2 places it: its section and method
+    label, the estimate, its interval and the bracket's two ends (axis values and median CRs)."""
+    out = []
+    for cell in shared.cells:
+        if cell.kind != "level" or cell.status != "estimated" or cell.interval is None or cell.result is None:
+            continue
+        g, cfg = shared.search.groups[cell.group], shared.bases[cell.group].bases[0]
+        a, b = (g.stats(x) for x in cell.bracket)
+        if a is None or b is None:  # never, for an estimate: both ends are measured on every seed
+            continue
+        out.append(LevelEstimate(cfg.model, cfg.dataset, method_label(cfg.method, cfg.depth), cell.value,
+                                 cell.result, *cell.interval, g.axis, a.x, b.x, a.cr, b.cr, cell.basis or ""))
+    return out
+
+
+def shared_report(plan: SweepPlan, level_rule: str = "interpolated") -> tuple[list[dict], list[LevelEstimate]]:
+    """What `bench report --search shared` takes from one replay: the records of every cell (searches.csv,
+    the index) and the estimated level cells (Table 2, paper.md)."""
+    shared, unknown = replayed(plan, level_rule)
+    return records(shared, unknown), estimates(shared)
+
+
+def shared_records(plan: SweepPlan, level_rule: str = "interpolated") -> list[dict]:
+    """One record per cell with the report's search columns (suite.analysis.writing.SEARCH_COLUMNS)."""
+    return records(*replayed(plan, level_rule))
+
+
+__all__ = ["estimates", "preview_shared", "records", "replayed", "shared_records", "shared_report", "where"]
