@@ -169,8 +169,8 @@ def test_complete_rows_leaves_out_configurations_on_fewer_seeds_than_their_secti
 
 
 def test_bench_submit_passes_the_search_on():
-    from suite.run.submit import passthrough_flags
+    from suite.sweep.options import SweepOptions
 
-    assert passthrough_flags(adaptive=True) == ["--adaptive"]
-    assert passthrough_flags(adaptive=True, search="shared", level_rule="measured") == [
+    assert SweepOptions(adaptive=True).flags() == ["--adaptive"]
+    assert SweepOptions(adaptive=True, search="shared", level_rule="measured").flags() == [
         "--adaptive", "--search", "shared", "--level-rule", "measured"]
