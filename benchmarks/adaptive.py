@@ -77,8 +77,8 @@ def main() -> None:
 
     import pandas as pd
 
-    from suite.run.adaptive import AdaptivePlan
-    from suite.run.adaptive_results import run_serial, store_lookup, summary_lines
+    from suite.run.search.bisect.plan import AdaptivePlan
+    from suite.run.search.driving import run_serial, store_lookup, summary_lines
     from suite.sweep.adaptive_spec import AdaptiveSettings
     from suite.analysis.tables import compression_choices
     from suite.results.store import load_table

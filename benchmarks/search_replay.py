@@ -4,8 +4,8 @@
 
 The store's rows become an oracle (`replay_oracle.py`: per seed and group, accuracy and CR interpolated
 between its measured points along the search axis). Against it run (a) the spec's full grid, (b) today's
-bisection (`suite.run.adaptive.AdaptivePlan`, driven through its own functions with oracle rows in place of
-training) and (c) the shared search (`suite.run.search`). Printed: trials used by each, and every Table 1
+bisection (`suite.run.search.bisect.plan.AdaptivePlan`, driven through its own functions with oracle rows in place of
+training) and (c) the shared search (`suite.run.search.shared`). Printed: trials used by each, and every Table 1
 (ε) and Table 2 (level) cell of each method next to the oracle's true cell (the same rules on a fine axis).
 
 Within tolerance: ε cell, CR within a factor 1 + tolerance of the true cell's (or both none); level cell,
@@ -58,8 +58,8 @@ def full_point_cells(oracle: Oracle, key: str, xs, eps, levels) -> dict:
 
 
 def run_today(trials, settings, oracle):
-    from suite.run.adaptive import AdaptivePlan
-    from suite.run.adaptive_results import run_serial
+    from suite.run.search.bisect.plan import AdaptivePlan
+    from suite.run.search.driving import run_serial
 
     plan = AdaptivePlan(trials, settings)
     run_serial(plan, lambda cfg: oracle_rows(oracle, cfg))
@@ -70,7 +70,7 @@ def run_today(trials, settings, oracle):
 
 
 def run_shared(plan, settings, rules, oracle):
-    from suite.run.search import GroupState, Result, SharedSearch, run_serial
+    from suite.run.search.shared import GroupState, Result, SharedSearch, run_serial
 
     seeds = tuple(b.seed for b in plan.groups[0].bases)
     groups = [GroupState(g.key, g.axis, g.lo, g.hi, seeds, oracle.total_params) for g in plan.groups]
@@ -176,8 +176,8 @@ def main() -> None:
                         help="also run the other level rule and print both, cell by cell")
     args = parser.parse_args()
 
-    from suite.run.adaptive_cells import axis_of
-    from suite.run.search import Rules
+    from suite.run.search.bisect.cells import axis_of
+    from suite.run.search.shared import Rules
     from suite.sweep.expansion import expand
     from suite.sweep.loading import load_spec
 

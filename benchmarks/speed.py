@@ -19,7 +19,7 @@ The table gives, per variant, the median time per epoch (median time per
 step times the steps of an epoch) and the median over rounds of its ratio to
 dense's time in the same round, with the quartiles of those ratios (their
 spread is the load's doing). "compiled" trains with the fused factor step
-(suite/core/dwf_step.py, compiled: the default where a compiler is found),
+(suite/core/dwf/step.py, compiled: the default where a compiler is found),
 "eager" with the fallback ($BENCH_COMPILE=0); the compiled step's compile
 time (warm-up epoch minus a timed epoch) is printed with the epochs it takes
 to pay back. Also printed: the
@@ -38,10 +38,10 @@ import time
 import torch
 
 from suite.config import TrialConfig
-from suite.core.data import load_dataset
-from suite.core.dwf_compile import ENV, compiler_missing
+from suite.core.data.registry import load_dataset
+from suite.core.dwf.compile import ENV, compiler_missing
 from suite.builtins import METHODS
-from suite.core.models import build_model
+from suite.core.models.registry import build_model
 from suite.train import EpochStats, history_record, make_optimizer, resolve_device, train_epoch, train_step
 
 DEPTHS = (2, 3, 4)

@@ -101,7 +101,7 @@ class TrialConfig:
     weight_decay: float = setting(
         0.0, help="Plain L2 weight decay of the non-factorized parameters (BatchNorm included).", sweepable=True,
         protocol=True, accepts=lambda v: is_number(v) and v >= 0, allowed="a finite number >= 0", convert=to_float)
-    # Set from the data by `bench sweep` and `bench run` (suite/core/fingerprint.py): a stored trial is
+    # Set from the data by `bench sweep` and `bench run` (suite/core/data/fingerprint.py): a stored trial is
     # done only for the data it trained on, and `run_trial` refuses other data.
     data_fingerprint: str | None = setting(
         None, help="Fingerprint of the data the trial must train on (default: that of the data found).",

@@ -26,10 +26,10 @@ from torch import nn
 
 from suite.builtins import METHODS
 from suite.config import TrialConfig
-from suite.core.bundle import DataBundle
-from suite.core.data import load_dataset, require_data
+from suite.core.data.bundle import DataBundle
+from suite.core.data.registry import load_dataset, require_data
 from suite.core.metrics import evaluate, sparsity_stats
-from suite.core.models import build_model
+from suite.core.models.registry import build_model
 from suite.methods.base import EvalPoint, Method, Prepared, TrialContext
 from suite.methods.validation import validate_trial
 from suite.provenance import environment

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import math
 
-from suite.run.adaptive import AdaptivePlan
-from suite.run.adaptive_results import progress
+from suite.run.search.bisect.plan import AdaptivePlan
+from suite.run.search.driving import progress
 from suite.sweep.adaptive_spec import AdaptiveSettings
 from suite.config import TrialConfig
 

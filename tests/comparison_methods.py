@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from suite.config import TrialConfig
-from suite.core.models import build_model
+from suite.core.models.registry import build_model
 from baselines import synflow
 from suite.builtins import METHODS
 from suite.methods.base import kaiming_init

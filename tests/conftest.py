@@ -24,7 +24,7 @@ torch.set_num_threads(1)
 # The synthetic dataset the comparison methods' tests (tests/comparison_methods.py) train on.
 @pytest.fixture(scope="module")
 def data():
-    from suite.core.data import load_dataset
+    from suite.core.data.registry import load_dataset
 
     return load_dataset("synthetic")
 

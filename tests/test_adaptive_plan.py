@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from adaptive_stub import cells, grid, settings, stub
-from suite.run.adaptive import AdaptivePlan
-from suite.run.adaptive_results import budget_bound, remaining_bound, run_serial
+from suite.run.search.bisect.plan import AdaptivePlan
+from suite.run.search.driving import budget_bound, remaining_bound, run_serial
 
 
 def test_dense_then_table1_then_table2_points_train_first():

@@ -14,8 +14,8 @@ from bench_subprocess import bench_imports
 from suite.analysis.writing import SEARCH_COLUMNS
 from suite.config import TrialConfig
 from suite.results.store import TrialResult, write_trial
-from suite.run.adaptive import snap
-from suite.run.adaptive_preview import preview_adaptive
+from suite.run.search.bisect.plan import snap
+from suite.run.search.preview import preview_adaptive
 from suite.run.plan import make_plan
 from suite.sweep.loading import load_spec
 

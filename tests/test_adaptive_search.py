@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 
 from adaptive_stub import DENSE_ACC, cells, default_curve, grid, settings, stub
-from suite.run.adaptive import AdaptivePlan
-from suite.run.adaptive_results import budget_bound, run_serial, summary_lines
+from suite.run.search.bisect.plan import AdaptivePlan
+from suite.run.search.driving import budget_bound, run_serial, summary_lines
 from suite.config import TrialConfig
 
 

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from suite.run.adaptive_results import progress
+from suite.run.search.driving import progress
 from suite.analysis.tables import compression_table
 from suite.results.store import done_hashes, load_table
 from suite.sweep.loading import load_spec

@@ -17,9 +17,9 @@ BASELINES = SUITE.parent / "baselines"
 MAX_LINES = 300
 # The one package that talks to Ray Tune (suite/run/ray/), the module that submits
 # Ray jobs, and the readiness probe the Slurm script runs on each node
-# (`python -m suite.run.ray_probe`).
+# (`python -m suite.run.cluster.ray_probe`).
 RAY_PACKAGE = "suite.run.ray"
-RAY_MODULES = {"suite.run.submit", "suite.run.ray_probe"}
+RAY_MODULES = {"suite.run.cluster.submit", "suite.run.cluster.ray_probe"}
 
 
 def module_name(path: Path) -> str:
@@ -128,3 +128,28 @@ def test_the_checker_sees_a_cycle_and_a_private_import(tmp_path, monkeypatch):
     with pytest.raises(graphlib.CycleError):
         tuple(graphlib.TopologicalSorter(suite_graph()).static_order())
     assert ("suite.b", ["_hidden"]) in imports_of("suite.a")
+
+
+# Name-prefix families are folders (issue 26): a package says in its __init__ what it is for, and no two
+# modules of one folder share a prefix that would make them a family in all but name.
+PACKAGE_INITS = sorted(name for name, path in MODULES.items() if path.name == "__init__.py")
+
+
+@pytest.mark.parametrize("name", PACKAGE_INITS)
+def test_every_package_says_what_it_is_for(name):
+    docstring = ast.get_docstring(ast.parse(MODULES[name].read_text()))
+    assert docstring and len(docstring.split()) >= 5, f"{MODULES[name]}: a docstring saying what the package is for"
+
+
+FAMILY_PREFIXES = ("adaptive_", "dwf_", "lr_", "data_", "driver_", "slurm_")
+
+
+def test_no_module_family_left_outside_a_folder():
+    families = {}
+    for name, path in MODULES.items():
+        stem = path.stem
+        for prefix in FAMILY_PREFIXES:
+            if stem.startswith(prefix):
+                families.setdefault((str(path.parent), prefix), []).append(stem)
+    crowded = {key: stems for key, stems in families.items() if len(stems) > 1}
+    assert not crowded, f"modules sharing a prefix, a family that wants its own folder: {crowded}"

@@ -124,8 +124,8 @@ def test_bench_run_rejects_what_no_method_can_train(tmp_path):
 
 
 def test_catalog_lists_every_registered_model_dataset_and_method():
-    from suite.core.data import DATASETS
-    from suite.core.models import MODELS
+    from suite.core.data.registry import DATASETS
+    from suite.core.models.registry import MODELS
     from suite.builtins import METHODS
 
     listed = catalog()

@@ -2,7 +2,7 @@
 
 torch.utils.cpp_extension logs it when imported on a machine with a CUDA
 toolkit (CUDA_HOME, or nvcc on PATH) but no CUDA device; Inductor's C++ build
-imports it inside the first compile of DWF's fused step (suite/core/dwf_compile.py).
+imports it inside the first compile of DWF's fused step (suite/core/dwf/compile.py).
 CUDA_HOME pointed at an existing folder and no visible GPU make every machine
 such a machine, so the test means the same with or without a toolkit here.
 """

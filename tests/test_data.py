@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-import suite.core.augment as augment
-from suite.core.augment import augment_batch
-from suite.core.bundle import DataBundle
-from suite.core.data import DATASETS, clear_cache, load_dataset
-from suite.core.data_root import DataError, resolve_data_root
+import suite.core.data.augment as augment
+from suite.core.data.augment import augment_batch
+from suite.core.data.bundle import DataBundle
+from suite.core.data.registry import DATASETS, clear_cache, load_dataset
+from suite.core.data.root import DataError, resolve_data_root
 from suite.registry import UnknownNameError
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

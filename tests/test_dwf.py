@@ -7,12 +7,12 @@ import torch
 from torch import nn
 
 from suite.config import FLOAT32_EPS
-from suite.core.dwf import (
+from suite.core.dwf.factorization import (
     collapse, dwf_init_factors, factor_parameters, factor_weight_decay, factorize, layer_factors, misalignment,
     prunable_layers, truncation_bounds,
 )
 from suite.core.metrics import sparsity_stats
-from suite.core.models import build_model
+from suite.core.models.registry import build_model
 
 
 def _normal_cdf(x: float) -> float:

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from suite.core.dwf import factorize
-from suite.core.dwf_product import FactorProducts, factor_product, factor_products
+from suite.core.dwf.factorization import factorize
+from suite.core.dwf.product import FactorProducts, factor_product, factor_products
 
 
 def _plain(factors):

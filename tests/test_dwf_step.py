@@ -1,4 +1,4 @@
-"""The fused DWF factor step (suite/core/dwf_step.py) against autograd and torch.optim.SGD.
+"""The fused DWF factor step (suite/core/dwf/step.py) against autograd and torch.optim.SGD.
 
 The reference is the plain thing: the factors as parameters, the product as a
 chain of multiplications, autograd for the factor gradients and torch's SGD
@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from suite.config import TrialConfig
-from suite.core.dwf import collapse, factor_parameters
-from suite.core.dwf_compile import compile_setting, compiled_factor_sgd, compiler_missing, fused_step_wanted
-from suite.core.dwf_step import FactorizedSGD, factor_sgd
+from suite.core.dwf.factorization import collapse, factor_parameters
+from suite.core.dwf.compile import compile_setting, compiled_factor_sgd, compiler_missing, fused_step_wanted
+from suite.core.dwf.step import FactorizedSGD, factor_sgd
 from suite.builtins import METHODS
 from suite.train import make_optimizer, train_step
 
@@ -166,7 +166,7 @@ def test_a_tensor_without_gradient_is_left_alone_as_torch_sgd_does(monkeypatch):
 
 
 def test_auto_falls_back_to_the_eager_path_when_compiling_fails(monkeypatch):
-    import suite.core.dwf_compile as dc
+    import suite.core.dwf.compile as dc
 
     def broken():
         raise RuntimeError("fatal error: Python.h: No such file or directory\nmore")

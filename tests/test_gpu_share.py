@@ -1,5 +1,5 @@
 """Issue 28: a cluster's GPUs are used. A trial's GPU share comes from the allocation (the packing rule of
-suite/run/gpu_share.py) unless --gpus-per-trial or the spec says otherwise; `bench submit --slurm
+suite/run/cluster/gpu_share.py) unless --gpus-per-trial or the spec says otherwise; `bench submit --slurm
 --gpus-per-node G` passes a nonzero share to its sweep; a sweep that would leave visible GPUs idle says so."""
 
 import re
@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bench_subprocess import bench, write_spec
-from suite.run.gpu_share import packed_share, resolve_share, share_for_allocation
+from suite.run.cluster.gpu_share import packed_share, resolve_share, share_for_allocation
 from suite.sweep.loading import load_spec
 from suite.sweep.options import SweepOptions
 from suite.sweep.spec import SpecError

@@ -160,7 +160,7 @@ def test_what_a_driver_prints_of_a_damaged_file_keeps_its_brackets(tmp_path):
 
     from rich.console import Console
 
-    from suite.run.sweep_guard import guarded_store
+    from suite.run.guard.store import guarded_store
 
     root = tmp_path / "res"
     bad = root / "s" / "failed" / "abc.json"

@@ -180,7 +180,7 @@ def test_dataset_downloads_take_a_lock(tmp_path, monkeypatch):
     import torch
     import torchvision.datasets as tvd
 
-    from suite.core.data import clear_cache, load_dataset
+    from suite.core.data.registry import clear_cache, load_dataset
 
     state = {"inside": 0, "most": 0, "downloads": 0}
     guard = threading.Lock()

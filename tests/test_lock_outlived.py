@@ -16,8 +16,8 @@ import pytest
 
 from bench_subprocess import BENCH, ENV, bench
 from suite.results.store import done_hashes
-from suite.run.driver_lock import DriverLock, LockLost, StoreBusy
-from suite.run.sweep_guard import lost_as_error
+from suite.run.guard.driver_lock import DriverLock, LockLost, StoreBusy
+from suite.run.guard.store import lost_as_error
 from test_drivers import write_spec
 
 HOST = socket.gethostname()

@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from suite.config import TrialConfig
-from suite.core.bundle import DataBundle
-from suite.core.data import load_dataset
-from suite.core.models import build_model
+from suite.core.data.bundle import DataBundle
+from suite.core.data.registry import load_dataset
+from suite.core.models.registry import build_model
 from suite.builtins import BUILT_IN
 from suite.methods import labels as labels_module
 from suite.builtins import METHODS

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from suite.core.data import DATASETS
-from suite.core.models import MODELS, ModelSpec, build_model
+from suite.core.data.registry import DATASETS
+from suite.core.models.registry import MODELS, ModelSpec, build_model
 from suite.registry import UnknownNameError
 
 MNIST_SHAPE = (1, 28, 28)

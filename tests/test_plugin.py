@@ -10,7 +10,7 @@ import torch
 
 from bench_subprocess import bench, write_spec
 from suite.config import TrialConfig
-from suite.core.models import build_model
+from suite.core.models.registry import build_model
 from suite.methods.masks import counted_parameters, keep_count
 from suite.methods.validation import validate_trial
 from suite.sweep.parsing import import_plugins

@@ -14,13 +14,13 @@ import suite.train as train_module
 from suite.methods.masks import counted_parameters, keep_count
 from suite.results.checkpoints import CheckpointCache
 from suite.config import PARAMS, ConfigError, TrialConfig, is_number, setting
-from suite.core.dwf import prunable_layers
+from suite.core.dwf.factorization import prunable_layers
 from suite.grid import TABLE2_LEVELS
 from suite.builtins import METHODS
 from suite.methods.dense import DenseReferenceError, dense_reference, trained_dense_state
 from suite.methods.dwf import DWFParams
 from suite.methods.validation import validate_trial
-from suite.core.models import build_model
+from suite.core.models.registry import build_model
 from suite.sweep.expansion import expand
 from suite.sweep.loading import available_sweeps, load_spec
 
@@ -65,7 +65,7 @@ def test_gmp_without_cache_trains_the_same_dense_network(tmp_path):
     cache = CheckpointCache(tmp_path)
     dense = cfg("dense", seed=1)
     train_module.run_trial(dense, checkpoints=cache)
-    from suite.core.data import load_dataset
+    from suite.core.data.registry import load_dataset
 
     context = train_module.trial_context(load_dataset("synthetic"), torch.device("cpu"), None)
     fresh = trained_dense_state(cfg("gmp", seed=1, compressions=(10.0,), finetune_epochs=1), context)
@@ -117,7 +117,7 @@ def test_prune_at_init_leaves_biases_trainable(method):
     """As the reference pruners: weights scored and pruned, biases never masked."""
     c = _method_cfg(method, compressions=(1000.0,))
     model = build_model("lenet300", 10, (1, 28, 28))
-    from suite.core.data import load_dataset
+    from suite.core.data.registry import load_dataset
 
     prepared = METHODS[method].prepare(c, model, torch.Generator().manual_seed(0), load_dataset("synthetic"))
     masked = {id(p) for _, p in counted_parameters(model, include_bias=False)}
@@ -174,7 +174,7 @@ def test_malformed_numbers_are_config_errors(field, value):
 def test_default_omega_min_bounds_the_product_and_an_explicit_one_the_factor(depth):
     """App. G.2's 3e-3 read as Algorithm 1's eps on |product|: every factor starts
     above (3e-3)^(1/D); an explicit omega_min is the factor bound itself."""
-    from suite.core.dwf import factor_parameters, factor_bound, factorize
+    from suite.core.dwf.factorization import factor_parameters, factor_bound, factorize
 
     assert factor_bound(None, depth) == pytest.approx(3e-3 ** (1 / depth))
     for omega_min, bound in ((None, 3e-3 ** (1 / depth)), (3e-3, 3e-3)):

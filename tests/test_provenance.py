@@ -11,9 +11,9 @@ import pytest
 
 from bench_subprocess import bench, write_spec
 from suite.config import TrialConfig
-from suite.core.data import clear_cache, dataset_identity
-from suite.core.data_root import DataError
-from suite.core.fingerprint import fingerprint_of_checksums, identity_of_files
+from suite.core.data.registry import clear_cache, dataset_identity
+from suite.core.data.root import DataError
+from suite.core.data.fingerprint import fingerprint_of_checksums, identity_of_files
 from suite.provenance import PROVENANCE_COLUMNS
 from suite.train import run_trial
 

@@ -53,7 +53,7 @@ def test_unreachable_address_gives_a_clear_error(tmp_path):
 
     with pytest.raises(TuneSetupError, match="bench submit"):
         check_address(f"http://127.0.0.1:{port}")
-    from suite.run.submit import SubmitError, jobs_client
+    from suite.run.cluster.submit import SubmitError, jobs_client
 
     with pytest.raises(SubmitError, match=rf"--address 'http://127.0.0.1:{port}': no Ray dashboard answered"):
         jobs_client(f"http://127.0.0.1:{port}")
@@ -152,7 +152,7 @@ def test_submit_to_a_ray_cluster_on_loopback(tmp_path):
 
 
 def test_submit_retries_only_while_the_head_has_no_agent(monkeypatch):
-    from suite.run import submit
+    from suite.run.cluster import submit
 
     monkeypatch.setattr(submit.time, "sleep", lambda s: None)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from suite.core.data import DATASETS
-from suite.core.models import MODELS
+from suite.core.data.registry import DATASETS
+from suite.core.models.registry import MODELS
 from suite.builtins import METHODS
 from suite.registry import Registry, UnknownNameError
 

@@ -19,10 +19,10 @@ from suite.analysis.estimates import LevelEstimate, with_estimates
 from suite.cli.main import app
 from suite.config import TrialConfig
 from suite.results.store import TrialResult, write_trial
-from suite.run.adaptive_results import run_serial
+from suite.run.search.driving import run_serial
 from suite.run.plan import make_plan
-from suite.run.search.driving import SharedPlan
-from suite.run.search.preview import shared_report
+from suite.run.search.shared.driving import SharedPlan
+from suite.run.search.shared.preview import shared_report
 from suite.sweep.loading import load_spec
 
 LEVELS = [200, 400, 800]  # on the stub's curve CR 200 and 800 are estimated, CR 400 measured

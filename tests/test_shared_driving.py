@@ -1,5 +1,5 @@
 """`bench sweep --adaptive --search shared`: the shared search driven through TrialConfigs and stored rows
-(suite.run.search.driving.SharedPlan) on the stub's known curves (tests/adaptive_stub.py), and the CLI."""
+(suite.run.search.shared.driving.SharedPlan) on the stub's known curves (tests/adaptive_stub.py), and the CLI."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from adaptive_stub import grid, settings, stub
 from suite.cli.main import app
-from suite.run.adaptive_results import run_serial
-from suite.run.search.driving import SharedPlan
+from suite.run.search.driving import run_serial
+from suite.run.search.shared.driving import SharedPlan
 from test_adaptive_preview import write_spec
 
 SEEDS = (0, 1, 2)

@@ -1,4 +1,4 @@
-"""The shared ε-search (suite.run.search) on cheap synthetic curves with known boundaries: no training."""
+"""The shared ε-search (suite.run.search.shared) on cheap synthetic curves with known boundaries: no training."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from suite.run.search import GroupState, Result, Rules, SharedSearch, run_serial
-from suite.run.search.fit import Curve, isotonic, place_in_cr, safeguarded, secant
+from suite.run.search.shared import GroupState, Result, Rules, SharedSearch, run_serial
+from suite.run.search.shared.fit import Curve, isotonic, place_in_cr, safeguarded, secant
 
 SEEDS = (0, 1, 2)
 LAM0 = 3e-4
@@ -231,13 +231,13 @@ def test_resume_after_an_interruption_continues_where_it_stopped():
 # ---------------------------------------------------------------------------- level estimates
 
 def full_point(cr: float, mean: float, x: float | None = None):
-    from suite.run.search.state import Stats
+    from suite.run.search.shared.state import Stats
 
     return Stats(x if x is not None else cr, 3, True, cr, mean, mean, 0.001, False)
 
 
 def estimate_at(points, level, rules=Rules()):
-    from suite.run.search.estimate import level_estimate
+    from suite.run.search.shared.estimate import level_estimate
 
     return level_estimate(points, level, rules, lambda p: p.cr >= level)
 

@@ -63,7 +63,7 @@ def test_script_paths_are_absolute_and_steps_name_their_resources(tmp_path):
     assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
     # A bundled sweep by name stays a name; the Ray-job path names the same file relative to the project.
     assert "SWEEP=(bench sweep smoke --address auto" in write_script(tmp_path, "smoke", "--results", "r")
-    from suite.run.submit import resolve_spec_for_upload
+    from suite.run.cluster.submit import resolve_spec_for_upload
 
     assert resolve_spec_for_upload("smoke.yaml", REPO / "sweeps" / "smoke.yaml") == ("sweeps/smoke.yaml", None)
 
@@ -83,8 +83,8 @@ def test_dry_run_prints_the_script_and_writes_nothing(tmp_path):
 
 
 def test_submit_without_sbatch_says_where_the_script_is(tmp_path, monkeypatch):
-    from suite.run.slurm import submit_slurm
-    from suite.run.submit import SubmitError
+    from suite.run.cluster.slurm import submit_slurm
+    from suite.run.cluster.submit import SubmitError
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch here
     with pytest.raises(SubmitError, match="sbatch not found on PATH.*job.sbatch"):
@@ -154,8 +154,8 @@ def test_a_missing_environment_is_an_error(tmp_path):
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"{tmp_path / 'gone'}/bin/python is missing on" in done.stderr
-    from suite.run.slurm import slurm_script
-    from suite.run.submit import SubmitError
+    from suite.run.cluster.slurm import slurm_script
+    from suite.run.cluster.submit import SubmitError
 
     with pytest.raises(SubmitError, match=r"has no `ray` in .*gone/bin; run `bench submit` from the environment"):
         slurm_script("smoke", "/r", nodes=1, gpus_per_node=0, env_prefix=str(tmp_path / "gone"))

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from comparison_methods import cfg_for, lenet300, synflow_lenet300
-from suite.core.bundle import DataBundle
-from suite.core.models import build_model
+from suite.core.data.bundle import DataBundle
+from suite.core.models.registry import build_model
 from baselines import snip, synflow
 from suite.builtins import METHODS
 from suite.methods.base import kaiming_init

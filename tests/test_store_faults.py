@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from suite.config import TrialConfig
-from suite.run.driver_lock import DriverLock, StoreBusy
-from suite.run.process_guard import clean_stale_tempdirs
+from suite.run.guard.driver_lock import DriverLock, StoreBusy
+from suite.run.guard.process import clean_stale_tempdirs
 from suite.results.store import (
     DamagedRecord, load_sweep, load_table, quarantine_damaged, read_record, scan_rows, write_trial)
 from suite.results.layout import StoreNameError, check_store_sweep, check_sweep_name, table_path
-from suite.run.sweep_guard import set_aside
+from suite.run.guard.store import set_aside
 from suite.train import run_trial
 
 

@@ -106,7 +106,7 @@ def test_a_file_where_the_rows_folder_should_be_is_named_and_moved_aside(tmp_pat
     (root / "s" / "rows").write_text("someone's notes")
     done, damaged = scan_rows(root, "s")
     assert done == set() and damaged[0].relpath == "s/rows" and "a file where the rows folder" in damaged[0].problem
-    from suite.run.sweep_guard import consequence, set_aside
+    from suite.run.guard.store import consequence, set_aside
 
     assert consequence(damaged[0]) == "the folder will be made again where it stood"
     moved = set_aside(str(root), "s")  # what a driver does before it plans
@@ -228,7 +228,7 @@ def test_non_finite_values_are_refused_at_write_and_flagged_at_read(tmp_path, re
 
 
 def test_stored_records_of_the_wrong_shape_are_named_and_set_aside(tmp_path, results):
-    from suite.run.sweep_guard import set_aside
+    from suite.run.guard.store import set_aside
 
     root, paths = _store(tmp_path, results)
     lr = root / "s" / "lr_search" / "dwf_D2_abc.json"

@@ -1,4 +1,4 @@
-"""Issue 28: no trial trained twice. Whoever trains a trial holds its claim (suite/run/trial_claim.py); another
+"""Issue 28: no trial trained twice. Whoever trains a trial holds its claim (suite/run/guard/trial_claim.py); another
 process waits for a live holder and answers the trial from the store, takes a gone holder's claim over on the
 driver lock's rules (so a crashed driver's claims never block), and a worker whose driver lost its lock trains
 nothing. The stop/continue fault test of a whole sweep is tests/test_lock_outlived.py."""
@@ -18,7 +18,7 @@ import pytest
 
 from suite.config import TrialConfig
 from suite.results.store import stored_rows, write_trial
-from suite.run.trial_claim import ClaimBlocked, ClaimLost, TrialClaim, claim_trial, lock_refusal
+from suite.run.guard.trial_claim import ClaimBlocked, ClaimLost, TrialClaim, claim_trial, lock_refusal
 from suite.run.worker import execute_trial
 
 HOST = socket.gethostname()
@@ -170,7 +170,7 @@ def test_bench_run_waits_for_a_trial_in_flight_elsewhere_and_trains_it_not_again
     import dataclasses
 
     from bench_subprocess import BENCH, ENV
-    from suite.core.data import dataset_identity
+    from suite.core.data.registry import dataset_identity
     from suite.train import run_trial
 
     cfg = dataclasses.replace(CFG, data_fingerprint=dataset_identity("synthetic", None).fingerprint)
@@ -205,7 +205,7 @@ def test_bench_run_waits_for_a_trial_in_flight_elsewhere_and_trains_it_not_again
 def test_a_sweeps_workers_are_told_the_lock_their_driver_holds(tmp_path):
     from types import SimpleNamespace
 
-    from suite.run.driver_lock import DriverLock
+    from suite.run.guard.driver_lock import DriverLock
     from suite.run.worker import worker_job
 
     spec = SimpleNamespace(name="s", cpus_per_trial=1, gpus_per_trial=0, plugins=())

@@ -41,7 +41,7 @@ def test_execute_trial_writes_through_a_uri_store(tmp_path):
                sweep="uri")
     from suite.config import TrialConfig
 
-    from suite.core.data import clear_cache
+    from suite.core.data.registry import clear_cache
 
     config = TrialConfig(**cfg)
     clear_cache()  # this process has not loaded the data yet: the trial loads it
@@ -185,7 +185,7 @@ def test_stored_lr_search_trials_are_found_after_a_defaulted_field_is_added(tmp_
     a different config, so an `auto` lr would have been searched (trained) again after the upgrade."""
     import pandas as pd
 
-    from suite.run import lr_records
+    from suite.run.lr import records as lr_records
 
     spec = load_spec(write_spec(tmp_path, """\
         name: upgraded

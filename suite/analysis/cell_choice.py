@@ -1,7 +1,7 @@
 """What a table's rule chose for one cell, as a typed value: `CellChoice` (one method label at one ε,
 absolute threshold or sparsity level) and `ChosenRow` (one label of one section, its cells in threshold
 order). `suite.analysis.tables` makes them and spreads them into the report's wide tables (`cr@5`,
-`lam@5`, ...); the adaptive search (`suite.run.adaptive`) reads them directly, so the search and the
+`lam@5`, ...); the adaptive search (`suite.run.search.bisect.plan`) reads them directly, so the search and the
 report agree on every cell without sharing column names."""
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def aggregate_configs(rows: pd.DataFrame) -> pd.DataFrame:
 def complete_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The rows of the configurations measured on as many seeds as their section's most-measured one (the
     protocol's seeds), and how many configurations were left out: e.g. the points the shared ε-search
-    (suite.run.search) ran on one seed only, which must not become a table's cell."""
+    (suite.run.search.shared) ran on one seed only, which must not become a table's cell."""
     if rows.empty:
         return rows, 0
     df = assign_configs(rows)

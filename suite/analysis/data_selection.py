@@ -1,5 +1,5 @@
 """Which data a report reads. Rows carry the fingerprint of the data their trial trained on
-(suite/core/fingerprint.py); a report never aggregates rows of different data: it reads one data
+(suite/core/data/fingerprint.py); a report never aggregates rows of different data: it reads one data
 (`bench report --data-fingerprint FP`, by default the data of the newest trial), names it, and lists
 the others with the command that reports them. Rows written before provenance have no fingerprint
 and are one data of their own, "not recorded".

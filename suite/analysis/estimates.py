@@ -1,7 +1,7 @@
-"""Table 2 cells the shared search (`bench sweep --adaptive --search shared`, rule in `suite.run.search`) stopped
+"""Table 2 cells the shared search (`bench sweep --adaptive --search shared`, rule in `suite.run.search.shared`) stopped
 as estimated: the mean accuracy at the level, linear in log CR between two configurations measured on every
 seed that bracket it, with its error interval. `LevelEstimate` is what the search hands the report (built by
-`suite.run.search.preview.shared_report`); `with_estimates` puts them into Table 2 (`tables.accuracy_table`
+`suite.run.search.shared.preview.shared_report`); `with_estimates` puts them into Table 2 (`tables.accuracy_table`
 with its bootstrap intervals) in place of the measured rule's cell. Pure: no search, no files."""
 
 from __future__ import annotations

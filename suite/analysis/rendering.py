@@ -13,8 +13,8 @@ import pandas as pd
 
 from suite.analysis.estimates import estimated
 from suite.analysis.selections import measured_sparser
-from suite.core.data import DATASETS
-from suite.core.models import MODELS
+from suite.core.data.registry import DATASETS
+from suite.core.models.registry import MODELS
 from suite.methods.dense import DENSE
 
 EMPTY_CELL = "–"

@@ -3,7 +3,7 @@ the most accurate one sparse enough (Table 2), and the Pareto frontier (figures)
 
 Each takes aggregated configurations (`configurations.aggregate_configs`) of
 one method label and section and returns the chosen rows. The tables pick their
-cells with them, and the adaptive search (`suite.run.adaptive`) picks its cells
+cells with them, and the adaptive search (`suite.run.search.bisect.plan`) picks its cells
 through the tables and uses the same tolerances, so all agree on every boundary.
 """
 

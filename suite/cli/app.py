@@ -27,7 +27,7 @@ def fail(message: str, code: int = 2) -> None:
 
 def check_environment() -> None:
     """The environment variables a command reads, checked before any work ($BENCH_COMPILE)."""
-    from suite.core.dwf_compile import compile_setting
+    from suite.core.dwf.compile import compile_setting
 
     try:
         compile_setting()

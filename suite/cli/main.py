@@ -13,8 +13,8 @@ from suite.config import FIELDS
 
 def catalog() -> dict[str, list[dict]]:
     """What `bench list` shows, as data: the registered models (with parameter counts), datasets and methods."""
-    from suite.core.data import DATASETS
-    from suite.core.models import MODELS, build_model
+    from suite.core.data.registry import DATASETS
+    from suite.core.models.registry import MODELS, build_model
     from suite.builtins import METHODS
 
     models = []

@@ -233,9 +233,9 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         return {}
     facts = {"expected_methods": spec.method_names, "grid_trials": count_trials(spec), "paper": spec.paper}
     if adaptive or spec.adaptive is not None:
-        from suite.run.adaptive_preview import preview_adaptive
+        from suite.run.search.preview import preview_adaptive
         from suite.run.plan import make_plan
-        from suite.run.search.preview import shared_report
+        from suite.run.search.shared.preview import shared_report
 
         try:
             plan = make_plan(spec, results)

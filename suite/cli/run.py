@@ -133,7 +133,7 @@ def _epoch_progress(total_epochs: int):
 
 def run(**options: Any) -> None:
     """Run one trial, print its result rows, and write them to the store."""
-    from suite.core.data_root import DataError
+    from suite.core.data.root import DataError
     from suite.core.devices import DeviceError, check_device
     from suite.methods.validation import validate_trial
     from suite.results.files import StoreWriteError, probe_writable
@@ -160,17 +160,17 @@ def run(**options: Any) -> None:
     except (ConfigError, StoreNameError, DeviceError, StoreWriteError) as exc:
         fail(str(exc))
     if cfg.data_fingerprint is None:  # pinned to the data found, so the store keeps other data's trials apart
-        from suite.core.data import dataset_identity
+        from suite.core.data.registry import dataset_identity
 
         try:
             found = dataset_identity(cfg.dataset, str(data) if data else None, download=download)
         except DataError as exc:
             fail(str(exc))
         cfg = dataclasses.replace(cfg, data_fingerprint=found.fingerprint)
-    from suite.run.driver_lock import DriverLock, LockLost, StoreBusy
-    from suite.run.sweep_guard import lost_as_error
+    from suite.run.guard.driver_lock import DriverLock, LockLost, StoreBusy
+    from suite.run.guard.store import lost_as_error
 
-    # One driver per sweep and store, as `bench sweep` (suite/run/driver_lock.py): no trial trained by both.
+    # One driver per sweep and store, as `bench sweep` (suite/run/guard/driver_lock.py): no trial trained by both.
     try:
         with DriverLock(str(results), cfg.sweep) as lock, lost_as_error(lock):
             _train_and_store(cfg, results, data, download, device, rerun, threads, lock)
@@ -210,10 +210,10 @@ def _train_and_store(cfg, results, data, download, device, rerun: bool, threads:
 
 def _claim(cfg, results, rerun: bool):
     """(the trial's claim, held; None) or (None, its rows) when a sweep's worker that was training it stored it
-    meanwhile (suite/run/trial_claim.py: a trial in flight elsewhere is waited for, never trained by both)."""
+    meanwhile (suite/run/guard/trial_claim.py: a trial in flight elsewhere is waited for, never trained by both)."""
     from suite.results.store import stored_rows
-    from suite.run.driver_lock import lock_ticket
-    from suite.run.trial_claim import ClaimBlocked, claim_for, claim_trial
+    from suite.run.guard.driver_lock import lock_ticket
+    from suite.run.guard.trial_claim import ClaimBlocked, claim_for, claim_trial
 
     claim = claim_for(str(results), cfg.sweep, cfg.config_hash, lock_ticket(str(results), cfg.sweep))
     try:
@@ -228,12 +228,12 @@ def _claim(cfg, results, rerun: bool):
 
 
 def _train_claimed(cfg, results, data, download, device, threads: int, lock, claim) -> None:
-    from suite.core.data_root import DataError
+    from suite.core.data.root import DataError
     from suite.results.checkpoints import CheckpointCache
     from suite.results.store import UnstorableResult, write_trial
-    from suite.run.process_guard import sigterm_as_interrupt
+    from suite.run.guard.process import sigterm_as_interrupt
     from suite.methods.base import StartError
-    from suite.run.trial_claim import ClaimLost
+    from suite.run.guard.trial_claim import ClaimLost
     from suite.train import run_trial
 
     import torch

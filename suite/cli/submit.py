@@ -1,8 +1,8 @@
 """`bench submit`: a sweep as a Ray job, or as a Slurm batch script (registered on the main typer app).
 
 Its sweep options are those of `bench sweep` (suite.sweep.options), checked here and passed on; the rest
-says where and how the job is submitted. What is sent is worked out in suite.run.submit (Ray job) and
-suite.run.slurm (the batch script, its file and sbatch); this module checks the input and prints.
+says where and how the job is submitted. What is sent is worked out in suite.run.cluster.submit (Ray job) and
+suite.run.cluster.slurm (the batch script, its file and sbatch); this module checks the input and prints.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def _say(*lines: str, markup: bool = False) -> None:
 def _to_ray(name: str, sweep: str, spec_path: Path, own: SimpleNamespace, extra: list[str]) -> None:
     """Submit (or with --dry-run, describe) the sweep as a Ray job; with --wait, its logs and exit 1 unless it
     succeeded."""
-    from suite.run.process_guard import sigterm_as_interrupt
-    from suite.run.submit import SubmitError, job_commands, ray_job_plan, submit_ray_job, wait_for_job
+    from suite.run.guard.process import sigterm_as_interrupt
+    from suite.run.cluster.submit import SubmitError, job_commands, ray_job_plan, submit_ray_job, wait_for_job
 
     if own.dry_run:
         entrypoint, upload = ray_job_plan(name, spec_path, own.results, data=own.data, extra=extra)
@@ -122,14 +122,14 @@ def _to_ray(name: str, sweep: str, spec_path: Path, own: SimpleNamespace, extra:
 
 def _to_slurm(name: str, spec, spec_path: Path, own: SimpleNamespace, extra: list[str]) -> None:
     """Write and sbatch the batch script (with --dry-run: print it); with --wait, exit 1 if the job failed."""
-    from suite.run.gpu_share import share_for_allocation
-    from suite.run.slurm import slurm_script, submit_slurm, write_script
-    from suite.run.submit import SubmitError, spec_for_slurm
+    from suite.run.cluster.gpu_share import share_for_allocation
+    from suite.run.cluster.slurm import slurm_script, submit_slurm, write_script
+    from suite.run.cluster.submit import SubmitError, spec_for_slurm
 
     gpu_flags, warning = share_for_allocation(spec.gpus_per_trial, own.gpus_per_node, spec.model, spec.dataset)
     if warning:
         err_console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
-    # The script changes into the project first: every path in it is absolute (see suite/run/slurm.py).
+    # The script changes into the project first: every path in it is absolute (see suite/run/cluster/slurm.py).
     data = own.data
     if data is not None:
         try:
@@ -138,7 +138,7 @@ def _to_slurm(name: str, spec, spec_path: Path, own: SimpleNamespace, extra: lis
             fail(f"--data {data}: cannot be resolved ({exc}); allowed: a folder path the nodes reach")
     path = (own.script or Path(f"bench-{spec.name}.sbatch")).expanduser()
     try:
-        # The packing rule's GPU share goes on too, so the nodes' GPUs are used (suite/run/gpu_share.py).
+        # The packing rule's GPU share goes on too, so the nodes' GPUs are used (suite/run/cluster/gpu_share.py).
         text = slurm_script(spec_for_slurm(name, spec_path), own.results, nodes=own.nodes,
                             gpus_per_node=own.gpus_per_node, cpus_per_node=own.cpus_per_node,
                             time_limit=own.time_limit, partition=own.partition, data=data, extra=extra + gpu_flags)

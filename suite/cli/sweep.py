@@ -95,12 +95,12 @@ def _print_plan(expansion, results: str, adaptive: bool, search: str = "bisect",
     for line in data_lines(plan) + damaged_lines(plan):
         console.print(line, highlight=False, soft_wrap=True)
     if adaptive and search == "shared":
-        from suite.run.search.preview import preview_shared
+        from suite.run.search.shared.preview import preview_shared
 
         for line in preview_shared(plan, level_rule):
             console.print(line, highlight=False, markup=False, soft_wrap=True)
     elif adaptive:
-        from suite.run.adaptive_preview import preview_adaptive, preview_lines
+        from suite.run.search.preview import preview_adaptive, preview_lines
 
         for line in preview_lines(preview_adaptive(plan)):
             console.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -133,7 +133,7 @@ def _with_trackers(expansion, log_to: list[str], root: str, mlflow_uri: str | No
 def _pinned(expansion, data: Path | None, dry_run: bool):
     """The spec's expansion pinned to its data's fingerprint. A dry run downloads nothing: without the data on
     disk it cannot tell which stored trials are theirs, says so, and counts every trial as to run."""
-    from suite.core.data_root import DataError
+    from suite.core.data.root import DataError
     from suite.run.driver import data_fingerprint
 
     try:
@@ -168,7 +168,7 @@ def sweep(name: str, **values: Any) -> None:
     if own.log_to and not own.dry_run:  # checked (and its library found) before anything runs
         expansion = _with_trackers(expansion, own.log_to, root, own.mlflow_uri)
     if adaptive:
-        from suite.run.adaptive import require_dense
+        from suite.run.search.bisect.plan import require_dense
 
         try:
             require_dense(spec.adaptive_settings, spec.method_names)
@@ -206,7 +206,7 @@ def _run(expansion, own: SimpleNamespace, root: str, adaptive: bool, options: Sw
     """Run the sweep and print its summary; exit 1 when a trial failed, 130 when interrupted."""
     from suite.results.store import StoreReadError
     from suite.run.driver import run_sweep
-    from suite.run.driver_lock import StoreBusy
+    from suite.run.guard.driver_lock import StoreBusy
     from suite.run.outcome import RunOptions, TuneSetupError
     from suite.run.summary import summary_lines
 

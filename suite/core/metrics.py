@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from suite.config import FLOAT32_EPS
-from suite.core.dwf import layer_tensor, prunable_layers
+from suite.core.dwf.factorization import layer_tensor, prunable_layers
 
 
 def counted_tensors(model: nn.Module, include_bias: bool = True) -> list[tuple[str, torch.Tensor]]:

@@ -33,7 +33,7 @@ from torch import nn
 
 from suite.config import DEFAULTS, FIELDS, ConfigError, TrialConfig
 from suite.fields import MethodParams, register_params
-from suite.core.dwf import prunable_layers
+from suite.core.dwf.factorization import prunable_layers
 from suite.methods.style import PlotStyle
 from suite.registry import Registry
 

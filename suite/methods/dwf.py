@@ -1,13 +1,13 @@
 """Deep Weight Factorization (Kolb et al., ICLR 2025) as a method.
 
 Every Linear/Conv weight and bias becomes a product of D factors with the DWF
-initialization (Alg. 1, `suite.core.dwf.factorize`); L2 on the factors, as SGD
+initialization (Alg. 1, `suite.core.dwf.factorization.factorize`); L2 on the factors, as SGD
 weight decay, is the L_{2/D} penalty on the collapsed weights (Theorem 1).
 BatchNorm stays plain and carries only the config's weight decay. After
 training the factors are collapsed into a plain network (Alg. 2).
 `prepare_factorized` and the base-init parameter are shared with spred, which
 differs only in depth and init. Its optimizer (`factorized_optimizer`) is the
-fused factor step (suite/core/dwf_step.py) where it is wanted.
+fused factor step (suite/core/dwf/step.py) where it is wanted.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import torch
 from torch import nn
 
 from suite.config import ConfigError, TrialConfig
-from suite.core.data import DATASETS
-from suite.core.dwf import (
+from suite.core.data.registry import DATASETS
+from suite.core.dwf.factorization import (
     OMEGA_MAX_READINGS, collapse, factor_parameters, factor_weight_decay, factorize, misalignment, prunable_layers,
     truncation_bounds,
 )
-from suite.core.dwf_compile import compiled_factor_sgd, fused_step_wanted
-from suite.core.dwf_composer import COMPOSER
-from suite.core.dwf_step import FactorizedSGD
-from suite.core.models import build_model
+from suite.core.dwf.compile import compiled_factor_sgd, fused_step_wanted
+from suite.core.dwf.composer import COMPOSER
+from suite.core.dwf.step import FactorizedSGD
+from suite.core.models.registry import build_model
 from suite.fields import MethodParams, is_number, one_of, setting, to_float
 from suite.methods.base import Method, Prepared, split_params
 from suite.methods.style import COLORBLIND, PlotStyle
@@ -90,7 +90,7 @@ def prepare_factorized(cfg: TrialConfig, model: nn.Module, generator: torch.Gene
 
 
 def factorized_optimizer(cfg: TrialConfig, prepared: Prepared) -> torch.optim.Optimizer | None:
-    """The factors' update fused with their gradients, compiled (suite/core/dwf_step.py), where wanted: DWF
+    """The factors' update fused with their gradients, compiled (suite/core/dwf/step.py), where wanted: DWF
     has D times the parameters, so the optimizer is most of its cost. Else None (plain SGD), with the
     network back on products recorded by autograd (one an earlier FactorizedSGD left in leaf mode)."""
     device = next(prepared.model.parameters()).device

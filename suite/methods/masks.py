@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from suite.config import FLOAT32_EPS, TrialConfig
-from suite.core.dwf import prunable_layers
+from suite.core.dwf.factorization import prunable_layers
 from suite.grid import PRUNING_TARGETS
 from suite.methods.base import EvalPoint, Prepared
 from suite.core.metrics import sparsity_stats

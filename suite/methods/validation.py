@@ -16,8 +16,8 @@ import torch
 
 from suite.builtins import METHODS
 from suite.config import ConfigError, TrialConfig, UnregisteredParams
-from suite.core.data import DATASETS
-from suite.core.models import MODELS, build_model
+from suite.core.data.registry import DATASETS
+from suite.core.models.registry import MODELS, build_model
 
 
 def validate_trial(cfg: TrialConfig) -> None:

@@ -1,13 +1,13 @@
 """`run_sweep(spec, options)`: run every trial of a validated sweep spec that is not yet in the store.
 
 1. The store is probed, locked for this driver and cleared of damaged files
-   (`suite.run.sweep_guard`); then the plan is made, once (`suite.run.plan`).
+   (`suite.run.guard.store`); then the plan is made, once (`suite.run.plan`).
    Trials already done are left out *before* Ray starts; if nothing is left,
    Ray is not even imported.
 2. Learning rates written `auto` are chosen first (App. G.2: best test accuracy
    at small λ over [0.05, 1]) by Optuna's sampler inside Ray Tune, with a small
    trial budget (`suite.run.ray.phases.run_lr_search`). The choice is stored
-   with the search's trials (`suite.run.lr_records`); a later run reuses both
+   with the search's trials (`suite.run.lr.records`); a later run reuses both
    and searches nothing. Search trials that are grid trials are adopted, not
    trained again.
 3. Every remaining trial runs in a Ray worker (`suite.run.worker.execute_trial`),
@@ -29,11 +29,11 @@ from typing import Any
 from rich.markup import escape
 
 from suite.results.files import StoreWriteError
-from suite.run.driver_lock import LockLost
-from suite.run.lr_records import adopt_search_trials
+from suite.run.guard.driver_lock import LockLost
+from suite.run.lr.records import adopt_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome, TuneSetupError, normalize_results
 from suite.run.plan import SweepPlan, make_plan
-from suite.run.sweep_guard import guarded_store
+from suite.run.guard.store import guarded_store
 from suite.sweep.expansion import Expansion, expand_spec
 from suite.sweep.overrides import with_data
 from suite.sweep.spec import Spec
@@ -42,7 +42,7 @@ from suite.sweep.spec import Spec
 def data_fingerprint(spec: Spec, data: str | None, download: bool) -> str:
     """The fingerprint of the spec's dataset's files under `data` (downloaded first where allowed and
     missing); DataError, naming the folder, when the data cannot be had."""
-    from suite.core.data import dataset_identity
+    from suite.core.data.registry import dataset_identity
 
     return dataset_identity(spec.dataset, data, download=download).fingerprint
 

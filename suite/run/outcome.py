@@ -26,10 +26,10 @@ class RunOptions:
     # Size of the local cluster (default: all cores); ignored with `address`.
     num_cpus: int | None = None
     max_concurrent: int | None = None
-    # Search each Table 1 / 2 cell (suite.run.adaptive) instead of running the whole grid.
+    # Search each Table 1 / 2 cell (suite.run.search.bisect.plan) instead of running the whole grid.
     adaptive: bool = False
-    # Which search an adaptive run makes: "bisect" (suite.run.adaptive, each cell alone) or "shared"
-    # (suite.run.search: one model per group, seed racing, level estimates).
+    # Which search an adaptive run makes: "bisect" (suite.run.search.bisect.plan, each cell alone) or "shared"
+    # (suite.run.search.shared: one model per group, seed racing, level estimates).
     search: str = "bisect"
     # The shared search's Table 2 rule: "interpolated" (a level may be estimated between two bracketing
     # configurations) or "measured" (a configuration within tolerance above the level, as bisection lands).
@@ -65,7 +65,7 @@ class SweepOutcome:
     search_wall_s: float = 0.0
     wall_s: float = 0.0
     concurrency: int = 0
-    adaptive: Any = None  # the suite.run.adaptive.AdaptivePlan of an adaptive run
+    adaptive: Any = None  # the suite.run.search.bisect.plan.AdaptivePlan of an adaptive run
     damaged: list = field(default_factory=list)  # store files moved aside before the run (store.Damage)
     error: str | None = None  # what stopped the sweep early (e.g. the store stopped taking writes)
     lock_lost: bool = False  # another driver took the store over while this one was stopped (the error says so)

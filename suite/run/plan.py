@@ -19,7 +19,7 @@ import json
 
 from suite.config import TrialConfig
 from suite.results.store import scan_table, side_non_files
-from suite.run.lr_records import load_chosen_lrs
+from suite.run.lr.records import load_chosen_lrs
 from suite.sweep.expansion import Expansion, expand_spec
 from suite.sweep.spec import LRSearch, Spec
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from suite.run.outcome import SweepOutcome
 from suite.run.plan import SweepPlan
 from suite.run.progress import format_duration
-from suite.run.sweep_guard import consequence
+from suite.run.guard.store import consequence
 
 
 def damaged_lines(plan: SweepPlan) -> list[str]:
@@ -103,7 +103,7 @@ def summary_lines(outcome: SweepOutcome) -> list[str]:
         lines.append("[yellow]interrupted[/]: finished trials are in the store; re-run the same command to "
                      "finish the sweep (nothing finished is retrained)")
     if outcome.adaptive is not None:  # the adaptive code (and the report code it judges by) only when used
-        from suite.run.adaptive_results import summary_lines as adaptive_lines
+        from suite.run.search.driving import summary_lines as adaptive_lines
 
         own = getattr(outcome.adaptive, "summary_lines", None)  # the shared search words its own
         lines += [escape(line) for line in (own() if own is not None else adaptive_lines(outcome.adaptive))]

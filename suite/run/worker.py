@@ -19,8 +19,8 @@ from suite.config import TrialConfig
 from suite.results.check import quarantine
 from suite.results.files import probe_writable
 from suite.results.store import stored_rows, trial_blockers, write_failure, write_trial
-from suite.run.driver_lock import lock_ticket
-from suite.run.trial_claim import ClaimBlocked, ClaimLost, TrialClaim, claim_for, claim_trial, lock_refusal
+from suite.run.guard.driver_lock import lock_ticket
+from suite.run.guard.trial_claim import ClaimBlocked, ClaimLost, TrialClaim, claim_for, claim_trial, lock_refusal
 from suite.sweep.parsing import import_plugins
 from suite.sweep.spec import Spec
 
@@ -49,7 +49,7 @@ def final_row(rows: list[dict]) -> dict:
 
 def _load_data(dataset: str, data: str | None) -> tuple[float, bool]:
     """(seconds, whether this process loaded the data now rather than reusing what it had loaded)."""
-    from suite.core.data import load_dataset
+    from suite.core.data.registry import load_dataset
 
     start = time.perf_counter()
     bundle = load_dataset(dataset, data)
@@ -80,7 +80,7 @@ def _not_trained(base: dict, start: float, error: str) -> dict:
 
 
 def _claim(cfg: TrialConfig, job: dict, base: dict, start: float) -> TrialClaim | dict:
-    """The trial's claim, held (suite.run.trial_claim), or the answer without training: found stored (also after
+    """The trial's claim, held (suite.run.guard.trial_claim), or the answer without training: found stored (also after
     waiting for another driver's worker that trains it), refused (this driver lost its lock), or failed."""
     root = job["results"]
     try:

@@ -84,7 +84,7 @@ def with_gpus_per_trial(spec: Spec, gpus_per_trial: float) -> Spec:
 
 
 def with_data(spec: Spec, fingerprint: str) -> Spec:
-    """The spec with every trial pinned to the data of `fingerprint` (suite/core/fingerprint.py): a stored
+    """The spec with every trial pinned to the data of `fingerprint` (suite/core/data/fingerprint.py): a stored
     trial then counts as done only for that data, and a worker that finds other data refuses to train."""
     train = {**dict(spec.train), "data_fingerprint": fingerprint}
     return dataclasses.replace(spec, train=tuple(sorted(train.items())))

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from suite.config import FIELDS, is_integer, is_number
-from suite.core.data import DATASETS
-from suite.core.models import MODELS
+from suite.core.data.registry import DATASETS
+from suite.core.models.registry import MODELS
 from suite.limits import cpus_per_trial_problem
 from suite.builtins import METHODS
 from suite.results.layout import SWEEP_NAME_RULE, StoreNameError, check_sweep_name
@@ -131,7 +131,7 @@ def _parse_seeds(ctx: SpecContext, raw: dict) -> tuple[int, ...]:
 
 def _parse_resources(ctx: SpecContext, raw: dict) -> dict[str, Any]:
     """cpus_per_trial (default 1) and gpus_per_trial: a number, or None for `auto` / no key
-    (the share suite/run/gpu_share.py packs onto the allocation's GPUs; 0 where it has none)."""
+    (the share suite/run/cluster/gpu_share.py packs onto the allocation's GPUs; 0 where it has none)."""
     resources = ctx.mapping(raw.get("resources"), "resources")
     ctx.check_keys(resources, RESOURCE_KEYS, "resources")
     for k, v in resources.items():

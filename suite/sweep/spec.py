@@ -100,7 +100,7 @@ class Spec:
     seeds: tuple[int, ...]
     methods: tuple[MethodBlock, ...]
     cpus_per_trial: float = 1.0
-    # None: auto, the share suite/run/gpu_share.py packs onto the GPUs Ray sees (0 where there are none)
+    # None: auto, the share suite/run/cluster/gpu_share.py packs onto the GPUs Ray sees (0 where there are none)
     gpus_per_trial: float | None = None
     lr_search: LRSearchSettings = LRSearchSettings()
     plugins: tuple[str, ...] = ()

@@ -13,7 +13,7 @@ outside: they talk to a cluster, not to Tune.
 
 Resources: each trial holds `cpus_per_trial` CPUs and `gpus_per_trial`
 (possibly fractional) GPUs; `torch.set_num_threads` is set to the CPUs held.
-Data: `suite.core.data.load_dataset` caches per process; with
+Data: `suite.core.data.registry.load_dataset` caches per process; with
 `reuse_actors=True` (all trials of a Tune run ask for the same resources) an
 actor -- and its process with the loaded dataset -- serves trial after trial,
 so each worker loads the data once (each trial reports `data_loaded`).

@@ -14,11 +14,11 @@ from ray import tune
 
 from suite.config import TrialConfig
 from suite.results.store import write_failure
-from suite.run import lr_search
-from suite.run.adaptive import AdaptivePlan
-from suite.run.search.driving import SharedPlan
-from suite.run.adaptive_results import remaining_bound, store_lookup
-from suite.run.lr_records import store_choice, usable_search_trials
+from suite.run.lr import search as lr_search
+from suite.run.search.bisect.plan import AdaptivePlan
+from suite.run.search.shared.driving import SharedPlan
+from suite.run.search.driving import remaining_bound, store_lookup
+from suite.run.lr.records import store_choice, usable_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome
 from suite.run.progress import Phase, describe
 from suite.run.ray.searchers import AdaptiveSearcher, optuna_searcher
@@ -92,7 +92,7 @@ def run_grid(todo: list[TrialConfig], spec: Spec, options: RunOptions, results: 
 
 def run_adaptive(trials: list[TrialConfig], spec: Spec, options: RunOptions, results: str, storage: str,
                  console: Any | None, outcome: SweepOutcome) -> None:
-    """Search each Table 1 / 2 cell over `trials` (suite.run.adaptive); what the store answers is not trained."""
+    """Search each Table 1 / 2 cell over `trials` (suite.run.search): what the store answers is not trained."""
     shared = options.search == "shared"
     settings = spec.adaptive_settings
     plan = outcome.adaptive = SharedPlan(trials, settings, level_rule=options.level_rule) if shared \

@@ -10,8 +10,8 @@ from ray.tune.search.optuna import OptunaSearch
 from rich.markup import escape
 
 from suite.config import TrialConfig
-from suite.run.adaptive_results import cell_line, trial_rows
-from suite.run.lr_search import grid_values, make_sampler, starting_points
+from suite.run.search.driving import cell_line, trial_rows
+from suite.run.lr.search import grid_values, make_sampler, starting_points
 from suite.sweep.spec import LRSearchSettings
 
 
@@ -25,8 +25,8 @@ def optuna_searcher(settings: LRSearchSettings, previous: list[dict], remaining:
 
 
 class AdaptiveSearcher(Searcher):
-    """Thin adapter: hands Tune what `suite.run.adaptive.AdaptivePlan` (or the shared search's
-    `suite.run.search.driving.SharedPlan`) asks for, all cells side by side, and feeds each finished trial's
+    """Thin adapter: hands Tune what `suite.run.search.bisect.plan.AdaptivePlan` (or the shared search's
+    `suite.run.search.shared.driving.SharedPlan`) asks for, all cells side by side, and feeds each finished trial's
     stored rows back to it."""
 
     def __init__(self, plan, lookup, results: str, sweep: str, console: Any | None = None):

@@ -19,8 +19,8 @@ from typing import Iterator
 import ray
 
 from suite.run.outcome import RunOptions, TuneSetupError
-from suite.run.gpu_share import resolve_share
-from suite.run.process_guard import interrupt_on_sigterm
+from suite.run.cluster.gpu_share import resolve_share
+from suite.run.guard.process import interrupt_on_sigterm
 from suite.sweep.spec import Spec
 
 

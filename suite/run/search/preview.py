@@ -1,95 +1,135 @@
-"""The shared search as the store leaves it, replayed into a `SharedPlan` as a run's resume does (no Ray;
-writes nothing): `bench sweep NAME --adaptive --search shared --dry-run` prints it, `bench report NAME
---search shared` lists its cells in the index and searches.csv and shows its level estimates in Table 2."""
+"""`bench sweep NAME --adaptive --dry-run`: the adaptive searches a run would make. No Ray; writes nothing.
+
+The searches are those of the `AdaptivePlan` the run builds over the sweep's trials. The store is
+replayed into it as a run's resume does, so each search shows the stored trials it will reuse and
+whether they already settle it. A run also adopts the lr-search trials that are grid trials before it
+searches (`suite.run.lr.records.adopt_search_trials`); the preview reads them where they are instead.
+
+Trials whose `auto` learning rate is not searched yet are planned with a stand-in lr, as the grid's
+dry run counts them: their searches are listed, but which stored trials they will reuse is known only
+once the lr is chosen, so none are counted for them.
+"""
 
 from __future__ import annotations
 
-from suite.analysis.estimates import LevelEstimate
-from suite.methods.labels import method_label
-from suite.run.adaptive_results import store_lookup
+from dataclasses import dataclass
+
+from suite.config import TrialConfig
+from suite.run.search.bisect.plan import AdaptivePlan, Lookup
+from suite.run.search.driving import budget_bound, cell_budget, cell_where, store_lookup
 from suite.run.plan import SweepPlan
-from suite.run.search.cells import Cell
-from suite.run.search.driving import SharedPlan
+from suite.sweep.adaptive_spec import AdaptiveSettings
 
 
-def replayed(plan: SweepPlan, level_rule: str = "interpolated") -> tuple[SharedPlan, set[str]]:
-    """The shared search over the sweep's trials, fed the store; and the hashes of trials whose `auto` lr is
-    not searched yet (planned with a stand-in lr: the store answers nothing for them)."""
+@dataclass(frozen=True)
+class SearchPreview:
+    """One search: one Table 1 / Table 2 cell of one method variant."""
+
+    title: str  # "dwf D=3 ε=5", as the run's progress names it
+    method: str
+    depth: int | None
+    cell: str  # "ε=5" or "CR≥100"
+    axis: str  # "lam" or "compression"
+    bracket: tuple[float, float]  # where it starts: the grid's smallest and largest value on the axis
+    reused: int  # its trials the store already holds
+    budget: int  # at most this many trials: the spec's `adaptive: budget` points for every seed
+    status: str  # "running" (it trains), or how the stored trials alone settle it ("resolved", ...)
+    lr_pending: bool  # its lr is `auto` and not searched yet
+    where: str  # its bracket and cell so far, from the stored trials ('dwf D=3 ε=5: λ [..] · cell ..')
+
+
+@dataclass(frozen=True)
+class AdaptivePreview:
+    sweep: str
+    settings: AdaptiveSettings
+    seeds: int
+    searches: list[SearchPreview]
+    fixed: dict[str, tuple[int, int]]  # method run as in the grid (dense) -> (trials, in the store)
+    reused: int  # distinct trials the store answers, searches and fixed trials together
+    at_most: int  # trials the search uses at most, reused ones included
+    grid_trials: int  # the full grid's count
+
+    def records(self) -> list[dict]:
+        """One record per search, for the report's searches.csv and index: settled or not ("running":
+        a resumed run still trains for it, so its cell can still move), and where it stands."""
+        return [{"search": s.title, "method": s.method, "depth": s.depth, "cell": s.cell, "axis": s.axis,
+                 "status": s.status, "settled": s.status != "running", "trials_stored": s.reused,
+                 "lr_searched": not s.lr_pending, "where": s.where} for s in self.searches]
+
+
+def _stored(plan: SweepPlan, adaptive: AdaptivePlan, unknown: set[str]) -> Lookup:
+    """The sweep's stored rows (and the adoptable lr-search trials), never for a stand-in-lr trial."""
+    own = store_lookup(plan.results, plan.spec.name)
+    searched = store_lookup(plan.results, f"{plan.spec.name}/lr_search") if plan.searches else None
+    grid = {cfg.config_hash for cfg in plan.trials}
+    unknown_groups = {id(g) for g in adaptive.groups if any(b.config_hash in unknown for b in g.bases)}
+
+    def lookup(cfg: TrialConfig):
+        h = cfg.config_hash
+        where = adaptive.where.get(h)  # set before the plan asks: the group a search point belongs to
+        if h in unknown or (where is not None and id(where[0]) in unknown_groups):
+            return None
+        rows = own(cfg)
+        if rows is None and searched is not None and h in grid:
+            rows = searched(cfg)
+        return rows
+
+    return lookup
+
+
+def preview_adaptive(plan: SweepPlan) -> AdaptivePreview:
+    """What `run_adaptive` would search for this plan, replayed on the store; trains and writes nothing.
+
+    Raises ValueError when ε cells are asked for and the sweep has no dense trials."""
     spec = plan.spec
+    known = {cfg.config_hash for cfg in plan.trials}
     trials = plan.listed()
-    unknown = {cfg.config_hash for cfg in trials} - {cfg.config_hash for cfg in plan.trials}
-    shared = SharedPlan(trials, spec.adaptive_settings, level_rule=level_rule)
-    stored = store_lookup(plan.results, spec.name)
-    shared.advance(lambda cfg: None if cfg.config_hash in unknown else stored(cfg))
-    return shared, unknown
+    unknown = {cfg.config_hash for cfg in trials} - known
+    adaptive = AdaptivePlan(trials, spec.adaptive_settings)
+    adaptive.advance(_stored(plan, adaptive, unknown))
+    searches = []
+    for index, cell in enumerate(adaptive.cells):
+        group, base = cell.group, cell.group.bases[0]
+        on_path = {cfg.config_hash for x in cell.path for cfg in group.configs(x)}
+        searches.append(SearchPreview(
+            title=cell.title, method=base.method, depth=base.depth, cell=cell.name, axis=group.axis,
+            bracket=(group.lo, group.hi), reused=len(on_path & adaptive.reused), budget=cell_budget(adaptive, cell),
+            status=cell.status, lr_pending=any(b.config_hash in unknown for b in group.bases),
+            where=cell_where(adaptive, index)))
+    fixed: dict[str, tuple[int, int]] = {}
+    for h, cfg in adaptive.fixed.items():
+        count, stored = fixed.get(cfg.method, (0, 0))
+        fixed[cfg.method] = (count + 1, stored + (h in adaptive.reused))
+    return AdaptivePreview(spec.name, adaptive.settings, len(spec.seeds), searches, fixed, len(adaptive.reused),
+                           budget_bound(adaptive), len(trials))
 
 
-def preview_shared(plan: SweepPlan, level_rule: str = "interpolated") -> list[str]:
-    """Plain text: the rule's settings, one line per cell (where the stored trials leave it), the bound."""
-    shared, _ = replayed(plan, level_rule)
-    r, s = shared.rules, plan.spec.adaptive_settings
-    lines = [f"shared search {plan.spec.name}: {len(shared.cells)} cell(s) in {len(shared.search.groups)} group(s); "
-             f"new points on seed {shared.search.seeds[0]} first; tolerance {100 * r.tolerance:g}%, at most "
-             f"{r.budget} proposal(s) per cell; ε {', '.join(f'{e:g}' for e in s.eps) or '-'}; levels (CR) "
-             f"{', '.join(f'{c:g}' for c in s.levels) or '-'} ({r.level_rule})"]
-    lines += [f"search {shared.cell_line(i)}" for i in range(len(shared.cells))]
-    lines.append(f"shared search: {len(shared.reused)} trial(s) in the store, at most {shared.remaining_bound()} "
-                 f"more, against the full grid's {shared.grid_trials}")
+def _axis(search: SearchPreview) -> str:
+    lo, hi = search.bracket
+    return f"{'λ' if search.axis == 'lam' else 'target CR'} in [{lo:.3g}, {hi:.3g}]"
+
+
+def preview_lines(preview: AdaptivePreview) -> list[str]:
+    """Plain text (no markup): the settings, one line per search, the fixed trials, the total."""
+    s = preview.settings
+    lines = [f"adaptive sweep {preview.sweep}: {len(preview.searches)} search(es), {preview.seeds} seed(s) per "
+             f"point; tolerance {100 * s.tolerance:g}% on the compression ratio, at most {s.budget} point(s) per "
+             f"search; ε {', '.join(f'{e:g}' for e in s.eps) or '-'}; "
+             f"levels (CR) {', '.join(f'{c:g}' for c in s.levels) or '-'}"]
+    for search in preview.searches:
+        line = f"search {search.title}: {_axis(search)} · at most {search.budget} trial(s)"
+        if search.lr_pending:
+            line += " · lr auto: searched first, stored trials known then"
+        else:
+            line += f" · {search.reused} in the store"
+            if search.status != "running":
+                line += f" · settled by them: {search.status}"
+        lines.append(line)
+    for method, (count, stored) in preview.fixed.items():
+        lines.append(f"{method}: {count} trial(s) as in the grid (not searched) · {stored} in the store")
+    lines.append(f"adaptive: at most {preview.at_most} trial(s) ({preview.reused} already in the store) against "
+                 f"the full grid's {preview.grid_trials}")
     return lines
 
 
-def where(shared: SharedPlan, index: int) -> str:
-    """The cell's line, and for an estimate the interval and the two configurations it rests on."""
-    cell: Cell = shared.cells[index]
-    line = shared.cell_line(index)
-    if cell.status == "estimated" and cell.interval is not None:
-        name = "λ" if shared.search.groups[cell.group].axis == "lam" else "target"
-        low, high = cell.interval
-        line += (f" · estimate in [{100 * low:.2f}, {100 * high:.2f}]% between {name} {cell.bracket[0]:.3g} and "
-                 f"{cell.bracket[1]:.3g} (every seed)")
-    return line
-
-
-def records(shared: SharedPlan, unknown: set[str]) -> list[dict]:
-    """One record per cell with the report's search columns (suite.analysis.writing.SEARCH_COLUMNS)."""
-    out = []
-    for index, cell in enumerate(shared.cells):
-        base = shared.bases[cell.group]
-        on_path = {cfg.config_hash for x in dict.fromkeys(cell.path) for cfg in base.configs(x)}
-        out.append({"search": cell.title, "method": base.bases[0].method, "depth": base.bases[0].depth,
-                    "cell": cell.name, "axis": base.axis, "status": cell.status,
-                    "settled": cell.status != "running", "trials_stored": len(on_path & shared.reused),
-                    "lr_searched": not any(b.config_hash in unknown for b in base.bases),
-                    "where": where(shared, index)})
-    return out
-
-
-def estimates(shared: SharedPlan) -> list[LevelEstimate]:
-    """Every level cell stopped as "estimated", as the report's Table 2 places it: its section and method
-    label, the estimate, its interval and the bracket's two ends (axis values and median CRs)."""
-    out = []
-    for cell in shared.cells:
-        if cell.kind != "level" or cell.status != "estimated" or cell.interval is None or cell.result is None:
-            continue
-        g, cfg = shared.search.groups[cell.group], shared.bases[cell.group].bases[0]
-        a, b = (g.stats(x) for x in cell.bracket)
-        if a is None or b is None:  # never, for an estimate: both ends are measured on every seed
-            continue
-        out.append(LevelEstimate(cfg.model, cfg.dataset, method_label(cfg.method, cfg.depth), cell.value,
-                                 cell.result, *cell.interval, g.axis, a.x, b.x, a.cr, b.cr, cell.basis or ""))
-    return out
-
-
-def shared_report(plan: SweepPlan, level_rule: str = "interpolated") -> tuple[list[dict], list[LevelEstimate]]:
-    """What `bench report --search shared` takes from one replay: the records of every cell (searches.csv,
-    the index) and the estimated level cells (Table 2, paper.md)."""
-    shared, unknown = replayed(plan, level_rule)
-    return records(shared, unknown), estimates(shared)
-
-
-def shared_records(plan: SweepPlan, level_rule: str = "interpolated") -> list[dict]:
-    """One record per cell with the report's search columns (suite.analysis.writing.SEARCH_COLUMNS)."""
-    return records(*replayed(plan, level_rule))
-
-
-__all__ = ["estimates", "preview_shared", "records", "replayed", "shared_records", "shared_report", "where"]
+__all__ = ["AdaptivePreview", "SearchPreview", "preview_adaptive", "preview_lines"]
