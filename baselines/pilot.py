@@ -4,7 +4,7 @@
 Implemented:
 * Parametrization: every counted tensor x (all Linear/Conv weights, plus
   biases unless include_bias is False) becomes m ⊙ w with m and w both
-  trained, through the same mechanism as DWF (`suite.core.dwf.factorize` with
+  trained, through the same mechanism as DWF (`suite.core.dwf.factorization.factorize` with
   D = 2: factor 0 is m, factor 1 is w; a forward pre-hook composes the
   product). BatchNorm parameters (and biases when include_bias is False) stay
   plain and unregularized.
@@ -25,7 +25,7 @@ Implemented:
     - "geometric": α_k = α₀ · GEOMETRIC_RATE^(k−1);  "constant": α_k = α₀.
 * Plain SGD (momentum from the config) on the trial's lr (the paper's lr 0.2
   is a sweep setting). After training the product m ⊙ w is collapsed into a
-  plain network with |x| < 1.19e-7 set to zero (`suite.core.dwf.collapse`).
+  plain network with |x| < 1.19e-7 set to zero (`suite.core.dwf.factorization.collapse`).
 * Evaluation like L1 (`suite.methods.masks.posthoc_ladder`): the inherent
   sparsity ("final"), then post-hoc global magnitude pruning at increasing
   ratios, no fine-tuning, at every target above the inherent sparsity.
@@ -48,7 +48,7 @@ import torch
 from torch import nn
 
 from suite.config import TrialConfig
-from suite.core.dwf import (
+from suite.core.dwf.factorization import (
     collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
 )
 from suite.fields import MethodParams, is_number, one_of, setting, to_float
