@@ -65,7 +65,8 @@ root.dataset.errors=errors.length;root.dataset.images=ok+'/'+imgs.length;root.da
 class ReportPage:
     """What the page shows. `tables`: {file stem: (display table, caption)}; `written`: the report's files
     (its PNGs and paper.md are read back); `missing`: methods of the spec without rows (None: not judged);
-    `grid_trials`: the trial count of the spec's full grid, where known."""
+    `grid_trials`: the trial count of the spec's full grid, where known; `stored`: every trial of the reported
+    data, those a --complete-only report leaves out of its tables included (default: `rows`)."""
     sweep: str
     rows: pd.DataFrame
     tables: dict[str, tuple[pd.DataFrame, str]]
@@ -76,6 +77,7 @@ class ReportPage:
     damaged: list[str] = field(default_factory=list)
     missing: list[str] | None = None
     grid_trials: int | None = None
+    stored: pd.DataFrame | None = None
 
 
 def markdown_html(text: str) -> str:
@@ -222,14 +224,14 @@ def _notes_html(page: ReportPage) -> str:
 
 
 def _header_html(page: ReportPage) -> str:
-    rows = page.rows
+    rows, stored = page.rows, page.rows if page.stored is None else page.stored
     trials = rows["config_hash"].nunique() if not rows.empty else 0
     return (f"<h1>Report: {_esc(page.sweep)}</h1>"
             f"<p>{len(rows)} result rows from {trials} trials; {len(page.failures)} failed trials."
             + (f" The sweep spec's full grid has {page.grid_trials} trials (an adaptive search may add values "
                "between its points; learning-rate search trials are stored apart and counted in neither)."
                if page.grid_trials else "")
-            + (f" Compute: {_esc(trial_time_text(rows, page.grid_trials))}." if not rows.empty else "") + "</p>"
+            + (f" Compute: {_esc(trial_time_text(stored, page.grid_trials))}." if not stored.empty else "") + "</p>"
             f'<p class="protocol"><b>Protocol:</b> {_esc(protocol_text(rows))}</p>')
 
 

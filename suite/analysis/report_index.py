@@ -63,17 +63,21 @@ def _searches_markdown(searches: pd.DataFrame) -> list[str]:
 
 def index_markdown(sweep: str, rows: pd.DataFrame, written: list[Path], failures: list[dict],
                     notes: list[str], expected_methods: Sequence[str] | None, grid_trials: int | None,
-                    searches: pd.DataFrame | None) -> str:
+                    searches: pd.DataFrame | None, stored: pd.DataFrame | None = None) -> str:
+    """`stored`: every trial of the reported data, one-seed points a --complete-only report leaves out of its
+    tables included: what the compute and the trial counts are of (default: `rows`)."""
     lines = [f"# Report: {sweep}", ""]
     n_trials = rows["config_hash"].nunique() if not rows.empty else 0
     lines += [f"{len(rows)} result rows from {n_trials} trials; {len(failures)} failed trials.", ""]
     lines += [f"Protocol: {protocol_text(rows)}.", ""] if not rows.empty else []
     lines += ["## Data and provenance", ""] + provenance_lines(rows) + [""] if not rows.empty else []
-    lines += [f"Compute: {trial_time_text(rows, grid_trials)}.", ""] if not rows.empty else []
+    stored = rows if stored is None else stored
+    lines += [f"Compute: {trial_time_text(stored, grid_trials)}.", ""] if not stored.empty else []
     if grid_trials:
         # What an adaptive search saved (or how far a grid has come): the same count the sweep's summary prints.
         # An adaptive search may place λ values between a coarse grid's points (or a spec may give only
         # brackets), so it can use more trials than the grid: a share over 100% would read as an error.
+        n_trials = stored["config_hash"].nunique() if not stored.empty else 0
         share = (f"{n_trials} of {grid_trials} ({100 * n_trials / grid_trials:.0f}%)" if n_trials <= grid_trials
                  else f"{n_trials}, more than its {grid_trials} (adaptive searches add values between its points)")
         lines += [f"Trials against the sweep spec's full grid: {share}; learning-rate search trials are stored "

@@ -186,9 +186,9 @@ def _finish(out: Path, final: Path, sweep: str, root: str | Path, data: SweepDat
     written.append(write_html_report(out, ReportPage(  # the same report as one page, index.html
         sweep, ctx.rows, displays, list(written), data.failures, notes, frame,
         [d.describe(str(root)) for d in data.damaged],
-        None if expected is None else missing_methods(ctx.rows, expected), options.grid_trials)))
+        None if expected is None else missing_methods(ctx.rows, expected), options.grid_trials, data.rows)))
     written.append(_write_text(out / "index.md", index_markdown(sweep, ctx.rows, written, data.failures, notes,
-                                                                  expected, options.grid_trials, frame)))
+                                                                  expected, options.grid_trials, frame, data.rows)))
     if frame is not None:  # after the index, whose table list it is not in: it links it itself
         written.append(_write_text(out / SEARCHES_FILE, frame.to_csv(index=False)))
         settled = int(frame["settled"].sum())
