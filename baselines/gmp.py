@@ -35,7 +35,7 @@ from torch import nn
 
 from suite.config import MAX_EPOCHS, TrialConfig
 from suite.fields import MethodParams, is_integer, setting
-from suite.methods.base import EvalPoint, Method, Prepared, TrialContext
+from suite.methods.base import EvalPoint, Method, Prepared, Targets, TrialContext
 from suite.methods.dense import trained_dense_state
 from suite.methods.masks import magnitude_masks, magnitude_pruned, masked_prepared
 from suite.methods.style import TOL_ROSE, TOL_WINE, PlotStyle
@@ -99,7 +99,7 @@ GMP = Method(
                 "(finetune_epochs); one trial per target, one dense run per seed.",
     prepare=prepare_retrain,
     params=GMPParams,
-    compressions="one",
+    compressions=Targets.ONE,
     start=dense_start,
     label="GMP",
     paper_order=7,
@@ -111,7 +111,7 @@ GMP_ONESHOT = Method(
     name="gmp_oneshot",
     description="Global magnitude pruning of the trained dense network at every target, no retraining.",
     prepare=prepare_oneshot,
-    compressions="many",
+    compressions=Targets.MANY,
     evaluate_points=oneshot_points,
     start=dense_start,
     label="GMP (one-shot)",

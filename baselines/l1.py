@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init, unread
+from suite.methods.base import Method, Prepared, Targets, kaiming_init, unread
 from suite.methods.masks import counted_parameters, posthoc_ladder
 from suite.methods.style import TOL_INDIGO, PlotStyle
 
@@ -53,7 +53,7 @@ L1 = Method(
     prepare=prepare,
     requires=frozenset({"lam"}),
     validate=lambda cfg: unread(cfg, "weight_decay"),  # vanilla L1: its penalty, no L2 beside it
-    compressions="optional",
+    compressions=Targets.OPTIONAL,
     evaluate_points=posthoc_ladder,
     label="Vanilla L1",
     posthoc_label="L1 + GMP",

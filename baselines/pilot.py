@@ -52,7 +52,7 @@ from suite.core.dwf.factorization import (
     collapse, factor_parameters, factorize, factorized_tensors, layer_factors, misalignment, prunable_layers,
 )
 from suite.fields import MethodParams, is_number, one_of, setting, to_float
-from suite.methods.base import Method, Prepared, kaiming_init, split_params, unread
+from suite.methods.base import Method, Prepared, Targets, kaiming_init, split_params, unread
 from suite.methods.masks import posthoc_ladder
 from suite.methods.style import TOL_TEAL, PlotStyle
 
@@ -170,7 +170,7 @@ PILOT = Method(
     prepare=prepare,
     requires=frozenset({"lam"}),
     params=PilotParams,
-    compressions="optional",
+    compressions=Targets.OPTIONAL,
     evaluate_points=posthoc_ladder,
     validate=no_weight_decay,
     label="PILoT",

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.base import Method, Prepared, Targets, kaiming_init
 from suite.methods.masks import counted_parameters, keep_count, masked_prepared, random_mask
 from suite.methods.style import COLORBLIND, PlotStyle
 
@@ -39,7 +39,7 @@ RANDOM = Method(
     name="random",
     description="Random pruning at init: uniformly random global mask with exactly the target count (Kaiming init).",
     prepare=prepare,
-    compressions="one",
+    compressions=Targets.ONE,
     label="Random",
     paper_order=11,
     style=PlotStyle(COLORBLIND[7], "."),

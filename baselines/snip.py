@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from suite.config import TrialConfig
 from suite.fields import MethodParams, integer, setting
-from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.base import Method, Prepared, Targets, kaiming_init
 from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.methods.style import TOL_OLIVE, PlotStyle
 
@@ -84,7 +84,7 @@ SNIP = Method(
     name="snip",
     description="SNIP: prune at init by |g * w| on one training batch (Kaiming init), mask fixed during training.",
     prepare=prepare,
-    compressions="one",
+    compressions=Targets.ONE,
     params=SnipParams,
     label="SNIP",
     paper_order=9,

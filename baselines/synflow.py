@@ -37,7 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from suite.config import TrialConfig
-from suite.methods.base import Method, Prepared, kaiming_init
+from suite.methods.base import Method, Prepared, Targets, kaiming_init
 from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.methods.style import COLORBLIND, PlotStyle
 
@@ -92,7 +92,7 @@ SYNFLOW = Method(
     name="synflow",
     description="SynFlow: data-free iterative pruning at init (100 rounds, exponential schedule, Kaiming init).",
     prepare=prepare,
-    compressions="one",
+    compressions=Targets.ONE,
     label="SynFlow",
     paper_order=10,
     style=PlotStyle(COLORBLIND[9], ">"),

@@ -23,7 +23,7 @@ from torch import nn
 
 from suite.config import TrialConfig
 from suite.fields import MethodParams, one_of, setting
-from suite.methods.base import METHODS, Method, Prepared, kaiming_init
+from suite.methods.base import METHODS, Method, Prepared, Targets, kaiming_init
 from suite.methods.masks import counted_parameters, global_topk_mask, keep_count, masked_prepared
 from suite.methods.style import PlotStyle
 
@@ -54,7 +54,7 @@ MAGNITUDE_INIT = METHODS.register(Method(
     description="Magnitude pruning at init: keep the largest |w| of the Kaiming init, mask fixed (a plugin).",
     prepare=prepare,
     params=MagnitudeInitParams,
-    compressions="one",
+    compressions=Targets.ONE,
     label="Magnitude at init",
     style=PlotStyle("#444444", "x"),
 ))

@@ -25,6 +25,7 @@ methods) are registered one line each by `suite.builtins`; a plugin registers it
 from __future__ import annotations
 
 import dataclasses
+import enum
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -96,6 +97,15 @@ def final_only(cfg: TrialConfig, final: nn.Module) -> list[EvalPoint]:
     return [EvalPoint("final", final, target)]
 
 
+class Targets(str, enum.Enum):
+    """How a method uses the config's compression targets; the sweep shapes its grid by it."""
+
+    NONE = "none"  # no targets: its sparsity is what training leaves (DWF, dense)
+    ONE = "one"  # one target per trial, pruned to it (pruning at init: SNIP, SynFlow, random; GMP)
+    MANY = "many"  # every target evaluated after one run (one-shot GMP)
+    OPTIONAL = "optional"  # a post-hoc ladder; a default ladder when none is given (L1, PILoT)
+
+
 @dataclass(frozen=True)
 class Method:
     name: str
@@ -107,10 +117,8 @@ class Method:
     # Shared config fields that must be set (e.g. {"lam"} or {"depth", "lam"}); `lam` is left at its
     # default by a method that does not require it.
     requires: frozenset[str] = frozenset()
-    # How the method uses `compressions`: "none"; "one" (a single target per
-    # trial: prune at init); "many" (every target evaluated after one run);
-    # "optional" (post-hoc ladder; a default ladder when none is given).
-    compressions: str = "none"
+    # How the method uses the config's `compressions` (a `Targets`; its value as text is accepted too).
+    compressions: Targets = Targets.NONE
     evaluate_points: Callable[[TrialConfig, nn.Module], list[EvalPoint]] = final_only
     # Whether the sweep grid's depth applies (dwf); spred fixes D = 2.
     uses_depth: bool = False
@@ -140,11 +148,16 @@ class Method:
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", self.name)
+        try:
+            object.__setattr__(self, "compressions", Targets(self.compressions))
+        except ValueError:
+            raise ValueError(f"method {self.name!r}: compressions={self.compressions!r} is not allowed; allowed: "
+                             f"{', '.join(t.value for t in Targets)}") from None
 
     @property
     def needs_targets(self) -> bool:
-        """Its trials need compression targets ("one" or "many"): the sweep's axis is the target."""
-        return self.compressions in ("one", "many")
+        """Its trials need compression targets (one or many): the sweep's axis is the target."""
+        return self.compressions in (Targets.ONE, Targets.MANY)
 
     @property
     def has_depth(self) -> bool:

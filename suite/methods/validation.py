@@ -15,6 +15,7 @@ import functools
 import torch
 
 from suite.builtins import METHODS
+from suite.methods.base import Targets
 from suite.config import ConfigError, TrialConfig, UnregisteredParams
 from suite.core.data.registry import DATASETS
 from suite.core.models.registry import MODELS, build_model
@@ -36,9 +37,9 @@ def validate_trial(cfg: TrialConfig) -> None:
                           "parameters are unchecked; allowed: one made after (TrialConfig.from_dict(cfg.to_dict()))")
     for name in sorted(method.requires):
         check(getattr(cfg, name) not in (None, ()), name, f"a value (method {cfg.method!r} requires it)")
-    if method.compressions == "one":
+    if method.compressions is Targets.ONE:
         check(len(cfg.compressions) == 1, "compressions", f"exactly one target for method {cfg.method!r}")
-    if method.compressions == "none":
+    if method.compressions is Targets.NONE:
         check(len(cfg.compressions) == 0, "compressions", f"none for method {cfg.method!r}")
     if method.uses_depth:
         check(cfg.depth is not None, "depth", f"an integer >= 2 (method {cfg.method!r} requires it)")

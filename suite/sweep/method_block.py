@@ -19,6 +19,7 @@ from typing import Any
 
 from suite.config import FIELDS, is_integer
 from suite.builtins import METHODS
+from suite.methods.base import Targets
 from suite.sweep.checks import SpecContext, axis_sort_key, check_value, check_values, method_keys
 from suite.sweep.spec import AUTO, MethodBlock
 
@@ -44,7 +45,7 @@ def _check_shape(ctx: SpecContext, name: str, block: dict, key: str) -> None:
     for required in sorted(needed):
         if required not in block:
             raise ctx.error(f"{key}.{required}", f"missing: method {name!r} requires {sorted(needed)}")
-    if COMPRESSION_KEY in block and method.compressions == "none":
+    if COMPRESSION_KEY in block and method.compressions is Targets.NONE:
         raise ctx.error(f"{key}.{COMPRESSION_KEY}", f"method {name!r} takes no compression targets")
 
 
@@ -76,7 +77,7 @@ def parse_method_block(ctx: SpecContext, name: str, block: Any) -> MethodBlock:
         value, where = block[k], f"{key}.{k}"
         if k == COMPRESSION_KEY:
             values = check_values(ctx, value, k, where)
-            if method.compressions == "one":
+            if method.compressions is Targets.ONE:
                 axes.append(("compressions", tuple((v,) for v in values)))
             else:
                 targets = tuple(values)
