@@ -13,7 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from suite.config import TrialConfig
+import suite.builtins  # noqa: F401  the methods registered: each stored config is read through its own parameters
+from suite.config import TrialConfig, UnregisteredParams
 
 REFERENCE = Path(__file__).resolve().parents[1] / "results"  # the reference stores and the archived ones
 ROW_FILES = sorted(REFERENCE.glob("**/rows/*.parquet"))
@@ -28,4 +29,6 @@ def test_a_stored_config_hashes_to_its_stored_hash(path):
     table = pq.read_table(path, columns=["config_hash", "config_json"]).to_pylist()
     for row in table:
         config = TrialConfig.from_dict(json.loads(row["config_json"]))
+        # Read as its method's parameters, not as raw values (which would hash to anything they were given).
+        assert not isinstance(config.params, UnregisteredParams), config.method
         assert config.config_hash == row["config_hash"] == path.stem

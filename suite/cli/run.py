@@ -107,7 +107,14 @@ def config_from_options(options: dict[str, Any], params: list[str] = ()) -> Tria
     only where given)."""
     values = {name: tuple(options[name]) if FIELDS[name].singular else options[name] for name in FIELDS}
     values.update({name: options[name] for name in METHOD_OPTIONS if options.get(name) is not None})
-    return TrialConfig(**values, **parse_params(list(params)))
+    extra = parse_params(list(params))
+    # A shared field has its own option; a method parameter may come either way, but only once.
+    twice = sorted(n for n in extra if n in FIELDS or (n in METHOD_OPTIONS and options.get(n) is not None))
+    if twice:
+        flags = ", ".join(f"--{n.replace('_', '-')}" for n in twice)
+        raise ConfigError(f"--param {', '.join(twice)}: allowed: a method parameter not also given as its own "
+                          f"option ({flags}); give each value once")
+    return TrialConfig(**values, **extra)
 
 
 def _epoch_progress(total_epochs: int):

@@ -32,8 +32,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from suite.config import DEFAULTS, FIELDS, ConfigError, TrialConfig
-from suite.fields import MethodParams, register_params
+from suite.config import DEFAULTS, FIELDS, FLAT_PARAM_DEFAULTS, ConfigError, TrialConfig
+from suite.fields import MethodParams, baseline_of, equals_default, register_params
 from suite.core.dwf.factorization import prunable_layers
 from suite.methods.style import PlotStyle
 from suite.registry import Registry
@@ -172,6 +172,15 @@ class MethodRegistry(Registry[Method]):
         shadowed = sorted({f.name for f in dataclasses.fields(item.params)} & set(FIELDS))
         if shadowed:
             raise ValueError(f"method {item.name!r}: parameter(s) {shadowed} shadow shared config fields")
+        # Every stored config carries these names at these values (they were shared fields once), and the hash
+        # reads a parameter only away from them: one of that name must leave the hash at the same value, or a
+        # stored config would describe a trial that never ran.
+        moved = sorted(f.name for f in dataclasses.fields(item.params) if f.name in FLAT_PARAM_DEFAULTS
+                       and not equals_default(baseline_of(f), FLAT_PARAM_DEFAULTS[f.name]))
+        if moved:
+            raise ValueError(f"method {item.name!r}: parameter(s) {moved} reuse names every stored config carries "
+                             f"at {[FLAT_PARAM_DEFAULTS[n] for n in moved]}; allowed: another name, or that value "
+                             "as the field's stored_default")
         super().register(item)
         register_params(item.name, item.params)
         return item

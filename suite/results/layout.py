@@ -9,8 +9,8 @@ Under a results root (a directory or a URI)::
     <root>/<sweep>/lr_search/<key>.json            a finished learning-rate search
     <root>/<sweep>/lr_search/rows/...              that search's trials (the sub-sweep <sweep>/lr_search)
     <root>/<sweep>/damaged/<when>/<relpath>        files that failed their check, moved aside, never deleted
-    <root>/<sweep>/driver.json                     the driver that currently runs the sweep (see run/driver_lock)
-    <root>/<sweep>/claims/<config_hash>.json       a trial in flight and who trains it (see run/trial_claim)
+    <root>/<sweep>/driver.json                     the driver that currently runs the sweep (see run/guard/driver_lock)
+    <root>/<sweep>/claims/<config_hash>.json       a trial in flight and who trains it (see run/guard/trial_claim)
     <root>/checkpoints/<dense config_hash>.pt      trained dense weights shared with GMP (results/checkpoints)
 
 Every path is built here from checked names, so no sweep name, table or hash

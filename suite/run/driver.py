@@ -111,7 +111,7 @@ def _run_guarded(plan: SweepPlan, options: RunOptions, storage: str, console: An
 
     with ray_session(options, spec) as session:
         outcome.ray_started, outcome.ray_start_s, outcome.concurrency = True, session.start_s, session.concurrency
-        spec = dataclasses.replace(spec, gpus_per_trial=session.gpus_per_trial)  # auto resolved (run/gpu_share)
+        spec = dataclasses.replace(spec, gpus_per_trial=session.gpus_per_trial)  # auto resolved (run/cluster/gpu_share)
         if session.warning and console is not None:
             console.print(f"[yellow]warning[/]: {escape(session.warning)}", highlight=False, soft_wrap=True)
         if plan.pending:

@@ -105,6 +105,9 @@ def _claim(cfg: TrialConfig, job: dict, base: dict, start: float) -> TrialClaim 
     except OSError as exc:  # the folder takes no writes, or what stands in the way cannot be moved
         claim.release()
         return _not_trained(base, start, f"{type(exc).__name__}: {exc} (not trained)")
+    except BaseException:  # a cancel (KeyboardInterrupt) or anything else: the claim is not left heartbeating
+        claim.release()
+        raise
     return claim
 
 

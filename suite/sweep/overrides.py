@@ -26,10 +26,11 @@ def with_epochs(spec: Spec, epochs: int) -> Spec:
     # GMP's retraining is capped at the same count, so a quick look stays a
     # quick look and GMP gets no more epochs than the methods it is compared with.
     train = {**dict(spec.train), "epochs": epochs}
-    if "finetune_epochs" in train:
+    # None (the method's own default, a third of the epochs) follows the new count by itself.
+    if train.get("finetune_epochs") is not None:
         train["finetune_epochs"] = min(train["finetune_epochs"], epochs)
     blocks = [dataclasses.replace(b, axes=tuple(
-        (k, tuple(dict.fromkeys(min(x, epochs) for x in v)) if k == "finetune_epochs" else v)
+        (k, tuple(dict.fromkeys(x if x is None else min(x, epochs) for x in v)) if k == "finetune_epochs" else v)
         for k, v in b.axes if k != "epochs")) for b in spec.methods]
     return dataclasses.replace(spec, train=tuple(sorted(train.items())), methods=tuple(blocks))
 

@@ -141,7 +141,8 @@ class TrialClaim:
 
     def _hold(self) -> None:
         self.held = True
-        threading.Thread(target=self._beat, name="bench-claim-heartbeat", daemon=True).start()
+        self._heart = threading.Thread(target=self._beat, name="bench-claim-heartbeat", daemon=True)
+        self._heart.start()
         return None
 
     # ------------------------------------------------------------------ hold
@@ -173,6 +174,11 @@ class TrialClaim:
         if not self.held:
             return
         self.held = False
+        # A beat already past its stop check would write the file back after the delete, blocking a retry of
+        # the trial until the claim goes stale: wait for it first.
+        heart = getattr(self, "_heart", None)
+        if heart is not None and heart is not threading.current_thread():
+            heart.join(timeout=max(10.0, 2 * self.beat_s))
         holder, _, _ = self._read()
         if holder is not None and holder.get("token") == self.token:
             try:
