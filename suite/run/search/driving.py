@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
 
 from suite.run.search.bisect.plan import AdaptivePlan, Cell, Lookup, Rows
-from suite.config import TrialConfig
 from suite.results.store import load_table, stored_rows
+from suite.run.search.shared.plan import run_serial  # one serial driver for both searches
 
 
 def store_lookup(results: str, sweep: str) -> Lookup:
@@ -26,18 +25,6 @@ def trial_rows(results: str, sweep: str, config_hash: str) -> Rows | None:
     """One finished trial's rows from the store, checked as every reader checks them (None if it left none,
     e.g. it failed, or what it left does not count)."""
     return stored_rows(results, sweep, config_hash)
-
-
-def run_serial(plan: AdaptivePlan, train: Callable[[TrialConfig], Rows | None], lookup: Lookup | None = None) -> int:
-    """Drive a plan to the end one trial at a time (no Ray). Returns the trials trained."""
-    trained = 0
-    while True:
-        todo = plan.advance(lookup)
-        if not todo:
-            return trained
-        for cfg in todo:
-            plan.observe(cfg, train(cfg))
-            trained += 1
 
 
 def _info(cell: Cell) -> dict:

@@ -153,8 +153,10 @@ class SharedSearch:
         return not self.pending and all(c.status != "running" for c in self.cells)
 
 
-def run_serial(search: SharedSearch, train: Callable[[Request], Result | None], lookup: Lookup | None = None) -> int:
-    """Drive a search to its end one request at a time. Returns the requests trained."""
+def run_serial(search, train: Callable, lookup: Lookup | None = None) -> int:
+    """Drive a search to its end one request at a time, without Ray: a `SharedSearch` (requests in, `Result`s
+    out) or the bisection's `AdaptivePlan` (TrialConfigs in, rows out); each has `advance(lookup)` and
+    `observe(item, result)`. Returns the requests trained."""
     trained = 0
     while True:
         todo = search.advance(lookup)
