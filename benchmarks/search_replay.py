@@ -25,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
+from replay_floor import floor  # noqa: E402
 from replay_oracle import Oracle, cells_of, level_band, load_store, synthetic_rows  # noqa: E402
 
 TARGET_SHARE = 0.45
@@ -131,19 +132,19 @@ def compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells
     return n, ok_today, ok_shared
 
 
-def per_group(plan, trials, search) -> None:
-    """Trials per group: grid, today's bisection, shared search (of them on one seed only)."""
+def per_group(plan, trials, search, floors: dict[str, int]) -> None:
+    """Trials per group: grid, today's bisection, shared search (of them on one seed only), the floor."""
     today: dict[str, int] = {}
     for h in plan.used:
         key = plan.where[h][0].key if h in plan.where else "dense"
         today[key] = today.get(key, 0) + 1
-    print(f"\n{'group':<10} {'grid':>5} {'today':>6} {'shared':>7} {'one-seed':>9}")
+    print(f"\n{'group':<10} {'grid':>5} {'today':>6} {'shared':>7} {'one-seed':>9} {'floor':>6}")
     for g in plan.groups:
         grid = sum(t.method == g.bases[0].method and t.depth == g.bases[0].depth for t in trials)
         mine = search.groups[g.key]
         used = sum(len(seeds) for seeds in mine.results.values())
         single = sum(len(seeds) == 1 for seeds in mine.results.values())
-        print(f"{g.key:<10} {grid:>5} {today.get(g.key, 0):>6} {used:>7} {single:>9}")
+        print(f"{g.key:<10} {grid:>5} {today.get(g.key, 0):>6} {used:>7} {single:>9} {floors[g.key]:>6}")
 
 
 def level_rules_compared(plan, settings, rules, oracle, cells) -> None:
@@ -199,7 +200,8 @@ def main() -> None:
     measured = {g.key: [x for x in g.results if g.judged(x)] + [p.x for p in search.groups[g.key].points() if p.full]
                 for g in plan.groups}
     n, ok_today, ok_shared = compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells, measured)
-    per_group(plan, trials, search)
+    floors = floor(oracle, plan, settings, rules.max_bracket)
+    per_group(plan, trials, search, floors)
     if args.compare_level_rules:
         level_rules_compared(plan, settings, rules, oracle, shared_cells)
     source = "synthetic curves" if args.synthetic else args.store
@@ -208,6 +210,10 @@ def main() -> None:
           f"({100 * shared_n / today_n:.0f}% of today's; one-seed points "
           f"{sum(1 for g in search.groups.values() for x in g.results if len(g.results[x]) == 1)})")
     print(f"cells within tolerance: today {ok_today}/{n}, shared {ok_shared}/{n}")
+    least = sum(floors.values())
+    print(f"floor (what the cells' rules force on a search that knew the oracle in advance, replay_floor.py): "
+          f"{least} trials ({100 * least / today_n:.0f}% of today's); the target leaves "
+          f"{math.floor(TARGET_SHARE * today_n) - least} trials above it for finding the curves")
     met = ok_shared == n and shared_n <= TARGET_SHARE * today_n
     print(f"issue 25 target (all cells within tolerance, <= {100 * TARGET_SHARE:.0f}% of today's trials): "
           f"{'met' if met else 'NOT met'}")
