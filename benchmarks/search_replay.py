@@ -175,6 +175,8 @@ def main() -> None:
                         help="an oracle from known curves (replay_oracle.synthetic_rows) instead of --store")
     parser.add_argument("--compare-level-rules", action="store_true",
                         help="also run the other level rule and print both, cell by cell")
+    parser.add_argument("--rule", action="append", default=[], metavar="FIELD=VALUE",
+                        help="one of the shared search's Rules constants set otherwise, e.g. noise_k=2 (repeatable)")
     args = parser.parse_args()
 
     from suite.run.search.bisect.cells import axis_of
@@ -189,6 +191,12 @@ def main() -> None:
     rows = synthetic_rows(trials) if args.synthetic else load_store(args.store)
     oracle = Oracle(rows, {m: axis_of(m) for m in methods if axis_of(m)})
     rules = Rules(tolerance=settings.tolerance, level_rule=args.level_rule)
+    for item in args.rule:
+        name, _, value = item.partition("=")
+        if name not in {f.name for f in dataclasses.fields(Rules)} or name in ("tolerance", "level_rule"):
+            parser.error(f"--rule {item}: not one of the Rules constants {[f.name for f in dataclasses.fields(Rules)]}"
+                         " (tolerance comes from the spec, level_rule from --level-rule)")
+        rules = dataclasses.replace(rules, **{name: type(getattr(rules, name))(float(value))})
     plan, today_n, today_cells = run_today(trials, settings, oracle)
     grid_cells = {}
     for g in plan.groups:
