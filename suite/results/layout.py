@@ -11,6 +11,8 @@ Under a results root (a directory or a URI)::
     <root>/<sweep>/damaged/<when>/<relpath>        files that failed their check, moved aside, never deleted
     <root>/<sweep>/driver.json                     the driver that currently runs the sweep (see run/guard/driver_lock)
     <root>/<sweep>/claims/<config_hash>.json       a trial in flight and who trains it (see run/guard/trial_claim)
+    <record>.<token>.beat                          the heartbeat of the holder `token` of driver.json or a claim
+                                                   (see run/guard/beat): kept apart, so no beat rewrites a record
     <root>/checkpoints/<dense config_hash>.pt      trained dense weights shared with GMP (results/checkpoints)
 
 Every path is built here from checked names, so no sweep name, table or hash
@@ -123,6 +125,16 @@ def claim_path(sweep: str, config_hash: str) -> str:
     return f"{check_store_sweep(sweep)}/claims/{_check(_KEY, config_hash, 'config hash')}.json"
 
 
+_TOKEN = re.compile(r"[0-9a-f]{1,64}")
+
+
+def beat_path(record: str, token: object) -> str:
+    """The heartbeat file of the holder `token` (a hex string) of the lock or claim at `record`; ValueError
+    (StoreNameError) for a token that is not one, e.g. a foreign record's, so no record can point a read
+    elsewhere."""
+    return f"{record}.{_check(_TOKEN, token, 'holder token')}.beat"
+
+
 def damaged_path(relpath: str, stamp: str) -> str:
     """Where a damaged file goes: under its top-level sweep's damaged/<stamp>/, keeping its relative path."""
     top, _, rest = relpath.partition("/")
@@ -132,6 +144,6 @@ def damaged_path(relpath: str, stamp: str) -> str:
 
 __all__ = [
     "CHECKPOINTS", "LR_SEARCH", "SUB_SWEEPS", "SWEEP_NAME_RULE", "StoreNameError", "TABLE_NAMES", "check_store_sweep",
-    "check_sweep_name", "checkpoint_path", "claim_path", "damaged_path", "driver_path", "failed_dir", "failed_path",
-    "kind_of", "lr_search_path", "lr_search_sweep", "table_dir", "table_path",
+    "beat_path", "check_sweep_name", "checkpoint_path", "claim_path", "damaged_path", "driver_path", "failed_dir",
+    "failed_path", "kind_of", "lr_search_path", "lr_search_sweep", "table_dir", "table_path",
 ]

@@ -2,7 +2,8 @@
 
 Two `bench sweep` (or `bench run --sweep`) runs of one spec on one store would plan the same trials
 and train each twice. The driver therefore holds `<sweep>/driver.json`
-(host, pid, start, heartbeat) while it runs; a second driver finds it and
+(host, pid, token, start; written once, when taken) and beats in a file of its own beside it
+(`suite.run.guard.beat`: no beat ever rewrites the record) while it runs; a second driver finds it and
 stops with a message naming the holder (`StoreBusy`), before Ray starts.
 
 A holder that is gone leaves its file behind; `suite.run.guard.lock_state.judge` says when it is taken over (a dead
@@ -35,6 +36,7 @@ import uuid
 import signal
 from pathlib import Path
 
+from suite.run.guard.beat import drop_beat, with_beat, write_beat
 from suite.run.guard.lock_state import ASK, HELD, beat_age, iso, judge, publish_exclusive
 from suite.results.check import check_record
 from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes
@@ -111,7 +113,8 @@ class DriverLock:
             return None, f"cannot be read ({exc})"
         if data is None:
             return None, None
-        return check_record(data)
+        holder, problem = check_record(data)
+        return (with_beat(self.root, self.relpath, holder) if holder is not None else None), problem
 
     def describe(self, holder: dict, why: str | None = None) -> str:
         path = where(self.root, self.relpath)
@@ -135,6 +138,7 @@ class DriverLock:
             self._start_heartbeat()
             return self
         holder, problem = self._read()
+        gone = holder.get("token") if holder is not None else None
         if holder is not None:
             verdict, why = judge(holder, self.host, self.stale_after_s)
             if verdict == HELD:
@@ -150,6 +154,7 @@ class DriverLock:
         holder, _ = self._read()
         if holder is None or holder.get("token") != self.token:
             raise StoreBusy(self.describe(holder or {}))
+        drop_beat(self.root, self.relpath, gone)  # the gone holder's; should it resume, the record tells it
         self._start_heartbeat()
         return self
 
@@ -159,17 +164,22 @@ class DriverLock:
         self._thread.start()
 
     def _beat(self) -> None:
-        while not self._stop.wait(self.beat_s):
-            holder, problem = self._read()
-            if holder is None and problem is not None:
-                continue  # unreadable for now (a failing store, a write under way): neither stop nor overwrite
-            if holder is None or holder.get("token") != self.token:
-                self._lost(holder)  # taken over (after a long stall), or deleted: never overwrite the new holder
-                return
-            try:
-                write_bytes(self.root, self.relpath, self._record())
-            except OSError:
-                pass  # the store may be failing; the trials report that themselves
+        while not self._stop.wait(self.beat_s) and self.beat_once():
+            pass
+
+    def beat_once(self) -> bool:
+        """One heartbeat: False once the lock is someone else's (then `_lost` has stopped this driver)."""
+        holder, problem = self._read()
+        if holder is None and problem is not None:
+            return True  # unreadable for now (a failing store, a write under way): neither stop nor overwrite
+        if holder is None or holder.get("token") != self.token:
+            self._lost(holder)  # taken over (after a long stall), or deleted
+            return False
+        try:
+            write_beat(self.root, self.relpath, self.token)  # never the record: a taker's stays whole
+        except OSError:
+            pass  # the store may be failing; the trials report that themselves
+        return True
 
     def _lost(self, holder: dict | None) -> None:
         """Another driver holds the store now: stop this one's scheduling at once (in its main thread)."""
@@ -211,6 +221,7 @@ class DriverLock:
                 delete(self.root, self.relpath)
             except OSError:
                 pass
+        drop_beat(self.root, self.relpath, self.token)
 
     def __enter__(self) -> "DriverLock":
         return self.acquire()

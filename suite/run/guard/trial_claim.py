@@ -4,8 +4,9 @@ The driver lock (suite.run.guard.driver_lock) keeps two drivers from planning th
 past the lock's staleness (kill -STOP, a preempted login node) has trials in flight in its workers when another
 driver takes the store over and plans them again. So whoever trains a trial -- a sweep's worker or `bench run`
 -- first creates `<sweep>/claims/<config_hash>.json` exclusively (host, pid of the process that trains, the
-token of its driver's lock, start, heartbeat), keeps its heartbeat while training, and deletes it once the
-result (or the failure) is stored. Another process about to train the same trial finds the claim and
+token of its driver's lock, start; written once), keeps a heartbeat in a file of its own beside it while
+training (`suite.run.guard.beat`: no beat rewrites the claim), and deletes both once the result (or the
+failure) is stored. Another process about to train the same trial finds the claim and
 
 * waits while its holder may still run (its pid runs here, or another host's heartbeat is recent), re-checking
   the store: when the holder stores the result, the trial is answered from it and trained once;
@@ -34,6 +35,7 @@ from typing import Callable, TypeVar
 from suite.results.check import check_record
 from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes
 from suite.results.layout import claim_path, driver_path
+from suite.run.guard.beat import drop_beat, with_beat, write_beat
 from suite.run.guard.driver_lock import BEAT_S, STALE_AFTER_S
 from suite.run.guard.lock_state import ASK, GONE, beat_age, iso, judge, publish_exclusive
 
@@ -78,7 +80,7 @@ class TrialClaim:
         if data is None:
             return None, None, None
         holder, problem = check_record(data)
-        return holder, problem, data
+        return (with_beat(self.root, self.relpath, holder) if holder is not None else None), problem, data
 
     def describe(self, holder: dict) -> str:
         return (f"trial {self.config_hash} of sweep {self.sweep!r} is being trained by pid {holder.get('pid')} on "
@@ -112,14 +114,15 @@ class TrialClaim:
                                f"delete it and run again")
         elif local:
             return {}  # it was released between the two looks: try again
+        gone = holder.get("token") if holder is not None else None
         if local:
-            return self._take_over_local(data)
+            return self._take_over_local(data, gone)
         write_bytes(self.root, self.relpath, self._record())
         time.sleep(0.2)  # let a process taking over at the same moment write; then see who won
         holder, _, _ = self._read()
-        return self._hold() if holder is not None and holder.get("token") == self.token else (holder or {})
+        return self._hold(gone) if holder is not None and holder.get("token") == self.token else (holder or {})
 
-    def _take_over_local(self, judged: bytes | None) -> dict | None:
+    def _take_over_local(self, judged: bytes | None, gone: str | None) -> dict | None:
         """Move the stale claim aside, then create this one exclusively. If what was moved is not what was
         judged stale (a fresh claim written meanwhile), it is put back and its holder waited for."""
         path = Path(self.root) / self.relpath
@@ -137,9 +140,11 @@ class TrialClaim:
                 return {}
         finally:
             aside.unlink(missing_ok=True)
-        return self._hold() if publish_exclusive(path, self._record(), self.token) else {}
+        return self._hold(gone) if publish_exclusive(path, self._record(), self.token) else {}
 
-    def _hold(self) -> None:
+    def _hold(self, gone: str | None = None) -> None:
+        """This process holds the claim now; `gone`: the token of a holder it took over (its beat is dropped)."""
+        drop_beat(self.root, self.relpath, gone)
         self.held = True
         self._heart = threading.Thread(target=self._beat, name="bench-claim-heartbeat", daemon=True)
         self._heart.start()
@@ -148,20 +153,25 @@ class TrialClaim:
     # ------------------------------------------------------------------ hold
 
     def _beat(self) -> None:
-        while not self._stop.wait(self.beat_s):
-            holder, problem, _ = self._read()
-            if holder is None and problem is not None:
-                continue  # unreadable for now: neither stop nor overwrite
-            if holder is None or holder.get("token") != self.token:
-                now = (f"pid {holder.get('pid')} on host {holder.get('host')} trains it now" if holder
-                       else "its claim file is gone")
-                self.lost = (f"the claim on trial {self.config_hash} ({self.path}) was taken over: {now}, this "
-                             f"process having been stopped or hung for longer than {self.stale_after_s:.0f}s")
-                return
-            try:
-                write_bytes(self.root, self.relpath, self._record())
-            except OSError:
-                pass  # the store may be failing; the trial reports that itself
+        while not self._stop.wait(self.beat_s) and self.beat_once():
+            pass
+
+    def beat_once(self) -> bool:
+        """One heartbeat: False once the claim is someone else's (then `lost` says why)."""
+        holder, problem, _ = self._read()
+        if holder is None and problem is not None:
+            return True  # unreadable for now: neither stop nor overwrite
+        if holder is None or holder.get("token") != self.token:
+            now = (f"pid {holder.get('pid')} on host {holder.get('host')} trains it now" if holder
+                   else "its claim file is gone")
+            self.lost = (f"the claim on trial {self.config_hash} ({self.path}) was taken over: {now}, this "
+                         f"process having been stopped or hung for longer than {self.stale_after_s:.0f}s")
+            return False
+        try:
+            write_beat(self.root, self.relpath, self.token)  # never the claim: a taker's stays whole
+        except OSError:
+            pass  # the store may be failing; the trial reports that itself
+        return True
 
     def check(self, *_progress) -> None:
         """ClaimLost once the claim was taken over (called at each epoch: a progress callback)."""
@@ -174,8 +184,8 @@ class TrialClaim:
         if not self.held:
             return
         self.held = False
-        # A beat already past its stop check would write the file back after the delete, blocking a retry of
-        # the trial until the claim goes stale: wait for it first.
+        # A beat already past its stop check would write its beat file back after the delete (an orphan the
+        # next taker of this trial's claim would have to outlive): wait for it first.
         heart = getattr(self, "_heart", None)
         if heart is not None and heart is not threading.current_thread():
             heart.join(timeout=max(10.0, 2 * self.beat_s))
@@ -185,6 +195,7 @@ class TrialClaim:
                 delete(self.root, self.relpath)
             except OSError:
                 pass  # a claim left behind goes stale by the rules above
+        drop_beat(self.root, self.relpath, self.token)
 
 
 def claim_trial(claim: TrialClaim, stored: Callable[[], T | None], say: Callable[[str], None] | None = None,
