@@ -5,6 +5,7 @@ docs/reliability.md), and staleness is judged from the beat file."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -36,23 +37,55 @@ def test_a_heartbeat_never_rewrites_the_lock_record_and_leaves_nothing_at_releas
 
 
 def test_a_takeover_between_a_beats_read_and_its_write_stays_whole(tmp_path, monkeypatch):
-    lock = DriverLock(str(tmp_path), "s", beat_s=3600).acquire()  # its own thread sleeps: beats by hand
+    lock = DriverLock(str(tmp_path), "s", beat_s=0.05).acquire()
     record = tmp_path / "s" / "driver.json"
-    real = driver_lock.write_beat
+    seen, armed, real = [], [], driver_lock.read_bytes
 
-    def taken_over_first(*args):  # the taker writes after this driver read its own token, before it writes
-        record.write_text(json.dumps(TAKER))
-        real(*args)
+    def read_then_taken_over(root, relpath):  # the taker writes right after a beat read this driver's token
+        data = real(root, relpath)
+        if armed and relpath.endswith("driver.json") and not seen:
+            armed.clear()
+            record.write_text(json.dumps(TAKER))
+        return data
 
-    monkeypatch.setattr(driver_lock, "write_beat", taken_over_first)
-    seen = []
+    monkeypatch.setattr(driver_lock, "read_bytes", read_then_taken_over)
     monkeypatch.setattr(lock, "_lost", seen.append)
     try:
-        assert lock.beat_once()  # it had read its own token
+        armed.append(True)
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert json.loads(record.read_text())["token"] == "abc123"  # the taker's record is whole
-        assert not lock.beat_once() and seen[0]["token"] == "abc123"  # the next beat sees it lost
+        assert seen and seen[0]["token"] == "abc123"  # and this driver saw it had lost
     finally:
-        lock._stop.set()
+        lock.release()
+    assert json.loads(record.read_text())["token"] == "abc123"  # its release left it alone
+
+
+def test_a_release_never_deletes_a_record_taken_over_in_its_last_moment(tmp_path, monkeypatch):
+    lock = DriverLock(str(tmp_path), "s", beat_s=3600).acquire()
+    record = tmp_path / "s" / "driver.json"
+    real_rename, real_read = os.rename, driver_lock.read_bytes
+
+    def taken_over(*_):
+        if json.loads(record.read_text())["token"] == lock.token:
+            record.write_text(json.dumps(TAKER))
+
+    def rename(src, dst):  # the taker writes between the release's look (if any) and its delete
+        if Path(src) == record:
+            taken_over()
+        return real_rename(src, dst)
+
+    def read(root, relpath):
+        data = real_read(root, relpath)
+        if lock._stop.is_set() and relpath.endswith("driver.json"):
+            taken_over()
+        return data
+
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(driver_lock, "read_bytes", read)
+    lock.release()
+    assert json.loads(record.read_text())["token"] == "abc123"
 
 
 def test_a_record_with_an_old_time_but_a_fresh_beat_is_held(tmp_path):
@@ -74,7 +107,8 @@ def test_a_gone_holders_beat_is_removed_when_its_lock_is_taken_over(tmp_path):
         assert [p.name for p in beats(folder)] in ([], [f"driver.json.{lock.token}.beat"])
 
 
-@pytest.mark.parametrize("beat", ["not json", json.dumps({"heartbeat_at": float("nan")}), json.dumps([1])])
+@pytest.mark.parametrize("beat", ["not json", json.dumps({"heartbeat_at": float("nan")}), json.dumps([1]),
+                                  json.dumps({"heartbeat_at": time.time() * 1000}), "[" * 100_000])
 def test_a_beat_file_that_is_not_a_time_changes_nothing(tmp_path, beat):
     folder = tmp_path / "s"
     folder.mkdir()
@@ -84,23 +118,66 @@ def test_a_beat_file_that_is_not_a_time_changes_nothing(tmp_path, beat):
         assert "no heartbeat" in lock.note
 
 
+def test_a_live_holder_whose_beat_is_not_a_time_is_not_taken_over(tmp_path):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "driver.json").write_text(json.dumps(TAKER))  # fresh
+    (folder / "driver.json.abc123.beat").write_text(json.dumps({"heartbeat_at": time.time() * 1000}))
+    with pytest.raises(StoreBusy, match="pid 4242 on host elsewhere"):
+        DriverLock(str(tmp_path), "s", stale_after_s=300).acquire()
+
+
 def test_a_claim_taken_over_between_a_beats_read_and_its_write_stays_whole(tmp_path, monkeypatch):
-    claim = TrialClaim(str(tmp_path), "s", "abc", beat_s=3600)
+    claim = TrialClaim(str(tmp_path), "s", "abc", beat_s=0.05)
     assert claim.try_take() is None
     path = tmp_path / "s" / "claims" / "abc.json"
-    first = path.read_bytes()
-    real = trial_claim.write_beat
+    armed, real = [True], trial_claim.read_bytes
 
-    def taken_over_first(*args):
-        path.write_text(json.dumps(TAKER))
-        real(*args)
+    def read_then_taken_over(root, relpath):
+        data = real(root, relpath)
+        if armed and relpath.endswith("abc.json"):
+            armed.clear()
+            path.write_text(json.dumps(TAKER))
+        return data
 
-    monkeypatch.setattr(trial_claim, "write_beat", taken_over_first)
+    monkeypatch.setattr(trial_claim, "read_bytes", read_then_taken_over)
     try:
-        assert claim.beat_once()
-        assert json.loads(path.read_text())["token"] == "abc123" and path.read_bytes() != first
-        assert not claim.beat_once() and "pid 4242 on host elsewhere trains it now" in claim.lost
+        deadline = time.monotonic() + 10
+        while claim.lost is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert json.loads(path.read_text())["token"] == "abc123"
+        assert "pid 4242 on host elsewhere trains it now" in claim.lost
     finally:
         claim.release()
     assert json.loads(path.read_text())["token"] == "abc123"  # never another's deleted
-    assert beats(path.parent) == []
+    assert [p.name for p in beats(path.parent)] == []
+
+
+def test_a_claim_whose_holder_beats_while_it_is_taken_over_is_put_back(tmp_path, monkeypatch):
+    path = tmp_path / "s" / "claims" / "abc.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({**TAKER, "heartbeat_at": time.time() - 3600}))
+    real_rename = os.rename
+
+    def holder_beats_first(src, dst):  # the holder, stopped for an hour, beats once more as it is moved aside
+        if Path(src) == path:
+            (path.parent / "abc.json.abc123.beat").write_text(json.dumps({"heartbeat_at": time.time()}))
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", holder_beats_first)
+    claim = TrialClaim(str(tmp_path), "s", "abc", stale_after_s=300)
+    assert claim.try_take() == {}  # not taken: look again, and wait for the holder
+    assert json.loads(path.read_text())["token"] == "abc123" and not claim.held
+
+
+def test_beats_left_by_holders_that_are_gone_are_removed_when_the_claim_is_taken(tmp_path):
+    folder = tmp_path / "s" / "claims"
+    folder.mkdir(parents=True)
+    (folder / "abc.json.deadbeef.beat").write_text(json.dumps({"heartbeat_at": 1.0}))
+    (folder / "abd.json.deadbeef.beat").write_text(json.dumps({"heartbeat_at": 1.0}))  # another trial's
+    claim = TrialClaim(str(tmp_path), "s", "abc", beat_s=3600)
+    assert claim.try_take() is None
+    try:
+        assert [p.name for p in beats(folder)] == ["abd.json.deadbeef.beat"]
+    finally:
+        claim.release()

@@ -14,11 +14,12 @@ was taken) and its holder's beat file (`with_beat`).
 from __future__ import annotations
 
 import json
-import math
 import time
+from pathlib import Path
 
-from suite.results.files import delete, read_bytes, write_bytes
+from suite.results.files import delete, read_bytes, uri_fs, write_bytes
 from suite.results.layout import StoreNameError, beat_path
+from suite.run.guard.lock_state import as_time
 
 
 def write_beat(root: str, record: str, token: str) -> None:
@@ -28,15 +29,15 @@ def write_beat(root: str, record: str, token: str) -> None:
 
 def with_beat(root: str, record: str, holder: dict) -> dict:
     """`holder` with `heartbeat_at` moved on to its beat file's time where that is later. A beat file that is
-    missing, unreadable or not a time changes nothing (the record's own time then judges it)."""
+    missing, unreadable or not a time (`lock_state.as_time`) changes nothing (the record's own time then judges
+    it), nor does any beat a record whose own time is not one (it is not whole: `lock_state.judge`)."""
     try:
         data = read_bytes(root, beat_path(record, holder.get("token")))
-        beat = json.loads(data)["heartbeat_at"] if data is not None else None
-    except (OSError, StoreNameError, ValueError, KeyError, TypeError):
+        beat = as_time(json.loads(data)["heartbeat_at"]) if data is not None else None
+    except (OSError, StoreNameError, ValueError, KeyError, TypeError, RecursionError):
         return holder
-    own = holder.get("heartbeat_at")
-    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)  # noqa: E731
-    if number(beat) and (not number(own) or beat > own):
+    own = as_time(holder.get("heartbeat_at"))
+    if beat is not None and own is not None and beat > own:  # a record that is not whole stays so (judge)
         return {**holder, "heartbeat_at": beat}
     return holder
 
@@ -51,4 +52,17 @@ def drop_beat(root: str, record: str, token: object) -> None:
         pass
 
 
-__all__ = ["drop_beat", "with_beat", "write_beat"]
+def drop_other_beats(root: str, record: str, token: str) -> None:
+    """Locally, delete every beat file of `record` but `token`'s: what holders that are gone left (one that beat
+    once more after its takeover, a record deleted by hand). Never read again (tokens are unique), but they would
+    pile up in `claims/`. On URI stores nothing is listed: best effort, as the lock is there."""
+    if uri_fs(root) is not None:
+        return
+    path = Path(root) / record
+    own = Path(root) / beat_path(record, token)
+    for left in path.parent.glob(f"{path.name}.*.beat"):
+        if left != own:
+            left.unlink(missing_ok=True)
+
+
+__all__ = ["drop_beat", "drop_other_beats", "with_beat", "write_beat"]

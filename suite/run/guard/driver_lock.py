@@ -36,10 +36,11 @@ import uuid
 import signal
 from pathlib import Path
 
-from suite.run.guard.beat import drop_beat, with_beat, write_beat
-from suite.run.guard.lock_state import ASK, HELD, beat_age, iso, judge, publish_exclusive
+from suite.run.guard.beat import drop_beat, drop_other_beats, with_beat, write_beat
+from suite.run.guard.lock_state import (ASK, HELD, beat_age, iso, judge, publish_exclusive, release_record,
+                                        take_over_exclusive)
 from suite.results.check import check_record
-from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes
+from suite.results.files import read_bytes, uri_fs, where, write_bytes
 from suite.results.layout import driver_path
 
 def _env_seconds(name: str, default: float) -> float:
@@ -106,15 +107,20 @@ class DriverLock:
         return json.dumps({"host": self.host, "pid": self.pid, "token": self.token,
                            "started_at": self.started_at, "heartbeat_at": _now()}).encode()
 
-    def _read(self) -> tuple[dict | None, str | None]:
+    def _look(self) -> tuple[dict | None, str | None, bytes | None]:
+        """(the holder, judged by its beat too; what is wrong with the file; its bytes)."""
         try:
             data = read_bytes(self.root, self.relpath)
         except OSError as exc:
-            return None, f"cannot be read ({exc})"
+            return None, f"cannot be read ({exc})", None
         if data is None:
-            return None, None
+            return None, None, None
         holder, problem = check_record(data)
-        return (with_beat(self.root, self.relpath, holder) if holder is not None else None), problem
+        return (with_beat(self.root, self.relpath, holder) if holder is not None else None), problem, data
+
+    def _read(self) -> tuple[dict | None, str | None]:
+        holder, problem, _ = self._look()
+        return holder, problem
 
     def describe(self, holder: dict, why: str | None = None) -> str:
         path = where(self.root, self.relpath)
@@ -134,11 +140,10 @@ class DriverLock:
         return publish_exclusive(Path(self.root) / self.relpath, self._record(), self.token)
 
     def acquire(self) -> "DriverLock":
-        if uri_fs(self.root) is None and self._create_exclusive():
-            self._start_heartbeat()
-            return self
-        holder, problem = self._read()
-        gone = holder.get("token") if holder is not None else None
+        local = uri_fs(self.root) is None
+        if local and self._create_exclusive():
+            return self._held(None)
+        holder, problem, data = self._look()
         if holder is not None:
             verdict, why = judge(holder, self.host, self.stale_after_s)
             if verdict == HELD:
@@ -149,12 +154,27 @@ class DriverLock:
                          f"{holder.get('host')}: {why})")
         elif problem is not None:
             self.note = f"took over an unreadable driver lock ({problem})"
+        elif local and self._create_exclusive():  # released between the two looks
+            return self._held(None)
+        if not self._take_over(local, holder, data):
+            raise StoreBusy(self.describe(self._read()[0] or {}))
+        return self._held(holder.get("token") if holder is not None else None)
+
+    def _take_over(self, local: bool, judged: dict | None, data: bytes | None) -> bool:
+        """Replace the record judged gone (True: held now). Locally it is moved aside and this one published
+        exclusively (`take_over_exclusive`), so a taker stalled since its look cannot overwrite a newer holder;
+        on URI stores (no exclusive create) written, then read back after a pause."""
+        if local:
+            revived = lambda: judged is not None and with_beat(self.root, self.relpath, judged) != judged  # noqa: E731
+            return take_over_exclusive(Path(self.root) / self.relpath, data, self._record(), self.token, revived)
         write_bytes(self.root, self.relpath, self._record())
         time.sleep(0.2)  # let a driver taking over at the same moment write; then see who won
         holder, _ = self._read()
-        if holder is None or holder.get("token") != self.token:
-            raise StoreBusy(self.describe(holder or {}))
+        return holder is not None and holder.get("token") == self.token
+
+    def _held(self, gone: str | None) -> "DriverLock":
         drop_beat(self.root, self.relpath, gone)  # the gone holder's; should it resume, the record tells it
+        drop_other_beats(self.root, self.relpath, self.token)
         self._start_heartbeat()
         return self
 
@@ -215,12 +235,7 @@ class DriverLock:
             del _HELD[(str(self.root), self.sweep)]
         if self._thread is not None:
             self._thread.join(timeout=5)
-        holder, _ = self._read()
-        if holder is not None and holder.get("token") == self.token:
-            try:
-                delete(self.root, self.relpath)
-            except OSError:
-                pass
+        release_record(self.root, self.relpath, self.token)
         drop_beat(self.root, self.relpath, self.token)
 
     def __enter__(self) -> "DriverLock":

@@ -14,21 +14,23 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
-from suite.results.files import write_local
+from suite.results.files import delete, read_bytes, uri_fs, write_local
 
 from suite.run.guard.process import pid_alive, pid_started_at
 
 HELD, GONE, ASK = "held", "gone", "ask"
 
 
-def _time(value) -> float | None:
-    """A finite Unix time, or None."""
+def as_time(value) -> float | None:
+    """A finite Unix time (0 to 1e11), or None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value) if 0 <= value < 1e11 else None
@@ -36,13 +38,13 @@ def _time(value) -> float | None:
 
 def iso(value) -> str:
     """A record's time as an ISO string, or what it holds when that is not a time."""
-    ts = _time(value)
+    ts = as_time(value)
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds") if ts is not None else repr(value)
 
 
 def beat_age(value, now: float | None = None) -> str:
     """'12s ago', '3596s in the future', or what the record holds when that is not a time."""
-    ts = _time(value)
+    ts = as_time(value)
     if ts is None:
         return f"unreadable ({value!r})"
     age = (time.time() if now is None else now) - ts
@@ -52,7 +54,7 @@ def beat_age(value, now: float | None = None) -> str:
 def judge(holder: dict, host: str, stale_after_s: float, now: float | None = None) -> tuple[str, str | None]:
     """(HELD | GONE | ASK, why) for the driver `holder` names, judged from `host` (see the module docstring)."""
     now = time.time() if now is None else now
-    pid, beat, started = holder.get("pid"), _time(holder.get("heartbeat_at")), _time(holder.get("started_at"))
+    pid, beat, started = holder.get("pid"), as_time(holder.get("heartbeat_at")), as_time(holder.get("started_at"))
     where = holder.get("host")
     if not (isinstance(pid, int) and not isinstance(pid, bool) and isinstance(where, str)) or beat is None \
             or started is None:
@@ -94,6 +96,69 @@ def publish_exclusive(path: Path, record: bytes, token: str) -> bool:
         private.unlink(missing_ok=True)
 
 
+def take_over_exclusive(path: Path, judged: bytes | None, record: bytes, token: str,
+                        revived: Callable[[], bool]) -> bool:
+    """Replace the record at `path`, judged gone from its bytes `judged`, by `record` (True: this process holds it
+    now; False: look again). The judged record is moved aside first, so of two takers one moves it; if what was
+    moved is not what was judged (a fresh record written meanwhile) or its holder beat since it was judged
+    (`revived`), it is put back, and the caller waits for that holder."""
+    aside = path.with_name(f".{path.name}.{token}.stale")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return False  # another process took it over (or its holder released it) first
+    try:
+        if (judged is not None and aside.read_bytes() != judged) or revived():  # None: it could not be read
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass
+            return False
+    finally:
+        aside.unlink(missing_ok=True)
+    return publish_exclusive(path, record, token)
+
+
+def release_record(root: str, relpath: str, token: str) -> None:
+    """Delete a lock's or claim's record if it is still `token`'s: locally by `release_own`; on URI stores (no
+    rename that fails on a race) read, then deleted: best effort there, as the lock is."""
+    if uri_fs(root) is None:
+        release_own(Path(root) / relpath, token)
+        return
+    try:
+        data = read_bytes(root, relpath)
+        if data is not None and _token_of(data) == token:
+            delete(root, relpath)
+    except OSError:
+        pass  # a record left behind goes stale by `judge`
+
+
+def _token_of(data: bytes) -> object:
+    try:
+        return json.loads(data).get("token")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+
+
+def release_own(path: Path, token: str) -> None:
+    """Delete the record at `path` only if it names `token`. It is moved aside before it is read, so a holder
+    stalled between its look and the delete cannot delete a record another process took over meanwhile: what
+    is not its own is put back."""
+    aside = path.with_name(f".{path.name}.{token}.release")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return
+    try:
+        if _token_of(aside.read_bytes()) != token:
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass  # a newer record stands there already
+    finally:
+        aside.unlink(missing_ok=True)
+
+
 def _create_with_o_excl(path: Path, record: bytes) -> bool:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -106,4 +171,5 @@ def _create_with_o_excl(path: Path, record: bytes) -> bool:
     return True
 
 
-__all__ = ["ASK", "GONE", "HELD", "beat_age", "iso", "judge", "publish_exclusive"]
+__all__ = ["ASK", "GONE", "HELD", "as_time", "beat_age", "iso", "judge", "publish_exclusive", "release_own",
+           "release_record", "take_over_exclusive"]

@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from suite.results.check import check_record
-from suite.results.files import delete, read_bytes, uri_fs, where, write_bytes
+from suite.results.files import read_bytes, uri_fs, where, write_bytes
 from suite.results.layout import claim_path, driver_path
-from suite.run.guard.beat import drop_beat, with_beat, write_beat
+from suite.run.guard.beat import drop_beat, drop_other_beats, with_beat, write_beat
 from suite.run.guard.driver_lock import BEAT_S, STALE_AFTER_S
-from suite.run.guard.lock_state import ASK, GONE, beat_age, iso, judge, publish_exclusive
+from suite.run.guard.lock_state import (ASK, GONE, beat_age, iso, judge, publish_exclusive, release_record,
+                                        take_over_exclusive)
 
 T = TypeVar("T")
 
@@ -116,35 +117,18 @@ class TrialClaim:
             return {}  # it was released between the two looks: try again
         gone = holder.get("token") if holder is not None else None
         if local:
-            return self._take_over_local(data, gone)
+            revived = lambda: holder is not None and with_beat(self.root, self.relpath, holder) != holder  # noqa: E731
+            took = take_over_exclusive(Path(self.root) / self.relpath, data, self._record(), self.token, revived)
+            return self._hold(gone) if took else {}  # not taken: look again (a holder that beat is waited for)
         write_bytes(self.root, self.relpath, self._record())
         time.sleep(0.2)  # let a process taking over at the same moment write; then see who won
         holder, _, _ = self._read()
         return self._hold(gone) if holder is not None and holder.get("token") == self.token else (holder or {})
 
-    def _take_over_local(self, judged: bytes | None, gone: str | None) -> dict | None:
-        """Move the stale claim aside, then create this one exclusively. If what was moved is not what was
-        judged stale (a fresh claim written meanwhile), it is put back and its holder waited for."""
-        path = Path(self.root) / self.relpath
-        aside = path.with_name(f".{path.name}.{self.token}.stale")
-        try:
-            os.rename(path, aside)
-        except FileNotFoundError:
-            return {}  # another process took it over first: look again
-        try:
-            if aside.read_bytes() != judged:
-                try:
-                    os.link(aside, path)
-                except FileExistsError:
-                    pass
-                return {}
-        finally:
-            aside.unlink(missing_ok=True)
-        return self._hold(gone) if publish_exclusive(path, self._record(), self.token) else {}
-
     def _hold(self, gone: str | None = None) -> None:
         """This process holds the claim now; `gone`: the token of a holder it took over (its beat is dropped)."""
         drop_beat(self.root, self.relpath, gone)
+        drop_other_beats(self.root, self.relpath, self.token)
         self.held = True
         self._heart = threading.Thread(target=self._beat, name="bench-claim-heartbeat", daemon=True)
         self._heart.start()
@@ -189,12 +173,7 @@ class TrialClaim:
         heart = getattr(self, "_heart", None)
         if heart is not None and heart is not threading.current_thread():
             heart.join(timeout=max(10.0, 2 * self.beat_s))
-        holder, _, _ = self._read()
-        if holder is not None and holder.get("token") == self.token:
-            try:
-                delete(self.root, self.relpath)
-            except OSError:
-                pass  # a claim left behind goes stale by the rules above
+        release_record(self.root, self.relpath, self.token)  # never another's; one left behind goes stale
         drop_beat(self.root, self.relpath, self.token)
 
 
