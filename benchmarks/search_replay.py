@@ -208,7 +208,7 @@ def main() -> None:
     measured = {g.key: [x for x in g.results if g.judged(x)] + [p.x for p in search.groups[g.key].points() if p.full]
                 for g in plan.groups}
     n, ok_today, ok_shared = compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells, measured)
-    floors = floor(oracle, plan, settings, rules.max_bracket)
+    floors = floor(oracle, plan, settings, rules.max_bracket, rules.level_rule)
     per_group(plan, trials, search, floors)
     if args.compare_level_rules:
         level_rules_compared(plan, settings, rules, oracle, shared_cells)

@@ -267,6 +267,21 @@ def test_the_curvature_bound_accepts_a_straight_stretch_and_refuses_a_knee():
     assert estimate_at(knee, 100.0) is None
 
 
+def test_only_a_lambda_axis_level_is_estimated():
+    """Full points at CR 50 and 200 bracket level 100 flatly: estimated on the λ axis; a compression target is
+    its own level, so a pruning group keeps searching (its band, or another stop)."""
+    from suite.run.search.shared import Cell
+    from suite.run.search.shared.levels import level_stop, provisional
+
+    for axis, xs, status in (("lam", (1e-3, 2e-3), "estimated"), ("compression", (50.0, 200.0), None)):
+        g = GroupState("g", axis, xs[0] / 2, xs[1] * 4, SEEDS, params=266200)
+        for x, cr, acc in zip(xs, (50.0, 200.0), (0.880, 0.876)):
+            for s in SEEDS:
+                g.record(x, s, Result(acc, cr))
+        a, b = provisional(g.points(), 100.0, g.reach_tol())
+        assert level_stop(g, g.points(), a, b, Cell("g", "level", 100.0), Rules())[0] == status
+
+
 def test_a_failed_seed_is_left_out_of_a_points_accuracy():
     """A seed that failed (no rows) has no accuracy: the point's median is over the others, as the report's."""
     problem = Problem()

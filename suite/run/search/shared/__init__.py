@@ -1,5 +1,6 @@
 """The shared ε-search (issue 25): one monotone model per group shared by all its cells, seed racing, and
-Table 2 level cells estimated between bracketing configurations. Pure: no Ray, no training, no store.
+Table 2 level cells of λ-axis groups estimated between bracketing configurations. Pure: no Ray, no
+training, no store.
 
 Terms as in `suite.run.search.bisect.plan`: a *group* is one method variant searched along one axis (log λ, or log
 target compression); its bounds are the spec's smallest and largest grid value; a *cell* is an ε of
@@ -62,16 +63,17 @@ Rule (constants in `Rules`; defaults in brackets):
    the report's rule over full points (sparsest with median accuracy >= T).
    Level: "resolved" (measured) when a full point reaches L with CR <= L (1 + tolerance): the cell is the
    report's rule over full points (best mean accuracy among those reaching L). "estimated" (level_rule
-   "interpolated" only): a and b adjacent in CR among the full unbroken points (a short of L, b reaching
-   it), CR(b)/CR(a) <= max_bracket [10], and one of: CR(b)/CR(a) <= (1 + tolerance)^2 ("narrow": no
+   "interpolated" and λ-axis groups only; a compression-axis level is its own target, resolved by a full point
+   in its band or by the other stops): a and b adjacent in CR among the full unbroken points (a short of L, b
+   reaching it), CR(b)/CR(a) <= max_bracket [10], and one of: CR(b)/CR(a) <= (1 + tolerance)^2 ("narrow": no
    wider than two measured bands); their mean accuracies differ by at most level_acc_tol [0.5 points]
-   ("flat"); or the curvature bound kappa/2 (log L - log CR(a)) (log CR(b) - log L) is at most the larger
-   of level_acc_tol and |slope(a, b)| x tau, the accuracy the measured rule may lose within its band
+   ("flat"); or the curvature bound kappa/2 (log L - log CR(a)) (log CR(b) - log L) is at most the larger of
+   level_acc_tol and |slope(a, b)| x tau, the accuracy the measured rule may lose within its band
    ("curvature"; kappa = the larger change of slope per unit log CR between (a, b) and its two neighbouring
-   segments of full points, both required). The cell is the mean accuracy linear in log CR at L, marked
-   as an estimate with its interval (within the two ends' means) and its bracket (a, b), unless a full
-   point reaching L is more accurate (then that point, as the report would pick). "bound", "none", "axis",
-   "budget" as for ε (the cell: the report's rule over full points).
+   segments of full points, both required). The cell is the mean accuracy linear in log CR at L, marked as an
+   estimate with its interval (within the two ends' means) and its bracket (a, b), unless a full point
+   reaching L is more accurate (then that point, as the report would pick). "bound", "none", "axis", "budget"
+   as for ε (the cell: the report's rule over full points).
 6. Resume. Every decision depends only on the results of the group's points (and the dense seeds), and a
    group is judged only between complete rounds, so feeding the stored results back (`lookup`) retraces
    every round without training.

@@ -1,6 +1,6 @@
 """A Table 2 level cell of the shared search: measured (a configuration within tolerance above the level)
-or estimated (interpolated in log CR between two bracketing configurations of every seed); the rule is
-stated in `suite.run.search.shared`."""
+or, in a λ-axis group, estimated (interpolated in log CR between two bracketing configurations of every
+seed); the rule is stated in `suite.run.search.shared`."""
 
 from __future__ import annotations
 
@@ -54,8 +54,9 @@ def level_stop(g: GroupState, pts: list[Stats], a, b, cell: Cell, rules: Rules):
     if band:
         return "resolved", [min(band, key=lambda p: p.cr)], None
     # The estimate rests on the configurations of every seed and on the provisional ends a, b (to complete).
+    # λ-axis groups only: a compression-axis level is its own target, resolved by a point in its band.
     est = level_estimate([p for p in pts if p.full or p is a or p is b], level, rules,
-                         lambda p: reaches(p, level, tol))
+                         lambda p: reaches(p, level, tol)) if g.axis == "lam" else None
     if est is not None:
         return "estimated", [est.a, est.b], est
     lo, hi = g.stats(g.lo), g.stats(g.hi)
