@@ -181,3 +181,15 @@ def test_beats_left_by_holders_that_are_gone_are_removed_when_the_claim_is_taken
         assert [p.name for p in beats(folder)] == ["abd.json.deadbeef.beat"]
     finally:
         claim.release()
+
+
+def test_a_release_on_a_store_that_fails_raises_nothing(tmp_path):
+    claim = TrialClaim(str(tmp_path), "s", "abc", beat_s=3600)
+    assert claim.try_take() is None
+    (tmp_path / "s").rename(tmp_path / "s.kept")
+    (tmp_path / "s").write_text("not a folder")  # nothing under it can be read, moved or deleted
+    claim.release()
+    lock = DriverLock(str(tmp_path / "t"), "s", beat_s=3600).acquire()
+    (tmp_path / "t" / "s").rename(tmp_path / "t" / "s.kept")
+    (tmp_path / "t" / "s").write_text("not a folder")
+    lock.release()

@@ -147,7 +147,7 @@ def release_own(path: Path, token: str) -> None:
     aside = path.with_name(f".{path.name}.{token}.release")
     try:
         os.rename(path, aside)
-    except FileNotFoundError:
+    except OSError:  # gone, or the store fails (its folder replaced by a file ...): one left behind goes stale
         return
     try:
         if _token_of(aside.read_bytes()) != token:
