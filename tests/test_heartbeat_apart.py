@@ -193,3 +193,36 @@ def test_a_release_on_a_store_that_fails_raises_nothing(tmp_path):
     (tmp_path / "t" / "s").rename(tmp_path / "t" / "s.kept")
     (tmp_path / "t" / "s").write_text("not a folder")
     lock.release()
+
+
+CHILD = """
+import sys, time
+from suite.run.guard.driver_lock import DriverLock
+lock = DriverLock(sys.argv[1], "s", stale_after_s=1, beat_s=0.1)
+with lock:
+    print("held", flush=True)
+    try:
+        time.sleep(60)
+    except KeyboardInterrupt:
+        print("stopped:", lock.lost, flush=True)
+        sys.exit(3)
+"""
+
+
+def test_a_driver_started_in_the_background_with_sigint_ignored_still_stops_when_its_lock_is_taken(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    # `nohup bench sweep ... &` from a script: the shell starts it with SIGINT ignored.
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[1],
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert child.stdout.readline().strip() == "held"
+        (tmp_path / "s" / "driver.json").write_text(json.dumps(TAKER))
+        out, _ = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 3 and "lost the lock of sweep 's'" in out, out

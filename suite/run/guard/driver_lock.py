@@ -175,8 +175,17 @@ class DriverLock:
     def _held(self, gone: str | None) -> "DriverLock":
         drop_beat(self.root, self.relpath, gone)  # the gone holder's; should it resume, the record tells it
         drop_other_beats(self.root, self.relpath, self.token)
+        self._hear_sigint()
         self._start_heartbeat()
         return self
+
+    def _hear_sigint(self) -> None:
+        """A driver started in the background by a shell (`nohup bench sweep ... &`) inherits SIGINT ignored, so
+        the SIGINT `_lost` sends, and a `kill -INT`, would do nothing: while the lock is held, SIGINT raises
+        KeyboardInterrupt again (no terminal sends it to a background job)."""
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            self._ignored_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def _start_heartbeat(self) -> None:
         _HELD[(str(self.root), self.sweep)] = self
@@ -237,6 +246,9 @@ class DriverLock:
             self._thread.join(timeout=5)
         release_record(self.root, self.relpath, self.token)
         drop_beat(self.root, self.relpath, self.token)
+        if getattr(self, "_ignored_sigint", None) is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._ignored_sigint)  # as the shell left it
+            self._ignored_sigint = None
 
     def __enter__(self) -> "DriverLock":
         return self.acquire()
