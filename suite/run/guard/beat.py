@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 from suite.results.files import delete, read_bytes, uri_fs, write_bytes
 from suite.results.layout import StoreNameError, beat_path
@@ -25,6 +26,26 @@ from suite.run.guard.lock_state import as_time
 def write_beat(root: str, record: str, token: str) -> None:
     """This holder is alive now (OSError where the store fails: the caller's trials report that)."""
     write_bytes(root, beat_path(record, token), json.dumps({"heartbeat_at": time.time()}).encode())
+
+
+def beat_step(root: str, record: str, token: str, holder: dict | None, problem: str | None) -> bool:
+    """One heartbeat of the holder `token`, given its look at the record (`holder`, `problem`): False once the
+    record names another holder or is gone (the caller stops); else True, its beat written (not while the record
+    is unreadable for now, a failing store or a write under way: neither stop nor beat)."""
+    if holder is None and problem is not None:
+        return True
+    if holder is None or holder.get("token") != token:
+        return False
+    try:
+        write_beat(root, record, token)  # never the record: a taker's stays whole
+    except OSError:
+        pass  # the store may be failing; the trials report that themselves
+    return True
+
+
+def beat_since(root: str, record: str, judged: dict | None) -> Callable[[], bool]:
+    """For `lock_state.take_over_exclusive`: whether the holder `judged` gone has beat since it was judged."""
+    return lambda: judged is not None and with_beat(root, record, judged) != judged
 
 
 def with_beat(root: str, record: str, holder: dict) -> dict:
@@ -68,4 +89,4 @@ def drop_other_beats(root: str, record: str, token: str) -> None:
         pass  # a failing store: the trials report that themselves
 
 
-__all__ = ["drop_beat", "drop_other_beats", "with_beat", "write_beat"]
+__all__ = ["beat_since", "beat_step", "drop_beat", "drop_other_beats", "with_beat", "write_beat"]

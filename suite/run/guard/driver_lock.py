@@ -36,7 +36,7 @@ import uuid
 import signal
 from pathlib import Path
 
-from suite.run.guard.beat import drop_beat, drop_other_beats, with_beat, write_beat
+from suite.run.guard.beat import beat_since, beat_step, drop_beat, drop_other_beats, with_beat
 from suite.run.guard.lock_state import (ASK, HELD, beat_age, iso, judge, publish_exclusive, release_record,
                                         take_over_exclusive)
 from suite.results.check import check_record
@@ -100,6 +100,7 @@ class DriverLock:
         self.lost: str | None = None  # set when another driver took the lock over: why this one must stop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._ignored_sigint = None  # SIGINT's disposition to restore at release (`_hear_sigint`)
 
     # ------------------------------------------------------------------ record
 
@@ -165,8 +166,8 @@ class DriverLock:
         exclusively (`take_over_exclusive`), so a taker stalled since its look cannot overwrite a newer holder;
         on URI stores (no exclusive create) written, then read back after a pause."""
         if local:
-            revived = lambda: judged is not None and with_beat(self.root, self.relpath, judged) != judged  # noqa: E731
-            return take_over_exclusive(Path(self.root) / self.relpath, data, self._record(), self.token, revived)
+            return take_over_exclusive(Path(self.root) / self.relpath, data, self._record(), self.token,
+                                       beat_since(self.root, self.relpath, judged))
         write_bytes(self.root, self.relpath, self._record())
         time.sleep(0.2)  # let a driver taking over at the same moment write; then see who won
         holder, _ = self._read()
@@ -199,16 +200,10 @@ class DriverLock:
     def beat_once(self) -> bool:
         """One heartbeat: False once the lock is someone else's (then `_lost` has stopped this driver)."""
         holder, problem = self._read()
-        if holder is None and problem is not None:
-            return True  # unreadable for now (a failing store, a write under way): neither stop nor overwrite
-        if holder is None or holder.get("token") != self.token:
-            self._lost(holder)  # taken over (after a long stall), or deleted
-            return False
-        try:
-            write_beat(self.root, self.relpath, self.token)  # never the record: a taker's stays whole
-        except OSError:
-            pass  # the store may be failing; the trials report that themselves
-        return True
+        if beat_step(self.root, self.relpath, self.token, holder, problem):
+            return True
+        self._lost(holder)  # taken over (after a long stall), or deleted
+        return False
 
     def _lost(self, holder: dict | None) -> None:
         """Another driver holds the store now: stop this one's scheduling at once (in its main thread)."""
@@ -246,7 +241,7 @@ class DriverLock:
             self._thread.join(timeout=5)
         release_record(self.root, self.relpath, self.token)
         drop_beat(self.root, self.relpath, self.token)
-        if getattr(self, "_ignored_sigint", None) is not None and threading.current_thread() is threading.main_thread():
+        if self._ignored_sigint is not None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, self._ignored_sigint)  # as the shell left it
             self._ignored_sigint = None
 

@@ -35,7 +35,7 @@ from typing import Callable, TypeVar
 from suite.results.check import check_record
 from suite.results.files import read_bytes, uri_fs, where, write_bytes
 from suite.results.layout import claim_path, driver_path
-from suite.run.guard.beat import drop_beat, drop_other_beats, with_beat, write_beat
+from suite.run.guard.beat import beat_since, beat_step, drop_beat, drop_other_beats, with_beat
 from suite.run.guard.driver_lock import BEAT_S, STALE_AFTER_S
 from suite.run.guard.lock_state import (ASK, GONE, beat_age, iso, judge, publish_exclusive, release_record,
                                         take_over_exclusive)
@@ -117,8 +117,8 @@ class TrialClaim:
             return {}  # it was released between the two looks: try again
         gone = holder.get("token") if holder is not None else None
         if local:
-            revived = lambda: holder is not None and with_beat(self.root, self.relpath, holder) != holder  # noqa: E731
-            took = take_over_exclusive(Path(self.root) / self.relpath, data, self._record(), self.token, revived)
+            took = take_over_exclusive(Path(self.root) / self.relpath, data, self._record(), self.token,
+                                       beat_since(self.root, self.relpath, holder))
             return self._hold(gone) if took else {}  # not taken: look again (a holder that beat is waited for)
         write_bytes(self.root, self.relpath, self._record())
         time.sleep(0.2)  # let a process taking over at the same moment write; then see who won
@@ -143,19 +143,13 @@ class TrialClaim:
     def beat_once(self) -> bool:
         """One heartbeat: False once the claim is someone else's (then `lost` says why)."""
         holder, problem, _ = self._read()
-        if holder is None and problem is not None:
-            return True  # unreadable for now: neither stop nor overwrite
-        if holder is None or holder.get("token") != self.token:
-            now = (f"pid {holder.get('pid')} on host {holder.get('host')} trains it now" if holder
-                   else "its claim file is gone")
-            self.lost = (f"the claim on trial {self.config_hash} ({self.path}) was taken over: {now}, this "
-                         f"process having been stopped or hung for longer than {self.stale_after_s:.0f}s")
-            return False
-        try:
-            write_beat(self.root, self.relpath, self.token)  # never the claim: a taker's stays whole
-        except OSError:
-            pass  # the store may be failing; the trial reports that itself
-        return True
+        if beat_step(self.root, self.relpath, self.token, holder, problem):
+            return True
+        now = (f"pid {holder.get('pid')} on host {holder.get('host')} trains it now" if holder
+               else "its claim file is gone")
+        self.lost = (f"the claim on trial {self.config_hash} ({self.path}) was taken over: {now}, this "
+                     f"process having been stopped or hung for longer than {self.stale_after_s:.0f}s")
+        return False
 
     def check(self, *_progress) -> None:
         """ClaimLost once the claim was taken over (called at each epoch: a progress callback)."""
