@@ -26,12 +26,7 @@ for name in "${names[@]}"; do
     # is sweeps/lenet300_mnist.yaml's. Decided before any MNIST trial ran; it sets which cells are
     # searched, not how a trial trains (docs/mnist_protocol.md, "What is searched").
     paper_spec=$(mktemp --suffix=.yaml)
-    python - "sweeps/$name.yaml" "$paper_spec" <<'PY'
-import sys, yaml
-spec = yaml.safe_load(open(sys.argv[1]))
-spec["adaptive"] = {"eps": []}
-yaml.safe_dump(spec, open(sys.argv[2], "w"), sort_keys=False)
-PY
+    python experiments/table2_only_spec.py "sweeps/$name.yaml" "$paper_spec"
   fi
   $bench sweep "$paper_spec" --adaptive --search shared --methods dense,dwf,gmp,snip,synflow,random \
     --data ../shared/data --results results/reference
