@@ -54,6 +54,8 @@ import numpy as np
 
 from replay_oracle import FINE
 
+from suite.run.search.shared.state import levels_of
+
 SLACK = 1e-9  # relative: every inequality between computed CRs is given this much in the search's favour
 
 
@@ -172,7 +174,7 @@ def floor(oracle, plan, settings, max_bracket: float, level_rule: str = "interpo
     out = {"dense": len(oracle.dense)}
     bracket = max_bracket if level_rule == "interpolated" else None
     for g in plan.groups:
-        levels = [c for c in settings.levels if g.axis == "lam" or g.lo <= c <= g.hi]
+        levels = levels_of(g, settings.levels)
         true = oracle.true_cells(g.key, g.lo, g.hi, settings.eps, levels)
         out[g.key] = min_trials(group_problem(oracle, g, settings, seeds, true, bracket))
     return out

@@ -28,6 +28,8 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 from replay_floor import floor  # noqa: E402
 from replay_oracle import Oracle, cells_of, level_band, load_store, synthetic_rows  # noqa: E402
 
+from suite.run.search.shared.state import levels_of  # noqa: E402
+
 TARGET_SHARE = 0.45
 
 
@@ -65,7 +67,7 @@ def run_today(trials, settings, oracle):
     plan = AdaptivePlan(trials, settings)
     run_serial(plan, lambda cfg: oracle_rows(oracle, cfg))
     cells = {g.key: full_point_cells(oracle, g.key, [x for x in g.results if g.judged(x)], settings.eps,
-                                     [c for c in settings.levels if g.axis == "lam" or g.lo <= c <= g.hi])
+                                     levels_of(g, settings.levels))
              for g in plan.groups}
     return plan, len(plan.used), cells
 
@@ -111,7 +113,7 @@ def compare(oracle, plan, settings, rules, grid_cells, today_cells, shared_cells
     n = ok_today = ok_shared = 0
     print(f"{'group':<10} {'cell':<9} {'true':>11} {'grid':>11} {'today':>11} {'shared':>11}  shared: how")
     for g in plan.groups:
-        levels = [c for c in settings.levels if g.axis == "lam" or g.lo <= c <= g.hi]
+        levels = levels_of(g, settings.levels)
         true = oracle.true_cells(g.key, g.lo, g.hi, settings.eps, levels)
         for key, tv in true.items():
             kind, value = key
@@ -202,7 +204,7 @@ def main() -> None:
     for g in plan.groups:
         xs = sorted({t.lam if g.axis == "lam" else t.compressions[0] for t in trials
                      if t.method == g.bases[0].method and t.depth == g.bases[0].depth})
-        levels = [c for c in settings.levels if g.axis == "lam" or g.lo <= c <= g.hi]
+        levels = levels_of(g, settings.levels)
         grid_cells[g.key] = full_point_cells(oracle, g.key, xs, settings.eps, levels)
     search, shared_n, shared_cells = run_shared(plan, settings, rules, oracle)
     measured = {g.key: [x for x in g.results if g.judged(x)] + [p.x for p in search.groups[g.key].points() if p.full]

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 from suite.run.search.shared.cells import Cell, Decision, judge_eps
 from suite.run.search.shared.levels import judge_level
-from suite.run.search.shared.state import GroupState, Result, Rules, margin
+from suite.run.search.shared.state import GroupState, Result, Rules, levels_of, margin
 
 DENSE = "dense"
 
@@ -40,8 +40,7 @@ class SharedSearch:
         self.cells: list[Cell] = []
         for g in self.groups.values():
             self.cells += [Cell(g.key, "eps", float(e)) for e in eps]
-            self.cells += [Cell(g.key, "level", float(c)) for c in levels
-                           if g.axis == "lam" or g.lo <= c <= g.hi]
+            self.cells += [Cell(g.key, "level", c) for c in levels_of(g, levels)]
         self.pending: set[Request] = set()
         self.used: set[Request] = set()
         self.reused: set[Request] = set()
