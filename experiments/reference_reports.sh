@@ -3,10 +3,12 @@
 # results/reference/NAME/ (tests/test_reference_reports.py checks that this reproduces the committed
 # reports byte for byte from the committed stores).
 # Then the side-by-side block of docs/fidelity.md from those reports (experiments/fidelity_sections.py).
-# Usage: experiments/reference_reports.sh   (RESULTS=DIR, OUT=DIR and DOC=FILE override the defaults)
+# Usage: experiments/reference_reports.sh   (RESULTS=DIR, OUT=DIR, DOC=FILE, BENCH=CMD and PYTHON=CMD override
+# the defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-bench}
+python=${PYTHON:-python3}
 results=${RESULTS:-results/reference}
 out=${OUT:-reports/reference}
 doc=${DOC:-docs/fidelity.md}
@@ -19,7 +21,7 @@ for name in lenet300_fmnist lenet300_mnist; do
     # The MNIST search covered Table 2's levels only (experiments/reference_sections.sh); the report
     # replays that search, not one with Table 1's ε cells too.
     spec=$(mktemp --suffix=.yaml)
-    python3 experiments/table2_only_spec.py "sweeps/$name.yaml" "$spec"
+    $python experiments/table2_only_spec.py "sweeps/$name.yaml" "$spec"
     extra=(--spec "$spec")
   fi
   # The paper's methods were searched by the shared search (experiments/reference_sections.sh), spred, L1 and
@@ -28,4 +30,4 @@ for name in lenet300_fmnist lenet300_mnist; do
     --methods dense,dwf,gmp,snip,synflow,random "${extra[@]}"
   if [ "$name" = lenet300_mnist ]; then rm -f "$spec"; fi
 done
-python3 experiments/fidelity_sections.py "$doc" "$out"
+$python experiments/fidelity_sections.py "$doc" "$out"

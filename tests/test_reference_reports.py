@@ -29,7 +29,7 @@ def test_committed_reports_regenerate_byte_for_byte(tmp_path):
     out, doc = tmp_path / "reports", tmp_path / "fidelity.md"
     doc.write_text((REPO / "docs" / "fidelity.md").read_text())
     env = {**os.environ, "RESULTS": str(_committed_store(tmp_path)), "OUT": str(out), "DOC": str(doc),
-           "BENCH": f"{sys.executable} -m suite.cli.main"}
+           "BENCH": f"{sys.executable} -m suite.cli.main", "PYTHON": sys.executable}
     done = subprocess.run(["bash", str(REPO / "experiments" / "reference_reports.sh")], capture_output=True,
                           text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
