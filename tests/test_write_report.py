@@ -270,3 +270,24 @@ def test_a_grid_report_removes_an_earlier_searches_file_and_no_searches_are_said
     writing.write_report(store, "t", tmp_path, tables=["accuracy"], plots=[], searches=[])
     assert _index_section((tmp_path / "index.md").read_text(), "Adaptive searches") == [
         "No adaptive searches for these methods."]
+
+
+def test_a_table_read_alone_says_it_left_out_configurations_on_fewer_seeds(tmp_path, rows, layers, history):
+    """With complete_only (a shared search's report), a one-seed point never becomes a cell, and every
+    table's caption says so, not only the index: a caption pasted into a paper must not hide it."""
+    one = (rows["method"] == "dwf") & (rows["depth"] == 3) & (rows["lam"] == 0.001) & (rows["seed"] == 0)
+    probe = rows[one].assign(lam=0.0015, config_hash="probe-one-seed", compression_ratio=1000.0,
+                             nonzero_params=100, test_acc=0.9)
+    root = tmp_path / "results"
+    _write_store(root, pd.concat([rows, probe], ignore_index=True), layers, history)
+    kept, whole = tmp_path / "kept", tmp_path / "whole"
+    writing.write_report(root, "t", kept, tables=["compression", "accuracy"], plots=[], complete_only=True)
+    writing.write_report(root, "t", whole, tables=["compression", "accuracy"], plots=[])
+    # Two: the probe, and the hand-made sweep's one-seed GMP configuration of lenet5/mnist.
+    for name in ("compression.md", "accuracy.md", "compression.tex"):
+        assert "configurations measured on every seed only (2 measured on fewer left out)" in (kept / name).read_text()
+        assert "every seed only" not in (whole / name).read_text()
+    cr = pd.read_csv(kept / "compression.csv").set_index(["model", "label"]).loc[("lenet300", "DWF (D=3)"), "cr@5"]
+    assert cr < 1000  # the probe (CR 1000 at 90%) would be the cell, were it allowed to
+    probe_cr = pd.read_csv(whole / "compression.csv").set_index(["model", "label"]).loc[("lenet300", "DWF (D=3)")]
+    assert probe_cr["cr@5"] == pytest.approx(1000)

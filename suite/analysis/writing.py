@@ -119,21 +119,26 @@ def _selected_parts(options: ReportOptions) -> tuple[list[ReportTable], list[Rep
     return _entries(tables, TABLES, "table(s)"), _entries(_names(options.plots), FIGURES, "plot(s)")
 
 
-def _selected_data(root: str | Path, sweep: str, options: ReportOptions) -> tuple[SweepData, pd.DataFrame, list[str]]:
+def _selected_data(root: str | Path, sweep: str, options: ReportOptions) -> tuple[SweepData, pd.DataFrame, list[str],
+                                                                                  str]:
     """The store's trials on one data and one training length (and, with complete_only, the configurations
-    of complete seeds): (the data, its rows, notes on what was left out). Before anything is written."""
+    of complete seeds): (the data, its rows, notes on what was left out, the protocol every caption states).
+    Before anything is written."""
     data = load_sweep(root, sweep)  # damaged files skipped, copies of rows dropped
     data, _, notes = select_data(data, options.data_fingerprint)
     notes += mixed_lengths_notes(data.rows) if options.epochs is None else []
     if options.epochs is not None:
         data, length_notes = select_epochs(data, options.epochs)
         notes += length_notes
-    rows = data.rows
+    rows, kept = data.rows, ""
     if options.complete_only:  # a shared ε-search's one-seed points are no configurations a table may pick
         rows, dropped = complete_rows(rows)
         notes += [f"{dropped} configuration(s) measured on fewer seeds than their section's most left out "
                   "(--complete-only)"] if dropped else []
-    return data, rows, notes
+        # In every caption too, so that a table read alone says its cells ignore those points.
+        kept = "; configurations measured on every seed only" + (
+            f" ({dropped} measured on fewer left out)" if dropped else "")
+    return data, rows, notes, protocol_text(rows) + kept
 
 
 def _say(console: rich.console.Console | None, lines: Iterable[str]) -> None:
@@ -212,12 +217,12 @@ def write_report(root: str | Path, sweep: str, out_dir: str | Path, console: ric
     tables, figures = _selected_parts(options)
     absolute = options.absolute_thresholds
     absolute = None if absolute is None else check_absolute_thresholds(absolute)
-    data, rows, notes = _selected_data(root, sweep, options)
+    data, rows, notes, protocol = _selected_data(root, sweep, options)
     paper = options.paper
     ctx = ReportContext(rows, data.layers, data.history, tuple(options.eps), options.eps_mode, absolute,
                         paper.references() if paper else None,
                         None if options.all_methods or paper is None else frozenset(paper.labels()),
-                        protocol_text(rows), notes, tuple(options.estimates))
+                        protocol, notes, tuple(options.estimates))
     final = Path(out_dir)
     out = staging_folder(final)  # moved into place at the end (suite.analysis.staging)
     _say(console, [f"protocol: {ctx.protocol}"] + [f"note: {note}" for note in notes])
