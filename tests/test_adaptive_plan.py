@@ -10,7 +10,7 @@ import pytest
 
 from adaptive_stub import cells, grid, settings, stub
 from suite.run.search.bisect.plan import AdaptivePlan
-from suite.run.search.driving import budget_bound, remaining_bound, run_serial
+from suite.run.search.driving import budget_bound, cells_settled, remaining_bound, run_serial
 
 
 def test_dense_then_table1_then_table2_points_train_first():
@@ -97,12 +97,13 @@ def test_the_remaining_bound_only_shrinks_and_never_undercounts():
     bound, never grows, always covers what the search ends up training, and shrinks well below
     the static bound as cells resolve."""
     plan = AdaptivePlan(grid(methods=("dwf", "synflow"), seeds=(0, 1)), settings(levels=(100.0, 1000.0), budget=8))
-    train, queue, finished, shown = stub(), [], 0, []
+    train, queue, finished, shown, settled = stub(), [], 0, [], []
     while True:
         queue += plan.advance()
         if not queue:
             break
         shown.append(finished + remaining_bound(plan))
+        settled.append(cells_settled(plan))
         for cfg in queue[:2]:
             plan.observe(cfg, train(cfg))
             finished += 1
@@ -110,6 +111,10 @@ def test_the_remaining_bound_only_shrinks_and_never_undercounts():
     assert plan.finished and remaining_bound(plan) == 0
     assert shown == sorted(shown, reverse=True) and shown[-1] >= finished == len(plan.used)
     assert shown[0] == budget_bound(plan) and shown[-1] < 0.6 * budget_bound(plan)
+    n = len(plan.cells)  # the line beside the bound: from none settled to all, never back
+    assert settled[0] == f"0 of {n} cells settled" and cells_settled(plan) == f"{n} of {n} cells settled"
+    counts = [int(text.split()[0]) for text in settled]
+    assert counts == sorted(counts)
 
 
 def test_the_progress_line_shows_an_adaptive_count_as_a_bound():
@@ -127,6 +132,12 @@ def test_the_progress_line_shows_an_adaptive_count_as_a_bound():
         phase.finished("a", {"status": "ok", "test_acc": 0.8, "compression_ratio": 10.0, "train_s": 1.0}, "a")
     line = out.getvalue()
     assert line.startswith("✓ [1/≤4] a: acc 80.00% CR 10") and "left at most ~" in line
+    detailed = io.StringIO()
+    with Phase("adaptive t", None, {}, Console(file=detailed, width=200), remaining=lambda: 2,
+               detail=lambda: "1 of 3 cells settled") as phase:
+        phase.started("a")
+        phase.finished("a", {"status": "ok", "test_acc": 0.8, "train_s": 1.0}, "a")
+    assert "(running 0 · failed 0 · 1 of 3 cells settled · left at most ~" in detailed.getvalue()
     grid = io.StringIO()
     with Phase("sweep t", 4, {}, Console(file=grid, width=200)) as phase:
         phase.started("a")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from adaptive_stub import grid, settings, stub
 from suite.cli.main import app
-from suite.run.search.driving import run_serial
+from suite.run.search.driving import cells_settled, run_serial
 from suite.run.search.shared.driving import SharedPlan
 from test_adaptive_preview import write_spec
 
@@ -28,8 +28,10 @@ def finished(methods=("dwf", "synflow"), **kw) -> tuple[SharedPlan, dict]:
         stored[cfg.config_hash] = train(cfg)
         return stored[cfg.config_hash]
 
+    assert cells_settled(plan) == f"0 of {len(plan.cells)} cells settled"  # the progress line's count
     run_serial(plan, keep)
     assert plan.finished and not plan.pending
+    assert cells_settled(plan) == f"{len(plan.cells)} of {len(plan.cells)} cells settled"
     return plan, stored
 
 

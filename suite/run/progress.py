@@ -53,11 +53,13 @@ class Phase:
     """
 
     def __init__(self, title: str, total: int | None, configs: dict[str, dict], console: Any | None,
-                 remaining: Callable[[], int] | None = None):
+                 remaining: Callable[[], int] | None = None, detail: Callable[[], str] | None = None):
         if (total is None) == (remaining is None):
             raise ValueError("Phase: give the trial count (total) or a bound on the trials to come (remaining)")
         self.title, self._total, self.configs, self.console = title, total, configs, console
-        self.remaining = remaining
+        # `detail`: how far the work is in its own terms, e.g. an adaptive run's "12 of 56 cells settled",
+        # which says more than a worst-case time bound does.
+        self.remaining, self.detail = remaining, detail
         self.done = self.failed = self.running = 0
         self.records: list[TrialRecord] = []
         self.first_start: float | None = None
@@ -96,7 +98,7 @@ class Phase:
         return left if self.remaining is None or left == "?" else f"at most ~{left}"
 
     def state(self) -> str:
-        return f"running {self.running} · failed {self.failed}"
+        return f"running {self.running} · failed {self.failed}" + (f" · {self.detail()}" if self.detail else "")
 
     def eta(self) -> float | None:
         finished = self.done + self.failed

@@ -17,7 +17,7 @@ from suite.results.store import write_failure
 from suite.run.lr import search as lr_search
 from suite.run.search.bisect.plan import AdaptivePlan
 from suite.run.search.shared.driving import SharedPlan
-from suite.run.search.driving import remaining_bound, store_lookup
+from suite.run.search.driving import cells_settled, remaining_bound, store_lookup
 from suite.run.lr.records import store_choice, usable_search_trials
 from suite.run.outcome import RunOptions, SweepOutcome
 from suite.run.progress import Phase, describe
@@ -102,7 +102,8 @@ def run_adaptive(trials: list[TrialConfig], spec: Spec, options: RunOptions, res
     start = time.perf_counter()
     if searcher.queue:
         bound = plan.remaining_bound if shared else (lambda: remaining_bound(plan))
-        with Phase(f"adaptive {spec.name}", None, {}, console, remaining=bound) as phase:
+        with Phase(f"adaptive {spec.name}", None, {}, console, remaining=bound,
+                   detail=lambda: cells_settled(plan)) as phase:
             callback = TuneProgress(
                 phase, key_of=lambda c: c["config_hash"], label_of=lambda c, r: describe(c["cfg"]),
                 on_crash=lambda key, error: write_failure(results, spec.name, key, searcher.configs.get(key, {}),

@@ -111,5 +111,12 @@ def remaining_bound(plan: AdaptivePlan) -> int:
     return max(0, min(budget_bound(plan) - len(plan.used), len(plan.pending) + unspent))
 
 
-__all__ = ["budget_bound", "cell_budget", "cell_line", "cell_where", "progress", "remaining_bound", "run_serial",
-           "store_lookup", "summary_lines", "trial_rows"]
+def cells_settled(plan) -> str:
+    """'12 of 56 cells settled': an adaptive plan's (bisection's or the shared search's) cells that no longer
+    run, for the progress line beside its worst-case bound."""
+    settled = sum(cell.status != "running" for cell in plan.cells)
+    return f"{settled} of {len(plan.cells)} cells settled"
+
+
+__all__ = ["budget_bound", "cell_budget", "cell_line", "cell_where", "cells_settled", "progress", "remaining_bound",
+           "run_serial", "store_lookup", "summary_lines", "trial_rows"]
