@@ -54,7 +54,7 @@ import numpy as np
 
 from replay_oracle import FINE
 
-from suite.run.search.shared.state import levels_of
+from suite.run.search.bisect.cells import levels_of
 
 SLACK = 1e-9  # relative: every inequality between computed CRs is given this much in the search's favour
 

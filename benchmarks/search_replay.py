@@ -28,7 +28,7 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 from replay_floor import floor  # noqa: E402
 from replay_oracle import Oracle, cells_of, level_band, load_store, synthetic_rows  # noqa: E402
 
-from suite.run.search.shared.state import levels_of  # noqa: E402
+from suite.run.search.bisect.cells import levels_of  # noqa: E402
 
 TARGET_SHARE = 0.45
 

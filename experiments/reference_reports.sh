@@ -12,6 +12,8 @@ python=${PYTHON:-python3}
 results=${RESULTS:-results/reference}
 out=${OUT:-reports/reference}
 doc=${DOC:-docs/fidelity.md}
+spec=""
+trap 'rm -f "$spec"' EXIT  # the MNIST search's spec copy, also when a report fails
 for name in lenet300_fmnist lenet300_mnist; do
   [ -d "$results/$name/rows" ] || continue
   extra=()
@@ -28,6 +30,5 @@ for name in lenet300_fmnist lenet300_mnist; do
   # PILoT run at one setting: the report replays those searches and shows their estimated Table 2 cells.
   $bench report "$name" --results "$results" --out "$out/$name" --search shared \
     --methods dense,dwf,gmp,snip,synflow,random "${extra[@]}"
-  if [ "$name" = lenet300_mnist ]; then rm -f "$spec"; fi
 done
 $python experiments/fidelity_sections.py "$doc" "$out"

@@ -16,23 +16,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-bench}
+python=${PYTHON:-python}
+table2_copy="" spec=""
+trap 'rm -f "$table2_copy" "$spec"' EXIT  # the temporary spec copies, also when a run is stopped
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(lenet300_fmnist lenet300_mnist)
 for name in "${names[@]}"; do
-  paper_spec="$name"
+  searched="$name"
   if [ "$name" = lenet300_mnist ]; then
     # The paper has no MNIST rows in Table 1, so this section searches Table 2's levels only
     # (`adaptive: {eps: []}`): the spec's every other key, and so every trial's config and hash,
     # is sweeps/lenet300_mnist.yaml's. Decided before any MNIST trial ran; it sets which cells are
     # searched, not how a trial trains (docs/mnist_protocol.md, "What is searched").
-    paper_spec=$(mktemp --suffix=.yaml)
-    python experiments/table2_only_spec.py "sweeps/$name.yaml" "$paper_spec"
+    table2_copy=$(mktemp --suffix=.yaml)
+    $python experiments/table2_only_spec.py "sweeps/$name.yaml" "$table2_copy"
+    searched="$table2_copy"
   fi
-  $bench sweep "$paper_spec" --adaptive --search shared --methods dense,dwf,gmp,snip,synflow,random \
+  $bench sweep "$searched" --adaptive --search shared --methods dense,dwf,gmp,snip,synflow,random \
     --data ../shared/data --results results/reference
-  [ "$paper_spec" = "$name" ] || rm -f "$paper_spec"
   spec=$(mktemp --suffix=.yaml)
-  python - "sweeps/$name.yaml" "$spec" <<'PY'
+  $python - "sweeps/$name.yaml" "$spec" <<'PY'
 import sys, yaml
 from suite.grid import logspace
 chosen = {"l1": 1e-4, "pilot": 3e-4, "spred": 4e-4}

@@ -110,3 +110,18 @@ def test_the_mnist_protocol_is_the_fashion_mnist_protocol_frozen():
             "adaptive")
     # `paper` (the published numbers a report compares with) is data about the section, not protocol.
     assert [getattr(mnist, key) for key in same] == [getattr(fmnist, key) for key in same]
+
+
+def test_the_mnist_sections_table2_only_search_plans_exactly_the_specs_trials(tmp_path):
+    """experiments/table2_only_spec.py (the MNIST reference's search, docs/mnist_protocol.md): no ε cell, the
+    levels and every other adaptive setting kept, and every trial the frozen spec's, hash for hash."""
+    import subprocess
+    import sys
+
+    copy = tmp_path / "lenet300_mnist.yaml"
+    subprocess.run([sys.executable, str(REPO / "experiments" / "table2_only_spec.py"),
+                    str(REPO / "sweeps" / "lenet300_mnist.yaml"), str(copy)], check=True, cwd=REPO)
+    frozen, searched = load_spec("lenet300_mnist"), load_spec(copy)
+    assert searched.adaptive_settings.eps == () and searched.name == frozen.name
+    assert searched.adaptive_settings.levels == frozen.adaptive_settings.levels
+    assert {c.config_hash for c in expand(searched)} == {c.config_hash for c in expand(frozen)}

@@ -136,8 +136,7 @@ def _selected_data(root: str | Path, sweep: str, options: ReportOptions) -> tupl
         notes += [f"{dropped} configuration(s) measured on fewer seeds than their section's most left out "
                   "(--complete-only)"] if dropped else []
         # In every caption too, so that a table read alone says its cells ignore those points.
-        kept = "; configurations measured on every seed only" + (
-            f" ({dropped} measured on fewer left out)" if dropped else "")
+        kept = f"; configurations on fewer seeds than their section's most left out ({dropped or 'none here'})"
     return data, rows, notes, protocol_text(rows) + kept
 
 

@@ -31,6 +31,13 @@ def axis_of(method: str) -> str | None:
     return "compression" if m.needs_targets else None
 
 
+def levels_of(group, levels) -> list[float]:
+    """The Table 2 levels `group` (a `GroupState` or a bisection `Group`: anything with axis, lo and hi) has
+    cells for: every level on a λ axis, where some λ reaches any compression; on a compression axis only
+    those inside the group's target range, since a pruning method is never asked for more or less."""
+    return [float(c) for c in levels if group.axis == "lam" or group.lo <= c <= group.hi]
+
+
 @dataclass
 class Group:
     """One method variant: a config per seed, differing only in the searched axis."""
@@ -95,4 +102,4 @@ def primary_rows(cfg: TrialConfig, rows: Rows, axis: str | None) -> Rows:
     return final or list(rows[:1])
 
 
-__all__ = ["Cell", "Group", "Lookup", "Rows", "axis_of", "primary_rows", "snap"]
+__all__ = ["Cell", "Group", "Lookup", "Rows", "axis_of", "levels_of", "primary_rows", "snap"]

@@ -51,7 +51,7 @@ from suite.config import NON_IDENTITY_FIELDS, REPLICATE_FIELDS, TrialConfig
 from suite.analysis.configurations import aggregate_configs
 from suite.analysis.selections import ACC_TOL, SPARSITY_TOL_MIN
 from suite.analysis.tables import accuracy_choices, compression_choices
-from suite.run.search.bisect.cells import Cell, Group, Lookup, Rows, axis_of, primary_rows, snap
+from suite.run.search.bisect.cells import Cell, Group, Lookup, Rows, axis_of, levels_of, primary_rows, snap
 from suite.methods.dense import DENSE
 
 
@@ -94,9 +94,7 @@ class AdaptivePlan:
         self.cells: list[Cell] = []
         for group in self.groups:
             self.cells += [Cell(group, "eps", e) for e in settings.eps]
-            levels = settings.levels if group.axis == "lam" \
-                else [c for c in settings.levels if group.lo <= c <= group.hi]
-            self.cells += [Cell(group, "level", c) for c in levels]
+            self.cells += [Cell(group, "level", c) for c in levels_of(group, settings.levels)]
         self.fixed_rows: dict[str, Rows] = {}
         self.pending: set[str] = set()
         self.used: set[str] = set()  # hashes trained or reused from the store

@@ -9,9 +9,10 @@ import statistics
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from suite.run.search.bisect.cells import levels_of
 from suite.run.search.shared.cells import Cell, Decision, judge_eps
 from suite.run.search.shared.levels import judge_level
-from suite.run.search.shared.state import GroupState, Result, Rules, levels_of, margin
+from suite.run.search.shared.state import GroupState, Result, Rules, margin
 
 DENSE = "dense"
 

@@ -66,13 +66,6 @@ class Stats:
         return math.log(self.cr) if self.cr > 0 else -math.inf
 
 
-def levels_of(group, levels) -> list[float]:
-    """The Table 2 levels `group` (a `GroupState` or a bisection `Group`: anything with axis, lo and hi) has
-    cells for: every level on a λ axis, where some λ reaches any compression; on a compression axis only
-    those inside the group's target range, since a pruning method is never asked for more or less."""
-    return [float(c) for c in levels if group.axis == "lam" or group.lo <= c <= group.hi]
-
-
 @dataclass
 class GroupState:
     """One method variant: its seeds, axis bounds and every measured point, shared by all its cells."""
