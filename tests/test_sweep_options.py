@@ -88,3 +88,34 @@ def test_text_options_are_parsed_and_bad_text_is_named():
         _parsed(["--seeds", "0,x"])
     assert SweepOptions(search="shared").search_problem(adaptive=False).startswith("--search shared: allowed only")
     assert SweepOptions(search="shared", level_rule="measured").search_problem(adaptive=True) is None
+
+
+def test_report_flags_are_what_bench_report_needs_to_read_the_sweep_as_it_ran():
+    """The summary's report command: the spec when given as a path, the methods and length the sweep ran, and
+    its search, each a flag `bench report` parses."""
+    assert SweepOptions().report_flags(adaptive=False, spec_path=None) == []
+    assert SweepOptions(adaptive=True).report_flags(adaptive=True, spec_path=None) == ["--adaptive"]
+    assert SweepOptions().report_flags(adaptive=True, spec_path=None) == []  # the spec's `adaptive` key: found
+    flags = SweepOptions(**SAMPLE).report_flags(adaptive=True, spec_path="my spec.yaml")
+    assert flags == ["--spec", "my spec.yaml", "--methods", "dwf,gmp", "--epochs", "2", "--search", "shared",
+                     "--level-rule", "measured"]
+    params = _command("report").make_context("report", ["smoke", *flags]).params
+    assert (params["spec"], params["methods"], params["epochs"], params["search"], params["level_rule"]) == (
+        "my spec.yaml", "dwf,gmp", 2, "shared", "measured")
+
+
+def test_bench_report_names_a_level_rule_it_does_not_know_or_that_needs_the_shared_search(tmp_path):
+    for argv, message in ((["--search", "shared", "--level-rule", "x"], "--level-rule x: allowed: interpolated, "
+                                                                      "measured"),
+                          (["--level-rule", "measured"], "--level-rule: allowed only with --search shared")):
+        done = CliRunner().invoke(app, ["report", "smoke", "--results", str(tmp_path), *argv])
+        assert done.exit_code == 2 and message in " ".join(done.output.split()), done.output
+
+
+def test_the_summary_ends_in_the_report_command_with_those_flags():
+    from suite.run.outcome import SweepOutcome
+    from suite.run.summary import summary_lines
+
+    lines = summary_lines(SweepOutcome(sweep="s", results="/r"), ["--spec", "my spec.yaml", "--search", "shared"])
+    assert lines[-1] == "results: /r/s  ->  bench report s --results /r --spec 'my spec.yaml' --search shared"
+    assert summary_lines(SweepOutcome(sweep="s", results="/r"))[-1] == "results: /r/s  ->  bench report s --results /r"

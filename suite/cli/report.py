@@ -86,6 +86,8 @@ COMPLETE_ONLY = typer.Option(
                                    "most (a `--search shared` sweep's one-seed points).")
 SEARCH = typer.Option("bisect", "--search", help="The adaptive search the sweep ran (bisect or shared): "
                       "the searches listed are its; shared implies --complete-only.")
+LEVEL_RULE = typer.Option("interpolated", "--level-rule", help="With --search shared: the Table 2 rule the sweep "
+                          "ran with (interpolated or measured); only interpolated shows estimated cells.")
 PLUGIN = typer.Option(
     [], callback=import_plugins, is_eager=True,
     help="A plugin to import first (a module name, or a .py file) that registers its own report tables or "
@@ -110,6 +112,7 @@ def report(
     data_fingerprint: Optional[str] = DATA_FINGERPRINT,
     complete_only: bool = COMPLETE_ONLY,
     search: str = SEARCH,
+    level_rule: str = LEVEL_RULE,
     plugin: list[str] = PLUGIN,
 ) -> None:
     """Turn a sweep's results into tables and figures. With no --table/--plot, writes all of them plus an index."""
@@ -117,7 +120,7 @@ def report(
     from suite.analysis.writing import write_report
     from suite.results.store import StoreReadError
 
-    _check_flags(name, table, plot, eps_mode, eps, absolute, search)
+    _check_flags(name, table, plot, eps_mode, eps, absolute, search, level_rule)
     out = out or Path(DEFAULT_REPORTS) / name
     _check_store(name, results, out)
     chosen, pinned = _chosen_data(name, results, data_fingerprint)
@@ -126,7 +129,7 @@ def report(
         write_report(results, name, out, tables=None if everything else table, plots=None if everything else plot,
                      eps=tuple(eps), console=console,
                      **_spec_facts(name, results, spec, adaptive or search == "shared", parse_names(methods),
-                                   epochs, search, chosen if pinned else None),
+                                   epochs, search, chosen if pinned else None, level_rule),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
                      data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods,
                      complete_only=complete_only or search == "shared")
@@ -137,7 +140,7 @@ def report(
 
 
 def _check_flags(name: str, table: list[str], plot: list[str], eps_mode: str, eps: list[float],
-                 absolute: list[float], search: str) -> None:
+                 absolute: list[float], search: str, level_rule: str) -> None:
     """Every flag that can be judged without the store; an error naming what is allowed."""
     from suite.analysis.report_registry import FIGURES, TABLES, figure_names, table_names
     from suite.analysis.report_tables import ABSOLUTE_TABLE_NAME
@@ -163,8 +166,11 @@ def _check_flags(name: str, table: list[str], plot: list[str], eps_mode: str, ep
     bad_absolute = [a for a in absolute if not (math.isfinite(a) and 0 < a <= 100)]
     if bad_absolute:
         fail(f"--absolute {', '.join(f'{a:g}' for a in bad_absolute)}: allowed: a test accuracy in percent in (0, 100]")
-    if search not in ("bisect", "shared"):
-        fail(f"--search {search}: allowed: bisect, shared")
+    from suite.sweep.options import SweepOptions
+
+    problem = SweepOptions(search=search, level_rule=level_rule).search_problem(adaptive=True)  # the sweep's rule
+    if problem:
+        fail(problem)
 
 
 def _check_store(name: str, results: str, out: Path) -> None:
@@ -202,7 +208,8 @@ def _chosen_data(name: str, results: str, data_fingerprint: str | None) -> tuple
 
 
 def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None,
-                epochs: int | None, search: str = "bisect", data_fingerprint: str | None = None) -> dict:
+                epochs: int | None, search: str = "bisect", data_fingerprint: str | None = None,
+                level_rule: str = "interpolated") -> dict:
     """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
     how far its searches are (replayed on the store as a resumed run would, at the spec's seeds and grid,
     with the report's --epochs and --methods). The spec is sweeps/NAME.yaml or `--spec`; without one,
@@ -240,7 +247,7 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         try:
             plan = make_plan(spec, results)
             if search == "shared":  # its estimated level cells are Table 2's too
-                facts["searches"], facts["estimates"] = shared_report(plan)
+                facts["searches"], facts["estimates"] = shared_report(plan, level_rule)
             else:
                 facts["searches"] = preview_adaptive(plan).records()
         except ValueError as exc:  # ε cells without dense trials

@@ -183,7 +183,9 @@ def sweep(name: str, **values: Any) -> None:
         except StoreReadError as exc:
             fail(str(exc))
         return
-    _run(expansion, own, root, adaptive, options)
+    from suite.sweep.loading import names_a_file
+
+    _run(expansion, own, root, adaptive, options, options.report_flags(adaptive, name if names_a_file(name) else None))
 
 
 def _checked_where(own: SimpleNamespace) -> str:
@@ -202,8 +204,10 @@ def _checked_where(own: SimpleNamespace) -> str:
         fail(f"--results {own.results}: cannot use it: {exc}")
 
 
-def _run(expansion, own: SimpleNamespace, root: str, adaptive: bool, options: SweepOptions) -> None:
-    """Run the sweep and print its summary; exit 1 when a trial failed, 130 when interrupted."""
+def _run(expansion, own: SimpleNamespace, root: str, adaptive: bool, options: SweepOptions,
+         report_flags: list[str]) -> None:
+    """Run the sweep and print its summary (ending in the report command, with `report_flags`); exit 1 when a
+    trial failed, 130 when interrupted."""
     from suite.results.store import StoreReadError
     from suite.run.driver import run_sweep
     from suite.run.guard.driver_lock import StoreBusy
@@ -221,7 +225,7 @@ def _run(expansion, own: SimpleNamespace, root: str, adaptive: bool, options: Sw
         console.print(f"sweep {outcome.sweep}: all {outcome.total} trial(s) already in the store "
                       f"({outcome.results}/{outcome.sweep}); nothing to run", highlight=False, soft_wrap=True)
         return
-    for line in summary_lines(outcome):
+    for line in summary_lines(outcome, report_flags):
         console.print(line, highlight=False, soft_wrap=True)
     if outcome.interrupted:
         raise typer.Exit(130)

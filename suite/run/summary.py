@@ -5,6 +5,9 @@ Lines are rich markup (anything that comes from a file or an error is escaped).
 
 from __future__ import annotations
 
+import shlex
+from typing import Sequence
+
 from rich.markup import escape
 from rich.table import Table
 
@@ -59,8 +62,9 @@ def lr_lines(plan: SweepPlan) -> list[str]:
     return lines
 
 
-def summary_lines(outcome: SweepOutcome) -> list[str]:
-    """The summary of a run: counts, times, chosen lrs, failures, damaged files, what to do next."""
+def summary_lines(outcome: SweepOutcome, report_flags: Sequence[str] = ()) -> list[str]:
+    """The summary of a run: counts, times, chosen lrs, failures, damaged files, what to do next (the report
+    command, with `report_flags`: what the report needs to read the sweep as it ran)."""
     ran = [r for r in outcome.records if r.status != "reused"]
     reused = len(outcome.records) - len(ran)
     n_ok, n_empty, n_div = (sum(r.status == s for r in ran) for s in ("ok", "collapsed", "diverged"))
@@ -107,7 +111,8 @@ def summary_lines(outcome: SweepOutcome) -> list[str]:
 
         own = getattr(outcome.adaptive, "summary_lines", None)  # the shared search words its own
         lines += [escape(line) for line in (own() if own is not None else adaptive_lines(outcome.adaptive))]
-    lines.append(f"results: {where}  ->  bench report {outcome.sweep} --results {outcome.results}")
+    report = shlex.join(["bench", "report", outcome.sweep, "--results", outcome.results, *report_flags])
+    lines.append(f"results: {where}  ->  {escape(report)}")
     return lines
 
 

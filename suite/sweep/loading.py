@@ -98,11 +98,16 @@ def _sweep_dirs() -> list[Path]:
     return extra + [SWEEPS_DIR]
 
 
+def names_a_file(name_or_path: str | Path) -> bool:
+    """Whether a sweep argument is a path to a spec file rather than the name of one in sweeps/."""
+    text = str(name_or_path)
+    return text.endswith((".yaml", ".yml")) or os.sep in text or "/" in text
+
+
 def resolve_spec_path(name_or_path: str | Path) -> Path:
     """A spec name (`sweeps/NAME.yaml`) or a path to a YAML file."""
     text = str(name_or_path)
-    looks_like_path = text.endswith((".yaml", ".yml")) or os.sep in text or "/" in text
-    if looks_like_path:
+    if names_a_file(text):
         path = Path(text).expanduser()
         if not path.is_file():
             raise SpecError(f"{path}: no such spec file")

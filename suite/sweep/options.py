@@ -126,6 +126,19 @@ class SweepOptions:
                 out += [info.flag(f.name), ",".join(map(str, value)) if isinstance(value, tuple) else str(value)]
         return out
 
+    def report_flags(self, adaptive: bool, spec_path: str | None) -> list[str]:
+        """What `bench report` needs to report this sweep as it ran: its spec where that is not sweeps/NAME.yaml
+        (`spec_path`), its methods and training length, and its searches replayed as they ran."""
+        out = ["--spec", spec_path] if spec_path else []
+        out += ["--methods", ",".join(self.methods)] if self.methods else []
+        out += ["--epochs", str(self.epochs)] if self.epochs is not None else []
+        if adaptive and self.search == "shared":
+            out += ["--search", "shared"] + (["--level-rule", self.level_rule] if self.level_rule != "interpolated"
+                                             else [])
+        elif self.adaptive:  # the spec's own `adaptive` key the report finds itself
+            out.append("--adaptive")
+        return out
+
     def search_problem(self, adaptive: bool) -> str | None:
         """Why --search and --level-rule are not allowed as given (None when they are): known values, and only
         where they apply; `adaptive`: the sweep is adaptive (by --adaptive or by its spec)."""
