@@ -16,7 +16,12 @@ import suite.run.guard.trial_claim as trial_claim
 from suite.run.guard.driver_lock import DriverLock, StoreBusy
 from suite.run.guard.trial_claim import TrialClaim
 
-TAKER = {"host": "elsewhere", "pid": 4242, "token": "abc123", "started_at": time.time(), "heartbeat_at": time.time()}
+
+def taker() -> dict:
+    """Another process's record, taken just now: its times are read when a test writes it, not when the module
+    is collected (a suite runs for many minutes, past any staleness a test sets)."""
+    now = time.time()
+    return {"host": "elsewhere", "pid": 4242, "token": "abc123", "started_at": now, "heartbeat_at": now}
 
 
 def beats(folder: Path) -> list[Path]:
@@ -45,7 +50,7 @@ def test_a_takeover_between_a_beats_read_and_its_write_stays_whole(tmp_path, mon
         data = real(root, relpath)
         if armed and relpath.endswith("driver.json") and not seen:
             armed.clear()
-            record.write_text(json.dumps(TAKER))
+            record.write_text(json.dumps(taker()))
         return data
 
     monkeypatch.setattr(driver_lock, "read_bytes", read_then_taken_over)
@@ -69,7 +74,7 @@ def test_a_release_never_deletes_a_record_taken_over_in_its_last_moment(tmp_path
 
     def taken_over(*_):
         if json.loads(record.read_text())["token"] == lock.token:
-            record.write_text(json.dumps(TAKER))
+            record.write_text(json.dumps(taker()))
 
     def rename(src, dst):  # the taker writes between the release's look (if any) and its delete
         if Path(src) == record:
@@ -91,7 +96,7 @@ def test_a_release_never_deletes_a_record_taken_over_in_its_last_moment(tmp_path
 def test_a_record_with_an_old_time_but_a_fresh_beat_is_held(tmp_path):
     folder = tmp_path / "s"
     folder.mkdir()
-    (folder / "driver.json").write_text(json.dumps({**TAKER, "heartbeat_at": time.time() - 3600}))
+    (folder / "driver.json").write_text(json.dumps({**taker(), "heartbeat_at": time.time() - 3600}))
     (folder / "driver.json.abc123.beat").write_text(json.dumps({"heartbeat_at": time.time()}))
     with pytest.raises(StoreBusy, match="pid 4242 on host elsewhere"):
         DriverLock(str(tmp_path), "s", stale_after_s=300).acquire()
@@ -100,7 +105,7 @@ def test_a_record_with_an_old_time_but_a_fresh_beat_is_held(tmp_path):
 def test_a_gone_holders_beat_is_removed_when_its_lock_is_taken_over(tmp_path):
     folder = tmp_path / "s"
     folder.mkdir()
-    (folder / "driver.json").write_text(json.dumps({**TAKER, "heartbeat_at": time.time() - 3600}))
+    (folder / "driver.json").write_text(json.dumps({**taker(), "heartbeat_at": time.time() - 3600}))
     (folder / "driver.json.abc123.beat").write_text(json.dumps({"heartbeat_at": time.time() - 3600}))
     with DriverLock(str(tmp_path), "s", stale_after_s=300) as lock:
         assert "no heartbeat from elsewhere" in lock.note
@@ -112,7 +117,7 @@ def test_a_gone_holders_beat_is_removed_when_its_lock_is_taken_over(tmp_path):
 def test_a_beat_file_that_is_not_a_time_changes_nothing(tmp_path, beat):
     folder = tmp_path / "s"
     folder.mkdir()
-    (folder / "driver.json").write_text(json.dumps({**TAKER, "heartbeat_at": time.time() - 3600}))
+    (folder / "driver.json").write_text(json.dumps({**taker(), "heartbeat_at": time.time() - 3600}))
     (folder / "driver.json.abc123.beat").write_text(beat)
     with DriverLock(str(tmp_path), "s", stale_after_s=300) as lock:  # judged by the record's old time: gone
         assert "no heartbeat" in lock.note
@@ -121,7 +126,7 @@ def test_a_beat_file_that_is_not_a_time_changes_nothing(tmp_path, beat):
 def test_a_live_holder_whose_beat_is_not_a_time_is_not_taken_over(tmp_path):
     folder = tmp_path / "s"
     folder.mkdir()
-    (folder / "driver.json").write_text(json.dumps(TAKER))  # fresh
+    (folder / "driver.json").write_text(json.dumps(taker()))  # fresh
     (folder / "driver.json.abc123.beat").write_text(json.dumps({"heartbeat_at": time.time() * 1000}))
     with pytest.raises(StoreBusy, match="pid 4242 on host elsewhere"):
         DriverLock(str(tmp_path), "s", stale_after_s=300).acquire()
@@ -137,7 +142,7 @@ def test_a_claim_taken_over_between_a_beats_read_and_its_write_stays_whole(tmp_p
         data = real(root, relpath)
         if armed and relpath.endswith("abc.json"):
             armed.clear()
-            path.write_text(json.dumps(TAKER))
+            path.write_text(json.dumps(taker()))
         return data
 
     monkeypatch.setattr(trial_claim, "read_bytes", read_then_taken_over)
@@ -156,7 +161,7 @@ def test_a_claim_taken_over_between_a_beats_read_and_its_write_stays_whole(tmp_p
 def test_a_claim_whose_holder_beats_while_it_is_taken_over_is_put_back(tmp_path, monkeypatch):
     path = tmp_path / "s" / "claims" / "abc.json"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({**TAKER, "heartbeat_at": time.time() - 3600}))
+    path.write_text(json.dumps({**taker(), "heartbeat_at": time.time() - 3600}))
     real_rename = os.rename
 
     def holder_beats_first(src, dst):  # the holder, stopped for an hour, beats once more as it is moved aside
@@ -220,7 +225,7 @@ def test_a_driver_started_in_the_background_with_sigint_ignored_still_stops_when
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         assert child.stdout.readline().strip() == "held"
-        (tmp_path / "s" / "driver.json").write_text(json.dumps(TAKER))
+        (tmp_path / "s" / "driver.json").write_text(json.dumps(taker()))
         out, _ = child.communicate(timeout=20)
     finally:
         if child.poll() is None:
