@@ -215,6 +215,30 @@ def test_resume_retraces_every_decision_without_training():
         assert (a.status, a.path, a.result, a.cell_x, a.bracket) == (b.status, b.path, b.result, b.cell_x, b.bracket)
 
 
+def test_a_search_without_eps_cells_still_runs_its_dense_model_and_resumes_without_training():
+    """A Table-2-only search (levels, no ε cell; the MNIST reference's) still trains the sweep's dense seeds:
+    dense is a reported row and its std is part of every cell's racing margin. A search built without dense
+    (`dense=False`: the sweep has none) requests none."""
+    problem = Problem(jitter=0.003)
+    first = run(problem, eps=())
+    assert {r.seed for r in first.used if r.group == "dense"} == set(SEEDS)
+    assert sorted(first.dense) == list(SEEDS) and first.dense_std() is not None
+    answers = {req: problem.train(req) for req in first.used}
+
+    def refuse(req):
+        raise AssertionError(f"trained {req} on resume")
+
+    again = make(eps=())
+    assert run_serial(again, refuse, lookup=answers.get) == 0
+    assert again.used == first.used
+    for a, b in zip(first.cells, again.cells):
+        assert (a.status, a.path, a.result) == (b.status, b.path, b.result)
+    group = GroupState("dwf D=3", "lam", 1e-6, 1e-1, SEEDS, params=266200)
+    without = SharedSearch([group], SEEDS, (), (10.0, 100.0), Rules(), dense=False)
+    run_serial(without, Problem().train)
+    assert without.finished and not any(r.group == "dense" for r in without.used)
+
+
 def test_resume_after_an_interruption_continues_where_it_stopped():
     problem = Problem()
     first = make()

@@ -37,7 +37,9 @@ class SharedSearch:
         self.rules, self.seeds = rules, tuple(seeds)
         self.groups = {g.key: g for g in groups}
         self.dense: dict[int, Result] = {}
-        self.needs_dense = dense and bool(tuple(eps))
+        # Dense runs whenever the sweep has it, also with no ε cell: it is a reported row (Table 2's reference)
+        # and its seeds' std widens every cell's racing margin (`margin`).
+        self.has_dense = dense
         self.cells: list[Cell] = []
         for g in self.groups.values():
             self.cells += [Cell(g.key, "eps", float(e)) for e in eps]
@@ -124,9 +126,10 @@ class SharedSearch:
         answers are fed in without running."""
         out: list[Request] = []
         while True:
-            wanted = [Request(DENSE, 0.0, s) for s in self.seeds if s not in self.dense] if self.needs_dense else []
+            wanted = [Request(DENSE, 0.0, s) for s in self.seeds if s not in self.dense] if self.has_dense else []
             # A group is judged only with none of its trials pending, nor a dense one after its first round
-            # (its ε cells wait for the dense median): the same rounds whatever order results arrive in.
+            # (its ε cells wait for the dense median, every cell's margin for the dense std): the same rounds
+            # whatever order results arrive in.
             busy = {r.group for r in self.pending}
             if any(r.group == DENSE for r in self.pending):
                 busy |= {key for key, g in self.groups.items() if g.results}
