@@ -11,8 +11,9 @@ and mean accuracy; *full* = every seed of the spec; *broken* = most of its seeds
 
 Rule (constants in `Rules`; defaults in brackets):
 
-1. Rounds. Dense runs every seed first. A group is judged only when none of its trials is pending (nor a
-   dense one, after its first round, in which its ε cells wait); every running cell of the group is then
+1. Rounds. Dense runs every seed first, whenever the sweep has it (also with no ε cell: it is Table 2's
+   reference, and its spread is part of every margin, 4). A group is judged only when none of its trials is
+   pending (nor a dense one, after its first round, in which its ε cells wait); every running cell of the group is then
    judged on *all* the group's points, ε cells first, then levels in ascending order. A cell either asks
    for the missing seeds of some points (racing, 4), proposes one new point (run on the spec's first seed
    only), or stops.
