@@ -155,3 +155,26 @@ def test_an_estimate_gives_way_to_a_more_accurate_measured_cell_and_nothing_chan
     assert pd.isna(placed.at[0, "n_seeds@0.99"]) and math.isnan(placed.at[0, "lam@0.99"])
     other = LevelEstimate("m", "other", "DWF (D=3)", 100.0, 0.9, 0.89, 0.91, "lam", 1e-3, 2e-3, 80.0, 130.0)
     assert pd.isna(with_estimates(table, [other]).at[0, "estimate@0.99"])  # another section's: not placed
+
+
+def test_a_sweep_run_on_fewer_seeds_is_reported_as_it_ran_with_its_seeds(tmp_path):
+    """`bench sweep --seeds 0,1` then `bench report --seeds 0,1` (the flag the sweep's summary hands on): the
+    report replays the search at the sweep's seeds and finds it settled; at the spec's seeds it would wait for
+    seed 2 of every point and settle nothing."""
+    from suite.sweep.options import SweepOptions
+
+    spec, root = write_spec(tmp_path), tmp_path / "res"
+    ran = SweepOptions(seeds=(0, 1)).apply(load_spec(spec))
+    plan = SharedPlan(make_plan(ran, str(root)).listed(), ran.adaptive_settings)
+    run_serial(plan, train(root))
+    assert plan.finished
+
+    def settled(*flags: str) -> set[str]:
+        out = report(tmp_path / "_".join(flags or ("spec",)), spec, root, "--search", "shared", *flags)
+        searches = pd.read_csv(out / "searches.csv")
+        return set(searches.loc[searches.status != "running", "cell"])
+
+    assert settled("--seeds", "0,1") == {c.name for c in plan.cells if c.status != "running"} != set()
+    assert settled() == set()
+    refused = CliRunner().invoke(app, ["report", "est", "--spec", str(spec), "--results", str(root), "--seeds", "x"])
+    assert refused.exit_code == 2 and "--seeds 'x': allowed: comma-separated integers" in refused.output

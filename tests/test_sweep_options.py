@@ -97,11 +97,11 @@ def test_report_flags_are_what_bench_report_needs_to_read_the_sweep_as_it_ran():
     assert SweepOptions(adaptive=True).report_flags(adaptive=True, spec_path=None) == ["--adaptive"]
     assert SweepOptions().report_flags(adaptive=True, spec_path=None) == []  # the spec's `adaptive` key: found
     flags = SweepOptions(**SAMPLE).report_flags(adaptive=True, spec_path="my spec.yaml")
-    assert flags == ["--spec", "my spec.yaml", "--methods", "dwf,gmp", "--epochs", "2", "--search", "shared",
-                     "--level-rule", "measured"]
+    assert flags == ["--spec", "my spec.yaml", "--methods", "dwf,gmp", "--epochs", "2", "--seeds", "0,1",
+                     "--max-grid", "2", "--search", "shared", "--level-rule", "measured"]
     params = _command("report").make_context("report", ["smoke", *flags]).params
-    assert (params["spec"], params["methods"], params["epochs"], params["search"], params["level_rule"]) == (
-        "my spec.yaml", "dwf,gmp", 2, "shared", "measured")
+    assert (params["spec"], params["methods"], params["epochs"], params["seeds"], params["max_grid"], params["search"],
+            params["level_rule"]) == ("my spec.yaml", "dwf,gmp", 2, "0,1", 2, "shared", "measured")
 
 
 def test_bench_report_names_a_level_rule_it_does_not_know_or_that_needs_the_shared_search(tmp_path):

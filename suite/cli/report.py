@@ -16,6 +16,7 @@ from typer.core import TyperCommand
 
 from suite.cli.app import app, console, fail
 from suite.cli.sweep import parse_names
+from suite.sweep.options import SweepOptions, parse_ints
 from suite.grid import TABLE1_EPS
 from suite.paths import DEFAULT_REPORTS, DEFAULT_RESULTS
 
@@ -71,6 +72,12 @@ SPEC = typer.Option(
 METHODS = typer.Option(
     None, help="The sweep ran only these methods of its spec (`bench sweep --methods`): the methods judged "
                "missing and the searches listed are theirs.")
+SEEDS = typer.Option(
+    None, help="The sweep ran with these seeds (`bench sweep --seeds`, e.g. 0,1): its searches are replayed at "
+               "them.")
+MAX_GRID = typer.Option(
+    None, "--max-grid", help="The sweep ran with its grids capped (`bench sweep --max-grid N`): its searches and "
+                             "full grid are replayed at that cap.")
 EPS_MODE = typer.Option(
     "points", help="How ε reads: points (the dense median accuracy minus ε percentage points, as the paper's "
                    "Table 1 caption) or relative (the dense median x (1 - ε/100), as its body text's 'within "
@@ -107,6 +114,8 @@ def report(
     adaptive: bool = ADAPTIVE,
     spec: Optional[str] = SPEC,
     methods: Optional[str] = METHODS,
+    seeds: Optional[str] = SEEDS,
+    max_grid: Optional[int] = MAX_GRID,
     eps_mode: str = EPS_MODE,
     all_methods: bool = ALL_METHODS,
     data_fingerprint: Optional[str] = DATA_FINGERPRINT,
@@ -121,6 +130,7 @@ def report(
     from suite.results.store import StoreReadError
 
     _check_flags(name, table, plot, eps_mode, eps, absolute, search, level_rule)
+    ran = SweepOptions(methods=parse_names(methods), epochs=epochs, seeds=_seeds(seeds), max_grid=max_grid)
     out = out or Path(DEFAULT_REPORTS) / name
     _check_store(name, results, out)
     chosen, pinned = _chosen_data(name, results, data_fingerprint)
@@ -128,8 +138,8 @@ def report(
     try:
         write_report(results, name, out, tables=None if everything else table, plots=None if everything else plot,
                      eps=tuple(eps), console=console,
-                     **_spec_facts(name, results, spec, adaptive or search == "shared", parse_names(methods),
-                                   epochs, search, chosen if pinned else None, level_rule),
+                     **_spec_facts(name, results, spec, adaptive or search == "shared", ran, search,
+                                   chosen if pinned else None, level_rule),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
                      data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods,
                      complete_only=complete_only or search == "shared")
@@ -166,7 +176,6 @@ def _check_flags(name: str, table: list[str], plot: list[str], eps_mode: str, ep
     bad_absolute = [a for a in absolute if not (math.isfinite(a) and 0 < a <= 100)]
     if bad_absolute:
         fail(f"--absolute {', '.join(f'{a:g}' for a in bad_absolute)}: allowed: a test accuracy in percent in (0, 100]")
-    from suite.sweep.options import SweepOptions
 
     problem = SweepOptions(search=search, level_rule=level_rule).search_problem(adaptive=True)  # the sweep's rule
     if problem:
@@ -207,21 +216,28 @@ def _chosen_data(name: str, results: str, data_fingerprint: str | None) -> tuple
     return chosen, pinned_in_configs(stored, chosen)
 
 
-def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, methods: list[str] | None,
-                epochs: int | None, search: str = "bisect", data_fingerprint: str | None = None,
+def _seeds(text: str | None) -> tuple[int, ...] | None:
+    try:
+        return None if text is None else parse_ints(text, "--seeds")
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, ran: SweepOptions,
+                search: str = "bisect", data_fingerprint: str | None = None,
                 level_rule: str = "interpolated") -> dict:
     """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
-    how far its searches are (replayed on the store as a resumed run would, at the spec's seeds and grid,
-    with the report's --epochs and --methods). The spec is sweeps/NAME.yaml or `--spec`; without one,
-    nothing, and --adaptive or --methods, which need it, are errors."""
+    how far its searches are (replayed on the store as a resumed run would, with the options the sweep `ran`
+    with: the report's --epochs, --methods, --seeds and --max-grid). The spec is sweeps/NAME.yaml or
+    `--spec`; without one, nothing, and --adaptive or an option, which need it, are errors."""
     from suite.sweep.expansion import count_trials
     from suite.sweep.loading import available_sweeps, load_spec
     from suite.analysis.data_selection import NOT_RECORDED
-    from suite.sweep.options import SweepOptions
     from suite.sweep.overrides import with_data
     from suite.sweep.spec import SpecError
 
-    needs = [flag for flag, given in (("--adaptive", adaptive), ("--methods", methods)) if given]
+    needs = [flag for flag, given in (("--adaptive", adaptive), ("--methods", ran.methods), ("--seeds", ran.seeds),
+                                      ("--max-grid", ran.max_grid)) if given is not None and given is not False]
     if spec_path is None and name not in available_sweeps():
         if needs:
             fail(f"{' and '.join(needs)}: no sweep spec sweeps/{name}.yaml; name the spec the sweep ran with "
@@ -231,7 +247,7 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         spec = load_spec(spec_path or name)
         if spec.name != name:
             fail(f"spec {spec_path or name!r} is the spec of sweep {spec.name!r}, not of {name!r}")
-        spec = SweepOptions(methods=methods, epochs=epochs).apply(spec)
+        spec = ran.apply(spec)
         if data_fingerprint not in (None, NOT_RECORDED):  # the searches on the reported data
             spec = with_data(spec, data_fingerprint)
     except SpecError as exc:

@@ -128,10 +128,12 @@ class SweepOptions:
 
     def report_flags(self, adaptive: bool, spec_path: str | None) -> list[str]:
         """What `bench report` needs to report this sweep as it ran: its spec where that is not sweeps/NAME.yaml
-        (`spec_path`), its methods and training length, and its searches replayed as they ran."""
+        (`spec_path`), its methods, training length, seeds and grid cap, and its searches replayed as they ran."""
         out = ["--spec", spec_path] if spec_path else []
         out += ["--methods", ",".join(self.methods)] if self.methods else []
         out += ["--epochs", str(self.epochs)] if self.epochs is not None else []
+        out += ["--seeds", ",".join(map(str, self.seeds))] if self.seeds else []
+        out += ["--max-grid", str(self.max_grid)] if self.max_grid is not None else []
         if adaptive and self.search == "shared":
             out += ["--search", "shared"] + (["--level-rule", self.level_rule] if self.level_rule != "interpolated"
                                              else [])
