@@ -1,9 +1,10 @@
 """How much of a pruned-at-init MLP its mask leaves connected, beside the stored trial's accuracy.
 
-At the sparse end of Table 2 a pruned network's train accuracy equals its test accuracy: it underfits, and
+At the sparse end of Table 2 a pruned network's train accuracy is within 2 points of its test accuracy: it underfits, and
 what caps it is the mask's structure. This rebuilds the mask of stored trials of a pruning-at-init method
 (random, SNIP, SynFlow) exactly as their trial drew it (`suite.train.initial_network`: same seeded init,
-same scoring batch; nothing is trained), and prints per trial: the weights each Linear layer keeps, the
+same scoring batch; nothing is trained; checked against the nonzero weights per layer the trial stored,
+an error where they differ), and prints per trial: the weights each Linear layer keeps, the
 units of each hidden layer with a path from the input, how many output classes have one (a class without
 is a constant logit), and the stored test and train accuracy.
 
@@ -45,6 +46,16 @@ def connectivity(model: nn.Module) -> tuple[list[int], list[int], int]:
     return kept, live_hidden, int(live.sum())
 
 
+def stored_counts(sweep_dir: Path, config_hash: str, point_id: int) -> list[int] | None:
+    """The nonzero weights per layer the trained trial stored (layers/<hash>.parquet), None where not stored."""
+    path = sweep_dir / "layers" / f"{config_hash}.parquet"
+    if not path.exists():
+        return None
+    layers = pd.read_parquet(path)
+    layers = layers[layers.point_id == point_id].sort_values("layer_index")
+    return [int(n) for n in layers.nonzero_params] or None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", type=Path, help="a sweep folder of a store, e.g. results/reference/lenet300_mnist")
@@ -62,14 +73,19 @@ def main() -> None:
     rows = rows[rows.method.isin(methods) & rows.target_compression.isin(targets) & (rows.point == "final")]
     if rows.empty:
         raise SystemExit(f"no stored trial of {args.methods} at targets {args.targets} in {args.sweep_dir}")
+    torch.set_num_threads(1)  # as a sweep worker with one CPU per trial
     data = None
     print("method   target  seed  kept per layer         live hidden units  classes  test %  train %")
     for _, row in rows.sort_values(["method", "target_compression", "seed"]).iterrows():
         cfg = TrialConfig.from_dict(json.loads(row.config_json))
         if data is None:
             data = load_dataset(cfg.dataset, args.data, download=False)
-            require_data(row.data_fingerprint, data, f"trial {cfg.config_hash}")
+        require_data(row.data_fingerprint, data, f"trial {cfg.config_hash}")
         kept, live, classes = connectivity(initial_network(cfg, data))
+        stored = stored_counts(args.sweep_dir, cfg.config_hash, int(row.point_id))
+        if stored is not None and stored != kept:
+            raise SystemExit(f"trial {cfg.config_hash}: the rebuilt mask keeps {kept} weights per layer, the stored "
+                             f"trial {stored}: not the mask it trained with")
         print(f"{cfg.method:8s} {row.target_compression:6g}  {cfg.seed:4d}  {str(kept):22s} {str(live):18s} "
               f"{classes:3d}/{data.num_classes:<3d} {100 * row.test_acc:6.2f}  {100 * row.train_acc:7.2f}")
 

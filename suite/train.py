@@ -215,11 +215,11 @@ def trial_context(data: DataBundle, device: torch.device, checkpoints=None) -> T
 def initial_network(cfg: TrialConfig, data: DataBundle, device: torch.device | None = None) -> nn.Module:
     """`cfg`'s network as its trial hands it to training (same seeded init; a pruning-at-init method's mask
     applied), without training it: what experiments/mask_paths.py reads the masks from. A method whose
-    `start` hook trains another network first (GMP) trains it here too."""
+    `start` hook trains another network first trains that network here too."""
     device = device or torch.device("cpu")
     init_gen, _ = _seeded_generators(cfg.seed)
     torch.manual_seed(cfg.seed)
-    return _prepared(cfg, METHODS.get(cfg.method), trial_context(data, device), init_gen).model
+    return _prepared(cfg, METHODS.get(cfg.method), trial_context(data.to(device), device), init_gen).model
 
 
 def run_trial(cfg: TrialConfig, data_root: str | None = None, device: str | None = None,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -48,6 +49,8 @@ def test_initial_network_is_the_mask_the_trial_trained_with():
         layers = lambda net: [m.weight != 0 for m in net.modules() if isinstance(m, nn.Linear)]  # noqa: E731
         for before, after in zip(layers(start), layers(trained), strict=True):
             assert torch.equal(before, after), method
+        stored = [layer["nonzero_params"] for layer in run_trial(cfg).layers if layer["point_id"] == 0]
+        assert [int(m.sum()) for m in layers(start)] == stored, method  # what run_trial itself stored
         other = initial_network(TrialConfig(**{**cfg.to_dict(), "seed": 2}), data)
         assert not all(torch.equal(a, b) for a, b in zip(layers(start), layers(other)))
 
@@ -61,6 +64,13 @@ def test_the_script_prints_one_line_per_stored_trial_and_refuses_a_method_it_can
     assert run.returncode == 0, run.stderr
     line = run.stdout.splitlines()[1].split()
     assert line[:3] == ["random", "50", "0"]
+    layers_file = tmp_path / "s" / "layers" / f"{cfg.config_hash}.parquet"
+    layers = pd.read_parquet(layers_file)
+    layers.loc[0, "nonzero_params"] += 1  # a stored trial whose mask is not the one rebuilt
+    layers.to_parquet(layers_file)
+    mismatch = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "s"), "--methods", "random", "--targets",
+                               "50"], capture_output=True, text=True, timeout=300)
+    assert mismatch.returncode == 1 and "not the mask it trained with" in mismatch.stderr
     refused = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "s"), "--methods", "gmp"],
                              capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "gmp not a pruning-at-init method" in refused.stderr

@@ -101,7 +101,8 @@ class SharedPlan:
         return out + [self.config(req) for req in self.search.advance(known if lookup else None)]
 
     def priority(self, cfg: TrialConfig) -> int:
-        """Dense first (the ε cells wait for it), then every other trial in the order asked."""
+        """Dense first (the ε cells wait for its median, every cell for its spread), then every other trial in the
+        order asked."""
         return 0 if cfg.method == DENSE else 1
 
     @property
