@@ -1,12 +1,13 @@
 """How much of a pruned-at-init MLP its mask leaves connected, beside the stored trial's accuracy.
 
-At the sparse end of Table 2 a pruned network's train accuracy is within 2 points of its test accuracy: it underfits, and
-what caps it is the mask's structure. This rebuilds the mask of stored trials of a pruning-at-init method
-(random, SNIP, SynFlow) exactly as their trial drew it (`suite.train.initial_network`: same seeded init,
-same scoring batch; nothing is trained; checked against the nonzero weights per layer the trial stored,
-an error where they differ), and prints per trial: the weights each Linear layer keeps, the
-units of each hidden layer with a path from the input, how many output classes have one (a class without
-is a constant logit), and the stored test and train accuracy.
+At the sparse end of Table 2 a pruned network's train accuracy is within 2 points of its test accuracy:
+it underfits, and what caps it is the mask's structure. This rebuilds the mask of stored trials of a
+pruning-at-init method (random, SNIP, SynFlow) exactly as their trial drew it
+(`suite.train.initial_network`: same seeded init, same scoring batch; nothing is trained; checked
+against the nonzero weights per layer the trial stored, an error where they differ), and prints per
+trial: the weights each Linear layer keeps, the units of each hidden layer with a path from the input,
+how many output classes have one (a class without is a constant logit), and the stored test and train
+accuracy.
 
 Usage:
     python experiments/mask_paths.py results/reference/lenet300_mnist --data ../shared/data \
