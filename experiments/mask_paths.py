@@ -27,6 +27,7 @@ from torch import nn
 
 from suite.config import TrialConfig
 from suite.core.data.registry import load_dataset, require_data
+from suite.results.store import load_table
 from suite.train import initial_network
 
 AT_INIT = ("random", "snip", "synflow")
@@ -47,14 +48,10 @@ def connectivity(model: nn.Module) -> tuple[list[int], list[int], int]:
     return kept, live_hidden, int(live.sum())
 
 
-def stored_counts(sweep_dir: Path, config_hash: str, point_id: int) -> list[int] | None:
-    """The nonzero weights per layer the trained trial stored (layers/<hash>.parquet), None where not stored."""
-    path = sweep_dir / "layers" / f"{config_hash}.parquet"
-    if not path.exists():
-        return None
-    layers = pd.read_parquet(path)
-    layers = layers[layers.point_id == point_id].sort_values("layer_index")
-    return [int(n) for n in layers.nonzero_params] or None
+def stored_counts(layers: pd.DataFrame, config_hash: str, point_id: int) -> list[int] | None:
+    """The nonzero weights per layer the trained trial stored (the sweep's layers table), None where not stored."""
+    mine = layers[(layers.config_hash == config_hash) & (layers.point_id == point_id)].sort_values("layer_index")
+    return [int(n) for n in mine.nonzero_params] or None
 
 
 def main() -> None:
@@ -70,7 +67,8 @@ def main() -> None:
         parser.error(f"--methods: {', '.join(unknown)} not a pruning-at-init method; allowed: {', '.join(AT_INIT)}")
     targets = [float(t) for t in args.targets.split(",")]
 
-    rows = pd.concat([pd.read_parquet(f) for f in sorted((args.sweep_dir / "rows").glob("*.parquet"))])
+    root, sweep = args.sweep_dir.parent, args.sweep_dir.name
+    rows, layers = load_table(root, sweep, "rows"), load_table(root, sweep, "layers")
     rows = rows[rows.method.isin(methods) & rows.target_compression.isin(targets) & (rows.point == "final")]
     if rows.empty:
         raise SystemExit(f"no stored trial of {args.methods} at targets {args.targets} in {args.sweep_dir}")
@@ -83,7 +81,7 @@ def main() -> None:
             data = load_dataset(cfg.dataset, args.data, download=False)
         require_data(row.data_fingerprint, data, f"trial {cfg.config_hash}")
         kept, live, classes = connectivity(initial_network(cfg, data))
-        stored = stored_counts(args.sweep_dir, cfg.config_hash, int(row.point_id))
+        stored = stored_counts(layers, cfg.config_hash, int(row.point_id))
         if stored is not None and stored != kept:
             raise SystemExit(f"trial {cfg.config_hash}: the rebuilt mask keeps {kept} weights per layer, the stored "
                              f"trial {stored}: not the mask it trained with")
