@@ -178,3 +178,5 @@ def test_a_sweep_run_on_fewer_seeds_is_reported_as_it_ran_with_its_seeds(tmp_pat
     assert settled() == set()
     refused = CliRunner().invoke(app, ["report", "est", "--spec", str(spec), "--results", str(root), "--seeds", "x"])
     assert refused.exit_code == 2 and "--seeds 'x': allowed: comma-separated integers" in refused.output
+    refused = CliRunner().invoke(app, ["report", "est", "--spec", str(spec), "--results", str(root), "--methods", ","])
+    assert refused.exit_code == 2 and "--methods ',': allowed: comma-separated method names" in refused.output

@@ -25,6 +25,15 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def parsed(parse, text: str | None, flag: str):
+    """`parse(text, flag)` of an option's text (None where it was not given); exit 2 with the parser's message
+    (it names the flag and what is allowed) where the text does not parse."""
+    try:
+        return None if text is None else parse(text, flag)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 def check_environment() -> None:
     """The environment variables a command reads, checked before any work ($BENCH_COMPILE)."""
     from suite.core.dwf.compile import compile_setting

@@ -14,9 +14,8 @@ from typing import Optional
 import typer
 from typer.core import TyperCommand
 
-from suite.cli.app import app, console, fail
-from suite.cli.sweep import parse_names
-from suite.sweep.options import SweepOptions, parse_ints
+from suite.cli.app import app, console, fail, parsed
+from suite.sweep.options import SweepOptions, parse_ints, parse_names
 from suite.grid import TABLE1_EPS
 from suite.paths import DEFAULT_REPORTS, DEFAULT_RESULTS
 
@@ -130,7 +129,8 @@ def report(
     from suite.results.store import StoreReadError
 
     _check_flags(name, table, plot, eps_mode, eps, absolute, search, level_rule)
-    ran = SweepOptions(methods=parse_names(methods), epochs=epochs, seeds=_seeds(seeds), max_grid=max_grid)
+    ran = SweepOptions(methods=parsed(parse_names, methods, "--methods"), epochs=epochs,
+                       seeds=parsed(parse_ints, seeds, "--seeds"), max_grid=max_grid)
     out = out or Path(DEFAULT_REPORTS) / name
     _check_store(name, results, out)
     chosen, pinned = _chosen_data(name, results, data_fingerprint)
@@ -214,13 +214,6 @@ def _chosen_data(name: str, results: str, data_fingerprint: str | None) -> tuple
              f"{', '.join(present) or 'none'}")
     chosen = data_fingerprint or (present[0] if present else None)
     return chosen, pinned_in_configs(stored, chosen)
-
-
-def _seeds(text: str | None) -> tuple[int, ...] | None:
-    try:
-        return None if text is None else parse_ints(text, "--seeds")
-    except ValueError as exc:
-        fail(str(exc))
 
 
 def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, ran: SweepOptions,

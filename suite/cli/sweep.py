@@ -14,7 +14,6 @@ import typer
 from suite.cli.app import app, check_environment, console, err_console, fail
 from suite.paths import DEFAULT_RESULTS
 from suite.sweep.options import SweepOptions
-from suite.sweep.options import parse_names as parse_names_of
 
 
 # The options of `bench sweep` that are not sweep options (suite.sweep.options): where and how this command
@@ -61,14 +60,6 @@ def sweep_options(values: dict[str, Any]) -> SweepOptions:
     """The sweep options of a command's parsed `values` (taken out of them); exit 2 naming a bad one."""
     try:
         return SweepOptions.from_command_line({f.name: values.pop(f.name) for f in dataclasses.fields(SweepOptions)})
-    except ValueError as exc:
-        fail(str(exc))
-
-
-def parse_names(text: str | None) -> list[str] | None:
-    """--methods as a list of names (None when not given); exit 2 when it names none."""
-    try:
-        return None if text is None else list(parse_names_of(text, "--methods"))
     except ValueError as exc:
         fail(str(exc))
 
