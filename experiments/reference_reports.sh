@@ -13,19 +13,16 @@ results=${RESULTS:-results/reference}
 out=${OUT:-reports/reference}
 doc=${DOC:-docs/fidelity.md}
 spec=""
-trap 'rm -f "$spec"' EXIT  # the MNIST search's spec copy, also when a report fails
+trap 'rm -f "$spec"' EXIT  # a section's search spec copy, also when a report fails
 for name in lenet300_fmnist lenet300_mnist; do
   [ -d "$results/$name/rows" ] || continue
   extra=()
   # Table 1 also at the paper's absolute thresholds (its dense 89.12% minus 5 and 10 points).
   [ "$name" = lenet300_fmnist ] && extra=(--absolute 84.12 --absolute 79.12)
-  if [ "$name" = lenet300_mnist ]; then
-    # The MNIST search covered Table 2's levels only (experiments/reference_sections.sh); the report
-    # replays that search, not one with Table 1's ε cells too.
-    spec=$(mktemp --suffix=.yaml)
-    $python experiments/table2_only_spec.py "sweeps/$name.yaml" "$spec"
-    extra=(--spec "$spec")
-  fi
+  # The report replays the search that ran, on the spec it ran with (experiments/section_spec.py: Table 2's
+  # levels only for MNIST).
+  spec=$(mktemp --suffix=.yaml)
+  extra+=(--spec "$($python experiments/section_spec.py "$name" "$spec")")
   # The paper's methods were searched by the shared search (experiments/reference_sections.sh), spred, L1 and
   # PILoT run at one setting: the report replays those searches and shows their estimated Table 2 cells.
   $bench report "$name" --results "$results" --out "$out/$name" --search shared \

@@ -113,14 +113,21 @@ def test_the_mnist_protocol_is_the_fashion_mnist_protocol_frozen():
 
 
 def test_the_mnist_sections_table2_only_search_plans_exactly_the_specs_trials(tmp_path):
-    """experiments/table2_only_spec.py (the MNIST reference's search, docs/mnist_protocol.md): no ε cell, the
-    levels and every other adaptive setting kept, and every trial the frozen spec's, hash for hash."""
+    """experiments/section_spec.py (the MNIST reference's search, docs/mnist_protocol.md): no ε cell, the
+    levels and every other adaptive setting kept, and every trial the frozen spec's, hash for hash; the
+    Fashion-MNIST section searches its spec itself."""
     import subprocess
     import sys
 
+    def searched(name: str) -> str:
+        return subprocess.run([sys.executable, str(REPO / "experiments" / "section_spec.py"), name,
+                               str(tmp_path / f"{name}.yaml")], check=True, cwd=REPO, capture_output=True,
+                              text=True).stdout.strip()
+
     copy = tmp_path / "lenet300_mnist.yaml"
-    subprocess.run([sys.executable, str(REPO / "experiments" / "table2_only_spec.py"),
-                    str(REPO / "sweeps" / "lenet300_mnist.yaml"), str(copy)], check=True, cwd=REPO)
+    assert searched("lenet300_mnist") == str(copy)
+    assert searched("lenet300_fmnist") == "sweeps/lenet300_fmnist.yaml"
+    assert not (tmp_path / "lenet300_fmnist.yaml").exists()
     frozen, searched = load_spec("lenet300_mnist"), load_spec(copy)
     assert searched.adaptive_settings.eps == () and searched.name == frozen.name
     assert searched.adaptive_settings.levels == frozen.adaptive_settings.levels
