@@ -140,6 +140,26 @@ def test_cli_refuses_eps_cells_without_dense_before_anything_runs(tmp_path):
     assert CliRunner().invoke(app, args + ["--methods", "dwf,snip"]).exit_code == 0
 
 
+def test_cli_refuses_a_dense_block_with_two_configurations_per_seed_before_anything_runs(tmp_path):
+    """Two dense learning rates: the ε threshold would be a median over two models (the shared search would
+    run one of them only). Refused for both searches, naming the field, with no results folder."""
+    from typer.testing import CliRunner
+
+    from suite.cli.main import app
+
+    spec, root = write_spec(tmp_path), tmp_path / "res"
+    spec.write_text(spec.read_text().replace("dense: {}", "dense: {lr: [0.1, 0.2]}"))
+    for search in ("bisect", "shared"):
+        args = ["sweep", str(spec), "--adaptive", "--search", search, "--dry-run", "--results", str(root)]
+        refused = CliRunner().invoke(app, args)
+        assert refused.exit_code == 2, refused.output
+        assert ("the dense model is the ε cells' reference and has 2 configurations per seed (they differ in lr)"
+                in " ".join(refused.output.split()))
+        assert not root.exists()
+    spec.write_text(spec.read_text().replace("dense: {lr: [0.1, 0.2]}", "dense: {lr: 0.2}"))
+    assert CliRunner().invoke(app, args).exit_code == 0
+
+
 def test_the_report_of_an_adaptive_sweep_says_which_searches_are_open(tmp_path):
     """`bench report` replays the store as a resumed run would: a settled search's cell is final, an open
     one's can still move. The spec's `adaptive` key implies --adaptive; --methods narrows it as the run's did."""

@@ -159,10 +159,11 @@ def sweep(name: str, **values: Any) -> None:
     if own.log_to and not own.dry_run:  # checked (and its library found) before anything runs
         expansion = _with_trackers(expansion, own.log_to, root, own.mlflow_uri)
     if adaptive:
-        from suite.run.search.bisect.plan import require_dense
+        from suite.run.search.bisect.plan import require_dense, require_one_dense
 
         try:
             require_dense(spec.adaptive_settings, spec.method_names)
+            require_one_dense(expansion.listed())
         except ValueError as exc:
             fail(f"--adaptive: {exc}")
     expansion = _pinned(expansion, own.data, own.dry_run)

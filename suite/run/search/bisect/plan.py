@@ -43,6 +43,7 @@ dense runs first, since ε is measured against its median):
 from __future__ import annotations
 
 import math
+from typing import Iterable
 
 import pandas as pd
 
@@ -62,6 +63,22 @@ def require_dense(settings: AdaptiveSettings, methods) -> None:
         raise ValueError("the ε cells are measured against the dense model, which this sweep does not run; "
                          "allowed: a sweep with the dense method (in --methods too, where given), or "
                          "`adaptive: {eps: []}` in the spec")
+
+
+def require_one_dense(trials: Iterable[TrialConfig]) -> None:
+    """A ValueError unless the dense model has at most one configuration per seed: it is the one reference of
+    every ε threshold and racing margin, and a second one (an axis on the dense block, e.g. two lr) would
+    make the dense median a mixture of models (or, in the shared search, leave all but one unrun)."""
+    per_seed: dict[int, list[TrialConfig]] = {}
+    for cfg in trials:
+        if cfg.method == DENSE.name and cfg not in per_seed.get(cfg.seed, []):
+            per_seed.setdefault(cfg.seed, []).append(cfg)
+    many = next((cfgs for cfgs in per_seed.values() if len(cfgs) > 1), None)
+    if many:
+        fields = {k for k, v in many[0].to_dict().items() if any(c.to_dict()[k] != v for c in many[1:])}
+        raise ValueError(f"the dense model is the ε cells' reference and has {len(many)} configurations per seed "
+                         f"(they differ in {', '.join(sorted(fields))}); allowed: one value of each such field in "
+                         "the spec's dense block")
 
 
 class AdaptivePlan:
@@ -91,6 +108,7 @@ class AdaptivePlan:
             self.groups.append(Group(key, g["axis"], snap(min(g["values"])), snap(max(g["values"])), bases))
         if self.groups:
             require_dense(settings, (c.method for c in self.fixed.values()))
+        require_one_dense(self.fixed.values())
         self.cells: list[Cell] = []
         for group in self.groups:
             self.cells += [Cell(group, "eps", e) for e in settings.eps]
