@@ -95,7 +95,8 @@ def step(pb: Problem, f: float | None, g: float | None, cin: bool, cout: bool) -
     after it (else in the gap before)."""
     grow = 1 + SLACK
     for lo, hi in pb.levels:
-        if (f is None or f < lo) and (g is None or lo <= g):  # g is the first full point reaching the level
+        reached = lo * (1 - SLACK)  # a point within the slack of the level counts as reaching it
+        if (f is None or f < reached) and (g is None or reached <= g):  # g: the first full point reaching it
             if g is None:
                 return None
             band = g <= hi * grow
