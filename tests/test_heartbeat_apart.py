@@ -113,7 +113,9 @@ def test_a_gone_holders_beat_is_removed_when_its_lock_is_taken_over(tmp_path):
 
 
 @pytest.mark.parametrize("beat", ["not json", json.dumps({"heartbeat_at": float("nan")}), json.dumps([1]),
-                                  json.dumps({"heartbeat_at": time.time() * 1000}), "[" * 100_000])
+                                  json.dumps({"heartbeat_at": time.time() * 1000}), "[" * 100_000],
+                         ids=["not json", "nan", "a list", "milliseconds", "deep nesting"])  # ids stable across
+# processes (one of the values is the time): parallel test workers must collect the same tests
 def test_a_beat_file_that_is_not_a_time_changes_nothing(tmp_path, beat):
     folder = tmp_path / "s"
     folder.mkdir()
