@@ -180,3 +180,9 @@ def test_a_sweep_run_on_fewer_seeds_is_reported_as_it_ran_with_its_seeds(tmp_pat
     assert refused.exit_code == 2 and "--seeds 'x': allowed: comma-separated integers" in refused.output
     refused = CliRunner().invoke(app, ["report", "est", "--spec", str(spec), "--results", str(root), "--methods", ","])
     assert refused.exit_code == 2 and "--methods ',': allowed: comma-separated method names" in refused.output
+    for flags, said in ((["--seeds", "0,0"], "--seeds: [0, 0] is not allowed; allowed: distinct integers"),
+                        (["--max-grid", "0"], "--max-grid: 0 is out of range; allowed: an integer >= 1")):
+        # judged on the spec before the store is read: a store that is not there is not what it names
+        refused = CliRunner().invoke(app, ["report", "est", "--spec", str(spec), "--results", str(tmp_path / "none"),
+                                           *flags])
+        assert refused.exit_code == 2 and said in " ".join(refused.output.split()), refused.output

@@ -131,6 +131,7 @@ def report(
     _check_flags(name, table, plot, eps_mode, eps, absolute, search, level_rule)
     ran = SweepOptions(methods=parsed(parse_names, methods, "--methods"), epochs=epochs,
                        seeds=parsed(parse_ints, seeds, "--seeds"), max_grid=max_grid)
+    spec_ran = _ran_spec(name, spec, adaptive or search == "shared", ran)  # its options judged before the store
     out = out or Path(DEFAULT_REPORTS) / name
     _check_store(name, results, out)
     chosen, pinned = _chosen_data(name, results, data_fingerprint)
@@ -138,7 +139,7 @@ def report(
     try:
         write_report(results, name, out, tables=None if everything else table, plots=None if everything else plot,
                      eps=tuple(eps), console=console,
-                     **_spec_facts(name, results, spec, adaptive or search == "shared", ran, search,
+                     **_spec_facts(name, results, spec_ran, adaptive or search == "shared", search,
                                    chosen if pinned else None, level_rule),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
                      data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods,
@@ -216,17 +217,11 @@ def _chosen_data(name: str, results: str, data_fingerprint: str | None) -> tuple
     return chosen, pinned_in_configs(stored, chosen)
 
 
-def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, ran: SweepOptions,
-                search: str = "bisect", data_fingerprint: str | None = None,
-                level_rule: str = "interpolated") -> dict:
-    """What the sweep's spec asks for: its methods, its full grid's trial count and, for an adaptive sweep,
-    how far its searches are (replayed on the store as a resumed run would, with the options the sweep `ran`
-    with: the report's --epochs, --methods, --seeds and --max-grid). The spec is sweeps/NAME.yaml or
-    `--spec`; without one, nothing, and --adaptive or an option, which need it, are errors."""
-    from suite.sweep.expansion import count_trials
+def _ran_spec(name: str, spec_path: str | None, adaptive: bool, ran: SweepOptions):
+    """The sweep's spec with the options it `ran` with applied (the report's --epochs, --methods, --seeds and
+    --max-grid), judged before the store is read. The spec is sweeps/NAME.yaml or `--spec`; without one (or
+    one that does not load), None, and --adaptive or an option, which need it, are errors."""
     from suite.sweep.loading import available_sweeps, load_spec
-    from suite.analysis.data_selection import NOT_RECORDED
-    from suite.sweep.overrides import with_data
     from suite.sweep.spec import SpecError
 
     needs = [flag for flag, given in (("--adaptive", adaptive), ("--methods", ran.methods), ("--seeds", ran.seeds),
@@ -235,18 +230,30 @@ def _spec_facts(name: str, results: str, spec_path: str | None, adaptive: bool, 
         if needs:
             fail(f"{' and '.join(needs)}: no sweep spec sweeps/{name}.yaml; name the spec the sweep ran with "
                  "--spec PATH")
-        return {}
+        return None
     try:
         spec = load_spec(spec_path or name)
         if spec.name != name:
             fail(f"spec {spec_path or name!r} is the spec of sweep {spec.name!r}, not of {name!r}")
-        spec = ran.apply(spec)
-        if data_fingerprint not in (None, NOT_RECORDED):  # the searches on the reported data
-            spec = with_data(spec, data_fingerprint)
+        return ran.apply(spec)
     except SpecError as exc:
         if spec_path is not None or needs:
             fail(str(exc))
+        return None
+
+
+def _spec_facts(name: str, results: str, spec, adaptive: bool, search: str = "bisect",
+                data_fingerprint: str | None = None, level_rule: str = "interpolated") -> dict:
+    """What the sweep's spec (`_ran_spec`; None: nothing) asks for: its methods, its full grid's trial count
+    and, for an adaptive sweep, how far its searches are (replayed on the store as a resumed run would)."""
+    from suite.sweep.expansion import count_trials
+    from suite.analysis.data_selection import NOT_RECORDED
+    from suite.sweep.overrides import with_data
+
+    if spec is None:
         return {}
+    if data_fingerprint not in (None, NOT_RECORDED):  # the searches on the reported data
+        spec = with_data(spec, data_fingerprint)
     facts = {"expected_methods": spec.method_names, "grid_trials": count_trials(spec), "paper": spec.paper}
     if adaptive or spec.adaptive is not None:
         from suite.run.search.preview import preview_adaptive
