@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from replay_floor import floor  # noqa: E402
-from replay_oracle import Oracle, cells_of, level_band, load_store, synthetic_rows  # noqa: E402
+from replay_oracle import Oracle, cells_of, group_key, level_band, load_store, synthetic_rows  # noqa: E402
 
 from suite.run.search.bisect.cells import levels_of  # noqa: E402
 
@@ -35,8 +35,6 @@ TARGET_SHARE = 0.45
 
 def oracle_rows(oracle: Oracle, cfg) -> list[dict]:
     """The rows a trial of `cfg` would store, answered by the oracle."""
-    from replay_oracle import group_key
-
     base = {"method": cfg.method, "model": cfg.model, "dataset": cfg.dataset, "depth": cfg.depth, "lam": cfg.lam,
             "lr": cfg.lr, "seed": cfg.seed, "epochs": cfg.epochs, "point": "final", "point_id": 0,
             "total_params": oracle.total_params, "config_hash": cfg.config_hash, "config_json": None}
@@ -152,14 +150,12 @@ def per_group(plan, trials, search, floors: dict[str, int]) -> None:
 def paced_hours(rows, search, floors: dict[str, int]) -> str | None:
     """The shared search's and the floor's trials in hours of summed trial time at the store's own pace (each
     group's mean wall time per stored trial; dense's for dense); None without wall times (synthetic curves)."""
-    from replay_oracle import group_key
-
     if "wall_time_s" not in rows:
         return None
     trials = rows.drop_duplicates("config_hash")
     pace = {group_key(m, d): t.wall_time_s.mean() for (m, d), t in trials.groupby(["method", "depth"], dropna=False)}
     used = {key: sum(len(seeds) for seeds in g.results.values()) for key, g in search.groups.items()}
-    used["dense"] = floors.get("dense", 0)
+    used["dense"] = len(search.dense)
     shared = sum(n * pace[key] for key, n in used.items()) / 3600
     least = sum(n * pace[key] for key, n in floors.items()) / 3600
     return f"at the store's pace (its mean trial time per group): shared search {shared:.2f} h, floor {least:.2f} h"

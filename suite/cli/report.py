@@ -131,7 +131,8 @@ def report(
     _check_flags(name, table, plot, eps_mode, eps, absolute, search, level_rule)
     ran = SweepOptions(methods=parsed(parse_names, methods, "--methods"), epochs=epochs,
                        seeds=parsed(parse_ints, seeds, "--seeds"), max_grid=max_grid)
-    spec_ran = _ran_spec(name, spec, adaptive or search == "shared", ran)  # its options judged before the store
+    searched = adaptive or search == "shared"
+    spec_ran = _ran_spec(name, spec, searched, ran)  # its options judged before the store
     out = out or Path(DEFAULT_REPORTS) / name
     _check_store(name, results, out)
     chosen, pinned = _chosen_data(name, results, data_fingerprint)
@@ -139,7 +140,7 @@ def report(
     try:
         write_report(results, name, out, tables=None if everything else table, plots=None if everything else plot,
                      eps=tuple(eps), console=console,
-                     **_spec_facts(name, results, spec_ran, adaptive or search == "shared", search,
+                     **_spec_facts(name, results, spec_ran, searched, search,
                                    chosen if pinned else None, level_rule),
                      absolute_thresholds=[a / 100 for a in absolute] or None, epochs=epochs,
                      data_fingerprint=chosen, eps_mode=eps_mode, all_methods=all_methods,

@@ -71,7 +71,7 @@ def require_one_dense(trials: Iterable[TrialConfig]) -> None:
     make the dense median a mixture of models (or, in the shared search, leave all but one unrun)."""
     per_seed: dict[int, list[TrialConfig]] = {}
     for cfg in trials:
-        if cfg.method == DENSE.name and cfg not in per_seed.get(cfg.seed, []):
+        if cfg.method == DENSE.name:  # (trials come without duplicates: one per config hash)
             per_seed.setdefault(cfg.seed, []).append(cfg)
     many = next((cfgs for cfgs in per_seed.values() if len(cfgs) > 1), None)
     if many:
